@@ -1,0 +1,175 @@
+"""The watchlist compiled for matching: identity keys, fingerprints, rule catalogue, lookups.
+
+Compiling costs ~100 ms for a few hundred entries, so the result is pickled in the user
+cache directory, keyed by the sha256 of the watchlist files (3 ms to load).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__, chem
+from .errors import WatchlistError
+from .names import normalise_name
+from .watchlist import Entry, Rule, Watchlist, default_paths, digest, file_closure, load
+
+CACHE_FORMAT = 3
+
+
+@dataclass(frozen=True)
+class EntryKeys:
+    iso: str  # isomeric canonical SMILES of the parent
+    flat: str  # the same without stereo: the stereo-insensitive identity key
+    formula: str
+    taut: str  # tautomer-insensitive hash
+    inchikey: str | None
+
+
+@dataclass
+class Compiled:
+    watchlist: Watchlist
+    keys: dict[str, EntryKeys] = field(default_factory=dict)  # entry id -> keys
+    by_formula: dict[str, list[str]] = field(default_factory=dict)
+    by_flat: dict[str, list[str]] = field(default_factory=dict)
+    by_taut: dict[str, list[str]] = field(default_factory=dict)
+    except_keys: dict[tuple[str, int], frozenset[str]] = field(default_factory=dict)
+    fps: list = field(default_factory=list)  # fingerprints of similarity-eligible entries
+    fp_ids: list[str] = field(default_factory=list)
+    catalog: object = None  # rdkit FilterCatalog over every rule's include patterns
+    excludes: dict[str, list] = field(default_factory=dict)  # rule id -> exclude pattern mols
+    patterns: dict[str, list] = field(default_factory=dict)  # rule id -> include pattern mols
+    cas_index: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # cas -> (entry id, form)
+    name_index: dict[str, str] = field(default_factory=dict)  # normalised name -> entry id
+    abbreviations: dict[str, str] = field(default_factory=dict)  # upper-case abbreviation -> entry id
+
+    def entry(self, id_: str) -> Entry:
+        return self._entries[id_]
+
+    def rule(self, id_: str) -> Rule:
+        return self._rules[id_]
+
+    def __post_init__(self):
+        self._entries = {e.id: e for e in self.watchlist.entries}
+        self._rules = {r.id: r for r in self.watchlist.rules}
+
+
+def compile_watchlist(wl: Watchlist) -> Compiled:
+    from rdkit import Chem
+    from rdkit.Chem import FilterCatalog
+
+    c = Compiled(wl)
+    for e in wl.entries:
+        for cas in e.all_cas():
+            form = None if cas == e.cas else next(o.form for o in e.other_cas if o.cas == cas)
+            prev = c.cas_index.get(cas)
+            if prev and prev[0] != e.id:
+                raise WatchlistError(f"{e.origin}: entry {e.id}: CAS {cas} is also used by entry {prev[0]}")
+            c.cas_index[cas] = (e.id, form)
+        for n in (e.name, *e.synonyms, *e.abbreviations):
+            c.name_index.setdefault(normalise_name(n), e.id)
+        for a in e.abbreviations:
+            c.abbreviations.setdefault(a.upper(), e.id)
+        if not e.smiles:
+            continue
+        mol = chem.parse_smiles(e.smiles)
+        std = chem.standardise(mol)
+        if len(std.parts) != 1:
+            raise WatchlistError(f"{e.origin}: entry {e.id}: SMILES has {len(std.parts)} organic parts; list each substance separately")
+        part = std.parts[0]
+        flat = chem.canonical(part.mol, isomeric=False)
+        keys = EntryKeys(
+            iso=chem.canonical(part.mol),
+            flat=flat,
+            formula=part.formula,
+            taut=chem.tautomer_key(part.mol),
+            inchikey=chem.inchikey(part.mol),
+        )
+        c.keys[e.id] = keys
+        c.by_formula.setdefault(keys.formula, []).append(e.id)
+        c.by_flat.setdefault(keys.flat, []).append(e.id)
+        if keys.taut:
+            c.by_taut.setdefault(keys.taut, []).append(e.id)
+        for i, lst in enumerate(e.listings):
+            if lst.except_smiles:
+                c.except_keys[(e.id, i)] = frozenset(
+                    chem.canonical(chem.standardise(chem.parse_smiles(s)).parts[0].mol) for s in lst.except_smiles
+                )
+        if e.similarity and not std.inorganic:
+            c.fps.append(chem.fingerprint(part.mol))
+            c.fp_ids.append(e.id)
+    catalog = FilterCatalog.FilterCatalog()
+    for r in wl.rules:
+        pats = [Chem.MolFromSmarts(s) for s in r.smarts]
+        c.patterns[r.id] = pats
+        c.excludes[r.id] = [Chem.MolFromSmarts(s) for s in r.exclude_smarts]
+        for i, pat in enumerate(pats):
+            matcher = FilterCatalog.SmartsMatcher(f"{r.id}#{i}", pat, 1)
+            entry = FilterCatalog.FilterCatalogEntry(f"{r.id}#{i}", matcher)
+            entry.SetProp("rule", r.id)
+            catalog.AddEntry(entry)
+    c.catalog = catalog
+    return c
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("PRECHECK_CACHE_DIR")
+    if env:
+        return Path(env)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("precheck", appauthor=False))
+
+
+def load_compiled(paths: list[Path] | None = None, use_cache: bool = True) -> Compiled:
+    """The compiled watchlist for these files, from the cache when the files are unchanged."""
+    paths = paths or default_paths()
+    cache = cache_dir() / f"watchlist-{CACHE_FORMAT}-{__version__}-{_paths_key(paths)}.pickle"
+    if use_cache:
+        try:
+            with open(cache, "rb") as fh:
+                files, compiled = pickle.load(fh)
+            if all(_sha(Path(p)) == s for p, s in files):
+                return compiled
+        except Exception:  # missing, stale or unreadable cache: rebuild
+            pass
+    closure = file_closure(paths)
+    compiled = compile_watchlist(load(paths))
+    if use_cache:
+        import hashlib
+
+        files = [(str(p), hashlib.sha256(raw).hexdigest()) for p, raw in closure]
+        _write_atomic(cache, pickle.dumps((files, compiled), protocol=pickle.HIGHEST_PROTOCOL))
+    return compiled
+
+
+def _paths_key(paths: list[Path]) -> str:
+    import hashlib
+
+    return hashlib.sha256("\0".join(str(Path(p).resolve()) for p in paths).encode()).hexdigest()[:16]
+
+
+def _sha(path: Path) -> str | None:
+    import hashlib
+
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # an unwritable cache only costs time
+
+
+__all__ = ["Compiled", "compile_watchlist", "load_compiled", "digest"]

@@ -1,0 +1,135 @@
+"""CAS numbers (parsing, check digit, near misses) and query-type detection."""
+
+from __future__ import annotations
+
+import re
+
+# "CAS 79099-07-3", "CAS No. 79099-07-3", "CAS#79099-07-3", "CAS RN: 79099-07-3", "79099073"
+_CAS_PREFIX = re.compile(r"^\s*(?:CAS(?:[\s-]*(?:RN|No\.?|Number|Reg\.?\s*No\.?))?\s*[:#.]?\s*)", re.I)
+_CAS_BODY = re.compile(r"^(\d{2,7})-(\d{2})-(\d)$|^(\d{5,10})$")
+_INCHIKEY = re.compile(r"^[A-Z]{14}-[A-Z]{8}[SN][A-Z]-[A-Z]$")
+# SMILES tokens (organic subset, bracket atoms, bonds, branches, ring closures)
+_SMILES_TOKEN = re.compile(r"\[[^\[\]]+\]|Br|Cl|[BCNOPSFIbcnops*]|[-=#$:/\\.()+]|%\d\d|\d|@")
+_SMILES_PUNCT = set("()[]=#@/\\.+%$")
+_PLAIN_SMILES_LETTERS = set("CNOScnos")
+
+
+def cas_check_digit(digits: str) -> int:
+    """Check digit of the CAS RN whose leading digits (without the check digit) are given.
+
+    >>> cas_check_digit("7909907")
+    3
+    >>> cas_check_digit("5000")
+    0
+    """
+    return sum(i * int(d) for i, d in enumerate(reversed(digits), start=1)) % 10
+
+
+def format_cas(digits: str) -> str:
+    """'79099073' -> '79099-07-3'."""
+    return f"{digits[:-3]}-{digits[-3:-1]}-{digits[-1]}"
+
+
+def cas_is_valid(cas: str) -> bool:
+    """True when `cas` is a well-formed CAS RN whose check digit holds.
+
+    >>> cas_is_valid("1609-66-1"), cas_is_valid("1609-66-5")
+    (True, False)
+    """
+    digits = cas_digits(cas)
+    return digits is not None and cas_check_digit(digits[:-1]) == int(digits[-1])
+
+
+def strip_cas_prefix(text: str) -> str:
+    return _CAS_PREFIX.sub("", text, count=1).strip()
+
+
+def cas_digits(text: str) -> str | None:
+    """The digits of a CAS-shaped string (any common writing), or None if it is not CAS-shaped."""
+    body = strip_cas_prefix(text)
+    m = _CAS_BODY.match(body)
+    if not m:
+        return None
+    return "".join(g for g in m.groups() if g) if m.group(4) is None else m.group(4)
+
+
+def looks_like_cas(text: str) -> bool:
+    return cas_digits(text) is not None
+
+
+def normalise_cas(text: str) -> str:
+    """Canonical 'NNNNN-NN-N' form of a CAS-shaped string; raises ValueError with the reason.
+
+    >>> normalise_cas(" CAS No. 79099073 ")
+    '79099-07-3'
+    """
+    digits = cas_digits(text)
+    if digits is None:
+        raise ValueError(f"not a CAS number: {text.strip()!r} (expected e.g. 79099-07-3)")
+    cas = format_cas(digits)
+    expected = cas_check_digit(digits[:-1])
+    if expected != int(digits[-1]):
+        raise ValueError(f"CAS check digit fails for {cas} (the check digit would be {expected})")
+    return cas
+
+
+def cas_near_misses(text: str) -> list[str]:
+    """Valid CAS numbers one typo away: one digit changed, or two neighbouring digits swapped."""
+    digits = cas_digits(text)
+    if digits is None:
+        return []
+    out: list[str] = []
+    seen = {digits}
+    candidates = []
+    for i in range(len(digits)):
+        for d in "0123456789":
+            if d != digits[i]:
+                candidates.append(digits[:i] + d + digits[i + 1 :])
+    for i in range(len(digits) - 1):
+        candidates.append(digits[:i] + digits[i + 1] + digits[i] + digits[i + 2 :])
+    for c in candidates:
+        if c in seen or c[0] == "0":
+            continue
+        seen.add(c)
+        if cas_check_digit(c[:-1]) == int(c[-1]):
+            out.append(format_cas(c))
+    return out
+
+
+def detect_type(text: str) -> str:
+    """Classify a query: 'cas', 'inchi', 'inchikey', 'smiles', 'name' or 'empty'.
+
+    Strict: a CAS-shaped string is never SMILES, and a plain word such as NPP, BOC,
+    P2P or PMK is a name.
+
+    >>> [detect_type(q) for q in ("79099-07-3", "CCO", "NPP", "BOC", "P2P", "c1ccccc1", "4-AP")]
+    ['cas', 'smiles', 'name', 'name', 'name', 'smiles', 'name']
+    """
+    s = text.strip()
+    if not s:
+        return "empty"
+    if s.startswith("InChI="):
+        return "inchi"
+    if _INCHIKEY.match(s):
+        return "inchikey"
+    if looks_like_cas(s) or re.match(r"^CAS\b", s, re.I):
+        return "cas"
+    if any(ch.isspace() for ch in s):
+        return "name"
+    if not _is_smiles_tokens(s):
+        return "name"
+    if not (set(s) & _SMILES_PUNCT):
+        # letters and digits only: SMILES only when it uses common organic atoms and has carbon
+        letters = set(re.sub(r"Cl|Br|[\d\-]", "", s))
+        if not letters <= _PLAIN_SMILES_LETTERS or not (letters & {"C", "c"}) or len(s) < 2:
+            return "name"
+    return "smiles"
+
+
+def _is_smiles_tokens(s: str) -> bool:
+    pos = 0
+    for m in _SMILES_TOKEN.finditer(s):
+        if m.start() != pos:
+            return False
+        pos = m.end()
+    return pos == len(s)

@@ -1,0 +1,182 @@
+"""The matching engine: identity (exact / parent / stereo), class rules, similarity -> hits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rdkit import DataStructs
+
+from . import chem
+from .compiled import Compiled
+from .model import Hit, Listing, MatchKind, Verdict
+
+DEFAULT_THRESHOLD = 0.6
+NEAREST = 3
+_KIND_ORDER = {k: i for i, k in enumerate(MatchKind)}
+_SOLVENT_FORMS = {"hydrate", "methanol", "ethanol", "isopropanol", "dimethyl sulfoxide", "dimethylformamide",
+                  "acetonitrile"}
+
+
+@dataclass(frozen=True)
+class Options:
+    """What counts: similarity threshold, jurisdictions (None = all) and the date the law is read at."""
+
+    threshold: float = DEFAULT_THRESHOLD
+    jurisdictions: frozenset[str] | None = None
+    as_of: str | None = None  # ISO date
+
+    def applies(self, lst: Listing) -> bool:
+        if self.jurisdictions is not None and lst.jurisdiction not in self.jurisdictions:
+            return False
+        if self.as_of and lst.effective and lst.effective > self.as_of:
+            return False
+        return True
+
+
+def describe_lists(listings) -> str:
+    return "; ".join(lst.short() for lst in listings)
+
+
+def _form_words(removed: tuple[str, ...]) -> str:
+    salts = [r for r in removed if r not in _SOLVENT_FORMS]
+    if salts:
+        return f"{' '.join(salts)} salt"
+    if removed:
+        return " ".join(removed)
+    return ""
+
+
+def match_part(c: Compiled, part: chem.Part, removed: tuple[str, ...], opts: Options,
+               inorganic: bool = False, fragment: str | None = None) -> tuple[list[Hit], list[tuple[str, float]]]:
+    """All hits for one standardised component, plus its nearest entries by similarity."""
+    hits: list[Hit] = []
+    identity_ids: set[str] = set()
+    # 1. identity, gated on the neutral formula (canonical SMILES only for ~2-3 % of inputs)
+    if part.formula in c.by_formula:
+        iso = chem.canonical(part.mol)
+        flat = chem.canonical(part.mol, isomeric=False)
+        found = [(eid, None) for eid in c.by_flat.get(flat, ())]
+        if not found and not inorganic:
+            taut = chem.tautomer_key(part.mol)
+            found = [(eid, "tautomer") for eid in c.by_taut.get(taut, ())] if taut else []
+        for eid, how in found:
+            identity_ids.add(eid)
+            hits.append(_identity_hit(c, eid, iso, how, removed, part.charged, opts, fragment))
+    if inorganic:
+        return hits, []
+    mol = part.mol
+    # 2. class rules (one FilterCatalog pass over every rule pattern)
+    seen_rules: set[str] = set()
+    for m in c.catalog.GetMatches(mol):
+        rid = m.GetProp("rule")
+        if rid in seen_rules:
+            continue
+        seen_rules.add(rid)
+        if any(mol.HasSubstructMatch(x) for x in c.excludes[rid]):
+            continue
+        hits.append(_rule_hit(c, rid, mol, opts, fragment))
+    # 3. similarity to every similarity-eligible entry
+    nearest: list[tuple[str, float]] = []
+    if c.fps:
+        sims = DataStructs.BulkTanimotoSimilarity(chem.fingerprint(mol), c.fps)
+        order = sorted(range(len(sims)), key=sims.__getitem__, reverse=True)
+        nearest = [(c.fp_ids[i], round(sims[i], 3)) for i in order[:NEAREST]]
+        for i in order:
+            if sims[i] < opts.threshold:
+                break
+            eid = c.fp_ids[i]
+            if eid not in identity_ids:
+                hits.append(_similar_hit(c, eid, sims[i], opts, fragment))
+    return hits, nearest
+
+
+def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tuple[str, ...], charged: bool,
+                  opts: Options, fragment: str | None) -> Hit:
+    e = c.entry(eid)
+    keys = c.keys[eid]
+    same_stereo = iso == keys.iso
+    is_salt = any(r not in _SOLVENT_FORMS for r in removed)
+    excluded: list[str] = []
+    applicable: list[Listing] = []
+    for i, lst in enumerate(e.listings):
+        if not same_stereo and not lst.isomers:
+            excluded.append(f"{lst.jurisdiction} {lst.list} covers only the listed stereoisomer")
+        elif iso in c.except_keys.get((eid, i), ()):
+            excluded.append(f"{lst.jurisdiction} {lst.list} excludes this stereoisomer")
+        elif is_salt and not lst.salts:
+            excluded.append(f"{lst.jurisdiction} {lst.list} excludes its salts")
+        else:
+            applicable.append(lst)
+    if how == "tautomer":
+        kind, what = MatchKind.PARENT, f"tautomer of {e.label}"
+    elif not same_stereo:
+        kind = MatchKind.STEREO
+        what = f"stereoisomer (or stereo-unspecified form) of {e.label}"
+    elif removed or charged:
+        kind = MatchKind.PARENT
+        form = _form_words(removed) or "charged form"
+        what = f"{form} of {e.label}"
+    else:
+        kind, what = MatchKind.EXACT, e.label if e.label == e.name else f"{e.label}, {e.name}"
+    if e.status == "watch":
+        verdict = Verdict.WATCH
+        reason = f"{what}: watch-listed designer precursor, not scheduled"
+        counted = True
+    elif applicable:
+        verdict = Verdict.CONTROLLED
+        shown = [lst for lst in applicable if opts.applies(lst)] or applicable
+        reason = f"{what} ({describe_lists(shown)})"
+        counted = any(opts.applies(lst) for lst in applicable)
+    else:  # the structure is listed, but every listing excludes this form
+        verdict = Verdict.ANALOG
+        reason = f"{what}, but {'; '.join(excluded)}"
+        counted = True
+    if excluded and applicable:
+        reason += f"; note: {'; '.join(excluded)}"
+    return Hit(id=e.id, name=e.name, cas=e.cas, match=kind, verdict=verdict, score=1.0,
+               lists=tuple(applicable), reason=reason, families=e.families, fragment=fragment, counted=counted)
+
+
+def _rule_hit(c: Compiled, rid: str, mol, opts: Options, fragment: str | None) -> Hit:
+    r = c.rule(rid)
+    atoms: tuple[int, ...] = ()
+    for pat in c.patterns[rid]:
+        match = mol.GetSubstructMatch(pat)
+        if match:
+            atoms = tuple(match)
+            break
+    first = c.entry(r.entries[0]) if r.entries and r.entries[0] in c._entries else None
+    if r.kind == "legal":
+        verdict = Verdict.CONTROLLED
+        kind = MatchKind.CLASS_RULE
+        what = "scheduled drug class" if r.subject == "drug" else "class clause"
+        reason = f"{what}: {r.name} ({describe_lists(r.listings)})"
+        counted = any(opts.applies(lst) for lst in r.listings)
+    else:
+        verdict = Verdict.WATCH if r.verdict == "watch" else Verdict.ANALOG
+        kind = MatchKind.SUBSTRUCTURE
+        reason = f"structural alert: {r.name}" + (f" (relative of {first.label})" if first else "")
+        counted = True
+    return Hit(id=r.id, name=r.name, cas=first.cas if first else None, match=kind, verdict=verdict, score=None,
+               lists=r.listings, reason=reason, families=r.families, subject=r.subject, fragment=fragment,
+               atoms=atoms, counted=counted)
+
+
+def _similar_hit(c: Compiled, eid: str, score: float, opts: Options, fragment: str | None) -> Hit:
+    e = c.entry(eid)
+    lists = e.listings
+    counted = e.status == "watch" or not lists or any(opts.applies(lst) for lst in lists)
+    where = f" ({describe_lists(lists)})" if lists else " (watch list)"
+    return Hit(id=e.id, name=e.name, cas=e.cas, match=MatchKind.SIMILARITY, verdict=Verdict.ANALOG,
+               score=round(score, 3), lists=lists,
+               reason=f"similar to {e.label}{where}, Tanimoto {score:.2f}", families=e.families,
+               fragment=fragment, counted=counted)
+
+
+def sort_hits(hits: list[Hit]) -> list[Hit]:
+    return sorted(hits, key=lambda h: (not h.counted, -h.verdict.severity, _KIND_ORDER[h.match], -(h.score or 0)))
+
+
+def verdict_of(hits: list[Hit]) -> Verdict:
+    counted = [h.verdict for h in hits if h.counted]
+    return max(counted, key=lambda v: v.severity) if counted else Verdict.CLEAR

@@ -1,0 +1,146 @@
+"""Results as data: the ordered verdicts, hits and per-query results."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+
+
+class Verdict(str, Enum):
+    """Verdicts, most severe first (see DESIGN.md)."""
+
+    CONTROLLED = "controlled"
+    WATCH = "watch"
+    ANALOG = "analog"
+    CLEAR = "clear"
+    UNRESOLVED = "unresolved"
+    INVALID = "invalid"
+
+    @property
+    def severity(self) -> int:
+        """Higher is worse; unresolved and invalid rank below clear for hit logic."""
+        return _SEVERITY[self]
+
+    @property
+    def is_hit(self) -> bool:
+        return self in (Verdict.CONTROLLED, Verdict.WATCH, Verdict.ANALOG)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_SEVERITY = {
+    Verdict.CONTROLLED: 5,
+    Verdict.WATCH: 4,
+    Verdict.ANALOG: 3,
+    Verdict.CLEAR: 2,
+    Verdict.UNRESOLVED: 1,
+    Verdict.INVALID: 0,
+}
+
+
+class MatchKind(str, Enum):
+    EXACT = "exact"  # same structure, as given
+    PARENT = "parent"  # same parent after salt/solvent stripping, neutralisation or tautomer
+    STEREO = "stereo"  # same parent, different or missing stereo
+    CLASS_RULE = "class_rule"  # a `legal` class rule of the watchlist
+    SUBSTRUCTURE = "substructure"  # an `alert` structural rule
+    SIMILARITY = "similarity"  # fingerprint similarity at or above the threshold
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Listing:
+    jurisdiction: str
+    list: str
+    citation: str = ""
+    effective: str | None = None  # ISO date
+    confidence: str = "confirmed"
+    salts: bool = True
+    isomers: bool = True
+    except_smiles: tuple[str, ...] = ()
+    wording: str = ""
+    note: str = ""
+
+    def short(self) -> str:
+        """'US List I, 21 CFR 1310.02'"""
+        s = f"{self.jurisdiction} {self.list}"
+        return f"{s}, {self.citation}" if self.citation else s
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str  # entry or rule id
+    name: str
+    cas: str | None
+    match: MatchKind
+    verdict: Verdict  # what this hit alone means
+    score: float | None
+    lists: tuple[Listing, ...]
+    reason: str
+    families: tuple[str, ...] = ()
+    subject: str = "precursor"  # precursor | drug
+    fragment: str | None = None  # the screened fragment's SMILES (multi-component inputs)
+    atoms: tuple[int, ...] = ()  # matched atoms in `fragment` (class rules / substructure)
+    counted: bool = True  # False when filtered out by --jurisdiction / --as-of
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["match"] = self.match.value
+        d["verdict"] = self.verdict.value
+        d["lists"] = [
+            {k: v for k, v in asdict(lst).items() if v not in ("", (), None) or k == "effective"}
+            for lst in self.lists
+        ]
+        for key in ("except_smiles",):
+            for lst in d["lists"]:
+                lst.pop(key, None)
+        d["families"] = list(self.families)
+        d["atoms"] = list(self.atoms)
+        return d
+
+
+@dataclass(frozen=True)
+class Result:
+    input: str
+    input_type: str  # cas | smiles | inchi | name | empty
+    verdict: Verdict
+    hits: tuple[Hit, ...] = ()
+    smiles: str | None = None  # the parent structure that was screened
+    source: str | None = None  # where the structure came from (watchlist, local table, user file, input ...)
+    removed: tuple[str, ...] = ()  # what standardisation removed ("hydrochloride", ...)
+    error: str | None = None  # for invalid / unresolved
+    suggestions: tuple[str, ...] = ()  # "did you mean" candidates
+    inchikey: str | None = None  # reported for hits
+    nearest: tuple[tuple[str, float], ...] = ()  # nearest entries by similarity (id, score)
+    row: int | None = None
+    extra: dict = field(default_factory=dict, compare=False)  # input row's own columns (batch)
+
+    @property
+    def top(self) -> Hit | None:
+        counted = [h for h in self.hits if h.counted]
+        return counted[0] if counted else None
+
+    def reason(self) -> str:
+        if self.top:
+            return self.top.reason
+        return self.error or ""
+
+    def to_dict(self) -> dict:
+        d = {
+            "row": self.row,
+            "input": self.input,
+            "input_type": self.input_type,
+            "verdict": self.verdict.value,
+            "smiles": self.smiles,
+            "inchikey": self.inchikey,
+            "source": self.source,
+            "removed": list(self.removed),
+            "hits": [h.to_dict() for h in self.hits],
+            "nearest": [{"id": i, "score": s} for i, s in self.nearest],
+            "error": self.error,
+            "suggestions": list(self.suggestions),
+        }
+        return d

@@ -1,0 +1,175 @@
+"""Identifier -> structure: the watchlist first, then the user's own file, the local
+PubChem-derived table, and (optionally) OPSIN for systematic names.
+
+Every answer says where the structure came from.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .compiled import Compiled
+from .errors import InputError
+from .localdb import LocalDB
+from .names import normalise_name
+
+SALT_WORDS = {
+    "hydrochloride": "hydrochloride", "hcl": "hydrochloride", "dihydrochloride": "hydrochloride",
+    "hydrobromide": "hydrobromide", "hbr": "hydrobromide", "sulfate": "sulfate", "sulphate": "sulfate",
+    "hemisulfate": "sulfate", "phosphate": "phosphate", "tartrate": "tartrate", "citrate": "citrate",
+    "maleate": "maleate", "fumarate": "fumarate", "oxalate": "oxalate", "acetate": "acetate",
+    "mesylate": "mesylate", "tosylate": "tosylate", "monohydrate": "hydrate", "hydrate": "hydrate",
+}
+
+
+@dataclass(frozen=True)
+class Resolved:
+    smiles: str | None  # None for structureless watchlist entries (red phosphorus)
+    source: str  # "watchlist PC-0018", "local table (PubChem CID 96437)", "user file orders.csv", "OPSIN"
+    entry_id: str | None = None  # resolved to a watchlist entry by identifier
+    form: str | None = None  # salt/hydrate form named by the identifier ("hydrochloride")
+    name: str | None = None
+
+
+class UserTable:
+    """A user's own catalogue: CSV/TSV with a CAS and/or name column and a SMILES column."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.by_cas: dict[str, str] = {}
+        self.by_name: dict[str, str] = {}
+        try:
+            text = self.path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read resolve file {path}: {exc}") from None
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;") if text.strip() else csv.excel
+        rows = csv.DictReader(text.splitlines(), dialect=dialect)
+        fields = {f.lower().strip(): f for f in rows.fieldnames or []}
+        smi = next((fields[k] for k in ("smiles", "structure", "canonical_smiles") if k in fields), None)
+        cas = next((fields[k] for k in ("cas", "cas_number", "cas rn", "casrn", "cas_no") if k in fields), None)
+        name = next((fields[k] for k in ("name", "product", "chemical", "chemical_name") if k in fields), None)
+        if smi is None or (cas is None and name is None):
+            raise InputError(f"resolve file {path} needs a SMILES column and a CAS or name column")
+        from .identifiers import cas_digits, format_cas
+
+        for row in rows:
+            s = (row.get(smi) or "").strip()
+            if not s:
+                continue
+            if cas and row.get(cas):
+                d = cas_digits(row[cas])
+                if d:
+                    self.by_cas[format_cas(d)] = s
+            if name and row.get(name):
+                self.by_name[normalise_name(row[name])] = s
+
+
+class Resolver:
+    def __init__(self, compiled: Compiled, local: LocalDB | None = None, user_files: tuple[str, ...] = (),
+                 opsin: bool = True):
+        self.c = compiled
+        self.local = local if local is not None else LocalDB()
+        self.user = [UserTable(p) for p in user_files]
+        self.opsin = opsin
+
+    def _entry(self, eid: str, form: str | None, via: str) -> Resolved:
+        e = self.c.entry(eid)
+        return Resolved(e.smiles, f"watchlist {eid} ({via})", entry_id=eid, form=form, name=e.name)
+
+    def cas(self, cas: str) -> Resolved | None:
+        if cas in self.c.cas_index:
+            eid, form = self.c.cas_index[cas]
+            return self._entry(eid, form, f"CAS {cas}")
+        for t in self.user:
+            if cas in t.by_cas:
+                return Resolved(t.by_cas[cas], f"user file {t.path.name}")
+        rec = self.local.by_cas(cas) if self.local else None
+        if rec:
+            return Resolved(rec.smiles, f"local table (PubChem CID {rec.cid})", name=rec.name)
+        return None
+
+    def known_cas(self, cas: str) -> bool:
+        return cas in self.c.cas_index or any(cas in t.by_cas for t in self.user) or bool(
+            self.local and self.local.has_cas(cas))
+
+    def name(self, text: str) -> Resolved | None:
+        base, form = split_salt_word(text)
+        for candidate, f in ((text, None), (base, form)) if base != text else ((text, None),):
+            key = normalise_name(candidate)
+            if not key:
+                continue
+            eid = self.c.name_index.get(key) or self.c.abbreviations.get(candidate.strip().upper())
+            if eid:
+                return self._entry(eid, f, f"name {candidate.strip()!r}")
+            for t in self.user:
+                if key in t.by_name:
+                    return Resolved(t.by_name[key], f"user file {t.path.name}", form=f)
+            rec = self.local.by_name(candidate) if self.local else None
+            if rec:
+                return Resolved(rec.smiles, f"local table (PubChem CID {rec.cid}, {rec.name!r})", form=f,
+                                name=rec.name)
+        return None
+
+    def opsin_name(self, text: str) -> tuple[Resolved | None, str | None]:
+        """(structure, None) or (None, why not) for a systematic name via OPSIN (optional extra)."""
+        if not self.opsin:
+            return None, None
+        return opsin_resolve(text)
+
+    def suggestions(self, text: str, limit: int = 3) -> list[str]:
+        from rapidfuzz import fuzz, process
+
+        key = normalise_name(text)
+        if not key:
+            return []
+        choices = {normalise_name(n): n for e in self.c.watchlist.entries
+                   for n in (e.name, *e.synonyms, *e.abbreviations)}
+        best = process.extract(key, list(choices), scorer=fuzz.ratio, limit=limit, score_cutoff=75)
+        out = [choices[k] for k, _s, _i in best]
+        if self.local and len(out) < limit:
+            names = _local_names(self.local)
+            more = process.extract(key, list(names), scorer=fuzz.ratio, limit=limit, score_cutoff=85)
+            out += [names[k] for k, _s, _i in more if names[k] not in out]
+        return out[:limit]
+
+
+_LOCAL_NAMES: dict[int, dict[str, str]] = {}
+
+
+def _local_names(local: LocalDB) -> dict[str, str]:
+    if id(local) not in _LOCAL_NAMES:
+        _LOCAL_NAMES[id(local)] = {normalise_name(n): n for n in local.common_names() if n}
+    return _LOCAL_NAMES[id(local)]
+
+
+def split_salt_word(text: str) -> tuple[str, str | None]:
+    """'NPP hydrochloride' -> ('NPP', 'hydrochloride')."""
+    words = re.split(r"[\s·.]+", text.strip())
+    if len(words) > 1 and words[-1].lower() in SALT_WORDS:
+        return " ".join(words[:-1]), SALT_WORDS[words[-1].lower()]
+    return text, None
+
+
+def opsin_resolve(name: str) -> tuple[Resolved | None, str | None]:
+    import shutil
+
+    try:
+        from py2opsin import py2opsin
+    except ImportError:
+        return None, "systematic names need the OPSIN extra: pip install 'precursor-check[opsin]' (and Java)"
+    if shutil.which("java") is None:
+        return None, "systematic names need Java for OPSIN; install a Java runtime (e.g. apt-get install default-jre)"
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            smiles = py2opsin(name)
+    except Exception as exc:  # py2opsin raises on Java errors
+        return None, f"OPSIN failed: {exc}"
+    if not smiles:
+        return None, None
+    return Resolved(smiles, "OPSIN (systematic name)"), None

@@ -1,0 +1,183 @@
+"""One query in, one result out: detect the type, resolve, standardise, match, decide."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from . import chem
+from .compiled import Compiled, load_compiled
+from .identifiers import cas_near_misses, detect_type, normalise_cas
+from .localdb import LocalDB
+from .match import DEFAULT_THRESHOLD, Options, match_part, sort_hits, verdict_of
+from .model import Hit, MatchKind, Result, Verdict
+from .resolve import Resolved, Resolver
+from .watchlist import default_paths
+
+INPUT_TYPES = ("auto", "cas", "smiles", "inchi", "inchikey", "name")
+
+
+class Screener:
+    """Compiles the watchlist once and screens many queries.
+
+    >>> s = Screener()                                  # doctest: +SKIP
+    >>> s.screen("79099-07-3").verdict.value            # doctest: +SKIP
+    'controlled'
+    """
+
+    def __init__(
+        self,
+        watchlists: Iterable[str | Path] = (),
+        replace: bool = False,
+        threshold: float | None = None,
+        jurisdictions: Iterable[str] | None = None,
+        as_of: str | None = None,
+        resolve_files: Iterable[str | Path] = (),
+        use_cache: bool = True,
+        local_db: bool = True,
+        opsin: bool = True,
+    ):
+        paths = default_paths(tuple(str(p) for p in watchlists), replace)
+        self.compiled: Compiled = load_compiled(paths, use_cache=use_cache)
+        jur = frozenset(j.upper() for j in jurisdictions) if jurisdictions else None
+        self.options = Options(threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
+                               jurisdictions=jur, as_of=as_of)
+        self.resolver = Resolver(self.compiled, LocalDB() if local_db else None,
+                                 tuple(str(p) for p in resolve_files), opsin=opsin)
+
+    @property
+    def watchlist(self):
+        return self.compiled.watchlist
+
+    # -- public API -----------------------------------------------------------------------
+    def screen(self, query: str, input_type: str | None = None, row: int | None = None) -> Result:
+        """Screen one query (CAS, SMILES, InChI, InChIKey or name; auto-detected unless given)."""
+        query = "" if query is None else str(query)
+        kind = detect_type(query) if input_type in (None, "auto") else input_type
+        try:
+            result = self._screen(query.strip(), kind)
+        except RecursionError:
+            result = Result(query, kind, Verdict.INVALID, error="structure too deeply nested to screen")
+        return _with_row(result, row, query)
+
+    def screen_many(self, queries: Iterable[str], input_type: str | None = None) -> Iterator[Result]:
+        """Screen queries in order; identical queries are computed once."""
+        cache: dict[str, Result] = {}
+        for i, q in enumerate(queries, start=1):
+            hit = cache.get(q)
+            if hit is None:
+                hit = self.screen(q, input_type)
+                if len(cache) < 100_000:
+                    cache[q] = hit
+            yield _with_row(hit, i, q)
+
+    # -- steps ----------------------------------------------------------------------------
+    def _screen(self, q: str, kind: str) -> Result:
+        if kind == "empty" or not q:
+            return Result(q, "empty", Verdict.INVALID, error="empty input")
+        if kind == "cas":
+            return self._cas(q)
+        if kind == "smiles":
+            mol = chem.parse_smiles(q)
+            if mol is None:
+                return Result(q, kind, Verdict.INVALID, error="SMILES does not parse (check brackets, ring closures and valences)")
+            return self.screen_mol(mol, q, kind, Resolved(q, "input"))
+        if kind == "inchi":
+            mol = chem.parse_inchi(q)
+            if mol is None:
+                return Result(q, kind, Verdict.INVALID, error="InChI does not parse")
+            return self.screen_mol(mol, q, kind, Resolved(None, "input"))
+        if kind == "inchikey":
+            return self._inchikey(q)
+        if kind == "name":
+            return self._name(q)
+        return Result(q, kind, Verdict.INVALID, error=f"unknown input type {kind!r}")
+
+    def _cas(self, q: str) -> Result:
+        try:
+            cas = normalise_cas(q)
+        except ValueError as exc:
+            near = [c for c in cas_near_misses(q) if self.resolver.known_cas(c)]
+            msg = str(exc) + (f"; did you mean {' or '.join(near[:3])}?" if near else "")
+            return Result(q, "cas", Verdict.INVALID, error=msg, suggestions=tuple(near[:3]))
+        res = self.resolver.cas(cas)
+        if res is None:
+            return Result(q, "cas", Verdict.UNRESOLVED,
+                          error=f"CAS {cas} is in no available source (watchlist, local table, --resolve-file); "
+                                "screen its SMILES instead")
+        return self._resolved(q, "cas", res)
+
+    def _inchikey(self, q: str) -> Result:
+        for eid, keys in self.compiled.keys.items():
+            if keys.inchikey == q:
+                return self._resolved(q, "inchikey", Resolved(self.compiled.entry(eid).smiles, f"watchlist {eid}"))
+        rec = self.resolver.local.by_inchikey(q) if self.resolver.local else None
+        if rec:
+            return self._resolved(q, "inchikey", Resolved(rec.smiles, f"local table (PubChem CID {rec.cid})"))
+        return Result(q, "inchikey", Verdict.UNRESOLVED, error="InChIKey is in no available source; screen the structure instead")
+
+    def _name(self, q: str) -> Result:
+        res = self.resolver.name(q)
+        if res is None:
+            res, why = self.resolver.opsin_name(q)
+            if res is None:
+                sugg = tuple(self.resolver.suggestions(q))
+                msg = f"name {q!r} not found in the watchlist or the local table"
+                if sugg:
+                    msg += f"; did you mean {' or '.join(repr(s) for s in sugg)}?"
+                if why:
+                    msg += f" ({why})"
+                return Result(q, "name", Verdict.UNRESOLVED, error=msg, suggestions=sugg)
+        return self._resolved(q, "name", res)
+
+    def _resolved(self, q: str, kind: str, res: Resolved) -> Result:
+        if res.smiles is None and res.entry_id:  # a structureless entry (red phosphorus): identifier match
+            e = self.compiled.entry(res.entry_id)
+            from .match import describe_lists
+
+            applicable = [lst for lst in e.listings]
+            hit = Hit(id=e.id, name=e.name, cas=e.cas, match=MatchKind.EXACT,
+                      verdict=Verdict.WATCH if e.status == "watch" else Verdict.CONTROLLED, score=1.0,
+                      lists=tuple(applicable), reason=f"{e.name}, identified by {kind.upper() if kind == 'cas' else kind} ({describe_lists(applicable)})",
+                      families=e.families,
+                      counted=e.status == "watch" or any(self.options.applies(lst) for lst in applicable))
+            return Result(q, kind, verdict_of([hit]), hits=(hit,), source=res.source)
+        mol = chem.parse_smiles(res.smiles) if res.smiles else None
+        if mol is None:
+            return Result(q, kind, Verdict.UNRESOLVED, source=res.source,
+                          error=f"the structure from {res.source} does not parse")
+        return self.screen_mol(mol, q, kind, res)
+
+    def screen_mol(self, mol, q: str, kind: str, res: Resolved) -> Result:
+        """Screen an RDKit molecule (already resolved) against the compiled watchlist."""
+        std = chem.standardise(mol, split="." in (res.smiles or ".") )
+        removed = std.removed + ((res.form,) if res.form and res.form not in std.removed else ())
+        multi = len(std.parts) > 1
+        hits: list[Hit] = []
+        nearest: list[tuple[str, float]] = []
+        smiles = []
+        for part in std.parts:
+            frag = chem.canonical(part.mol)
+            smiles.append(frag)
+            if part.mol.GetNumHeavyAtoms() > chem.MAX_HEAVY_ATOMS:
+                continue  # far too large for a precursor: identity only would be meaningless too
+            h, n = match_part(self.compiled, part, removed, self.options, inorganic=std.inorganic,
+                              fragment=frag if multi else None)
+            hits += h
+            nearest += n
+        hits = sort_hits(hits)
+        verdict = verdict_of(hits)
+        nearest = sorted(nearest, key=lambda x: -x[1])[:3]
+        key = None
+        if verdict.is_hit:
+            key = ".".join(k for k in (chem.inchikey(p.mol) for p in std.parts) if k) or None
+        return Result(q, kind, verdict, hits=tuple(hits), smiles=".".join(smiles), source=res.source,
+                      removed=removed, inchikey=key, nearest=tuple(nearest))
+
+
+def _with_row(result: Result, row: int | None, query: str) -> Result:
+    if row is None and result.input == query:
+        return result
+    from dataclasses import replace
+
+    return replace(result, row=row, input=query)

@@ -1,0 +1,335 @@
+"""The watchlist: YAML files (safe loader) -> validated, frozen dataclasses.
+
+Validation happens at load and names the bad entry. Chemistry compilation (keys,
+fingerprints, rule catalogue) lives in `compiled.py`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import WatchlistError
+from .identifiers import cas_is_valid
+from .model import Listing
+
+SCHEMA_VERSION = 1
+JURISDICTIONS = ("UN", "US", "EU", "CA", "CN")
+CONFIDENCE = ("confirmed", "recollection", "inferred", "unverified")
+STATUSES = ("controlled", "watch")
+RULE_KINDS = ("legal", "alert")
+
+
+@dataclass(frozen=True)
+class OtherCas:
+    cas: str
+    form: str
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    name: str
+    status: str = "controlled"
+    abbreviations: tuple[str, ...] = ()
+    synonyms: tuple[str, ...] = ()
+    cas: str | None = None
+    other_cas: tuple[OtherCas, ...] = ()
+    smiles: str | None = None
+    structure_source: str = ""
+    similarity: bool = True
+    families: tuple[str, ...] = ()
+    listings: tuple[Listing, ...] = ()
+    sources: tuple[str, ...] = ()
+    note: str = ""
+    origin: str = ""  # file it came from
+
+    @property
+    def label(self) -> str:
+        """Short name for reasons: the first abbreviation, else the name."""
+        return self.abbreviations[0] if self.abbreviations else self.name
+
+    def all_cas(self) -> list[str]:
+        return ([self.cas] if self.cas else []) + [o.cas for o in self.other_cas]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    kind: str
+    name: str
+    smarts: tuple[str, ...]
+    description: str = ""
+    subject: str = "precursor"
+    exclude_smarts: tuple[str, ...] = ()
+    entries: tuple[str, ...] = ()
+    families: tuple[str, ...] = ()
+    verdict: str | None = None
+    listings: tuple[Listing, ...] = ()
+    examples_match: tuple[str, ...] = ()
+    examples_no_match: tuple[str, ...] = ()
+    origin: str = ""
+
+
+@dataclass(frozen=True)
+class Watchlist:
+    version: str
+    sha256: str
+    files: tuple[str, ...]
+    entries: tuple[Entry, ...]
+    rules: tuple[Rule, ...]
+    title: str = ""
+
+    def entry(self, id_: str) -> Entry | None:
+        return next((e for e in self.entries if e.id == id_), None)
+
+    def rule(self, id_: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == id_), None)
+
+    def newest_effective(self) -> str | None:
+        dates = [
+            lst.effective
+            for item in (*self.entries, *self.rules)
+            for lst in item.listings
+            if lst.effective
+        ]
+        return max(dates) if dates else None
+
+
+def shipped_path() -> Path:
+    """data/watchlist.yaml inside the installed package (or the source checkout)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "data" / "watchlist.yaml", here.parent / "data" / "watchlist.yaml"):
+        if candidate.exists():
+            return candidate
+    raise WatchlistError("the shipped watchlist is missing from the installation; reinstall precursor-check")
+
+
+def default_paths(extra: tuple[str, ...] = (), replace: bool = False) -> list[Path]:
+    """The watchlist files to load: the shipped one unless replaced, then --watchlist / PRECHECK_WATCHLIST."""
+    paths = [] if replace else [shipped_path()]
+    env = os.environ.get("PRECHECK_WATCHLIST", "")
+    for p in [*extra, *[x for x in env.split(os.pathsep) if x]]:
+        paths.append(Path(p))
+    if not paths:
+        raise WatchlistError("no watchlist: --replace-watchlist needs at least one --watchlist PATH")
+    return paths
+
+
+def file_closure(paths: list[Path]) -> list[tuple[Path, bytes]]:
+    """Every file to load, includes expanded depth-first, with its bytes (for hashing and caching)."""
+    import yaml
+
+    out: list[tuple[Path, bytes]] = []
+    seen: set[Path] = set()
+
+    def visit(path: Path) -> None:
+        path = path.resolve()
+        if path in seen:
+            return
+        seen.add(path)
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise WatchlistError(f"cannot read watchlist {path}: {exc.strerror}") from None
+        out.append((path, raw))
+        try:
+            doc = yaml.safe_load(raw) or {}
+        except yaml.YAMLError as exc:
+            raise WatchlistError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+        if not isinstance(doc, dict):
+            raise WatchlistError(f"{path}: the top level must be a mapping with schema_version, entries, rules")
+        for inc in doc.get("include") or []:
+            visit(path.parent / inc)
+
+    for p in paths:
+        visit(p)
+    return out
+
+
+def digest(files: list[tuple[Path, bytes]]) -> str:
+    h = hashlib.sha256()
+    for _path, raw in files:
+        h.update(hashlib.sha256(raw).digest())
+    return h.hexdigest()
+
+
+def load(paths: list[Path] | None = None) -> Watchlist:
+    """Load and validate watchlist files (raises WatchlistError naming the bad entry)."""
+    import yaml
+
+    files = file_closure(paths or default_paths())
+    entries: list[Entry] = []
+    rules: list[Rule] = []
+    versions: list[str] = []
+    title = ""
+    for path, raw in files:
+        doc = yaml.safe_load(raw) or {}
+        where = str(path)
+        if doc.get("schema_version") != SCHEMA_VERSION:
+            raise WatchlistError(
+                f"{where}: unknown schema_version {doc.get('schema_version')!r} (this precheck reads {SCHEMA_VERSION})"
+            )
+        if doc.get("watchlist_version"):
+            versions.append(str(doc["watchlist_version"]))
+        title = title or str(doc.get("title") or "")
+        for i, item in enumerate(doc.get("entries") or []):
+            entries.append(_entry(item, f"{where}: entries[{i}]", where))
+        for i, item in enumerate(doc.get("rules") or []):
+            rules.append(_rule(item, f"{where}: rules[{i}]", where))
+    if not versions:
+        raise WatchlistError(f"{files[0][0]}: watchlist_version is missing")
+    ids: dict[str, str] = {}
+    for item in (*entries, *rules):
+        if item.id in ids:
+            raise WatchlistError(f"{item.origin}: duplicate id {item.id} (also in {ids[item.id]})")
+        ids[item.id] = item.origin
+    return Watchlist(
+        version="+".join(dict.fromkeys(versions)),
+        sha256=digest(files),
+        files=tuple(str(p) for p, _ in files),
+        entries=tuple(entries),
+        rules=tuple(rules),
+        title=title,
+    )
+
+
+def _strs(value, where: str, key: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (str, int, float)):
+        return (str(value),)
+    if not isinstance(value, list):
+        raise WatchlistError(f"{where}: {key} must be a list")
+    return tuple(str(v) for v in value)
+
+
+def _date(value, where: str) -> str | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    try:
+        return dt.date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise WatchlistError(f"{where}: effective date {value!r} is not YYYY-MM-DD") from None
+
+
+def _listing(item, where: str) -> Listing:
+    if not isinstance(item, dict):
+        raise WatchlistError(f"{where}: a listing must be a mapping")
+    jur = str(item.get("jurisdiction", "")).upper()
+    if jur not in JURISDICTIONS:
+        raise WatchlistError(f"{where}: jurisdiction {item.get('jurisdiction')!r} is not one of {', '.join(JURISDICTIONS)}")
+    conf = str(item.get("confidence", "confirmed"))
+    if conf not in CONFIDENCE:
+        raise WatchlistError(f"{where}: confidence {conf!r} is not one of {', '.join(CONFIDENCE)}")
+    if not item.get("list"):
+        raise WatchlistError(f"{where}: listing has no `list`")
+    return Listing(
+        jurisdiction=jur,
+        list=str(item["list"]),
+        citation=str(item.get("citation") or ""),
+        effective=_date(item.get("effective"), where),
+        confidence=conf,
+        salts=bool(item.get("salts", True)),
+        isomers=bool(item.get("isomers", True)),
+        except_smiles=_strs(item.get("except_smiles"), where, "except_smiles"),
+        wording=str(item.get("wording") or ""),
+        note=str(item.get("note") or ""),
+    )
+
+
+def _check_cas(cas, where: str) -> str | None:
+    if cas in (None, ""):
+        return None
+    cas = str(cas).strip()
+    if not cas_is_valid(cas):
+        raise WatchlistError(f"{where}: CAS {cas} fails its check digit")
+    return cas
+
+
+def _entry(item, where: str, origin: str) -> Entry:
+    from .chem import parse_smiles
+
+    if not isinstance(item, dict) or not item.get("id") or not item.get("name"):
+        raise WatchlistError(f"{where}: an entry needs at least `id` and `name`")
+    where = f"{origin}: entry {item['id']} ({item['name']})"
+    status = str(item.get("status", "controlled"))
+    if status not in STATUSES:
+        raise WatchlistError(f"{where}: status {status!r} is not one of {', '.join(STATUSES)}")
+    smiles = item.get("smiles")
+    if smiles is not None and parse_smiles(str(smiles)) is None:
+        raise WatchlistError(f"{where}: SMILES does not parse: {smiles}")
+    others = []
+    for o in item.get("other_cas") or []:
+        if isinstance(o, (str, int)):
+            o = {"cas": str(o), "form": "other form"}
+        others.append(OtherCas(cas=_check_cas(o.get("cas"), where), form=str(o.get("form", "other form")),
+                               source=str(o.get("source", ""))))
+    listings = tuple(_listing(x, where) for x in item.get("listings") or [])
+    for lst in listings:
+        for s in lst.except_smiles:
+            if parse_smiles(s) is None:
+                raise WatchlistError(f"{where}: except_smiles does not parse: {s}")
+    return Entry(
+        id=str(item["id"]),
+        name=str(item["name"]),
+        status=status,
+        abbreviations=_strs(item.get("abbreviations"), where, "abbreviations"),
+        synonyms=_strs(item.get("synonyms"), where, "synonyms"),
+        cas=_check_cas(item.get("cas"), where),
+        other_cas=tuple(others),
+        smiles=str(smiles) if smiles is not None else None,
+        structure_source=str(item.get("structure_source") or ""),
+        similarity=bool(item.get("similarity", True)),
+        families=_strs(item.get("families"), where, "families"),
+        listings=listings,
+        sources=_strs(item.get("sources"), where, "sources"),
+        note=str(item.get("note") or ""),
+        origin=origin,
+    )
+
+
+def _rule(item, where: str, origin: str) -> Rule:
+    from rdkit import Chem
+
+    if not isinstance(item, dict) or not item.get("id"):
+        raise WatchlistError(f"{where}: a rule needs an `id`")
+    where = f"{origin}: rule {item['id']}"
+    kind = str(item.get("kind", ""))
+    if kind not in RULE_KINDS:
+        raise WatchlistError(f"{where}: kind {kind!r} is not one of {', '.join(RULE_KINDS)}")
+    smarts = _strs(item.get("smarts"), where, "smarts")
+    if not smarts:
+        raise WatchlistError(f"{where}: no smarts")
+    exclude = _strs(item.get("exclude_smarts"), where, "exclude_smarts")
+    for s in (*smarts, *exclude):
+        if Chem.MolFromSmarts(s) is None:
+            raise WatchlistError(f"{where}: SMARTS does not parse: {s}")
+    verdict = item.get("verdict")
+    if verdict not in (None, "analog", "watch", "controlled"):
+        raise WatchlistError(f"{where}: verdict {verdict!r} must be analog or watch")
+    if kind == "legal" and not item.get("listings"):
+        raise WatchlistError(f"{where}: a legal rule needs listings (jurisdiction, list, citation)")
+    examples = item.get("examples") or {}
+    return Rule(
+        id=str(item["id"]),
+        kind=kind,
+        name=str(item.get("name") or item["id"]),
+        smarts=smarts,
+        description=str(item.get("description") or ""),
+        subject=str(item.get("subject") or "precursor"),
+        exclude_smarts=exclude,
+        entries=_strs(item.get("entries"), where, "entries"),
+        families=_strs(item.get("families"), where, "families"),
+        verdict=verdict,
+        listings=tuple(_listing(x, where) for x in item.get("listings") or []),
+        examples_match=_strs(examples.get("match"), where, "examples.match"),
+        examples_no_match=_strs(examples.get("no_match"), where, "examples.no_match"),
+        origin=origin,
+    )
