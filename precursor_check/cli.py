@@ -1,0 +1,361 @@
+"""Thin Click layer: parse options, call the library, pick a formatter, set the exit code."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+
+import click
+
+from . import __version__
+from .errors import ExitCode, PrecheckError
+from .formats import Format
+
+VERDICT_ORDER = ("controlled", "watch", "analog")
+
+
+class PrecheckFailure(click.ClickException):
+    """A PrecheckError surfaced to the shell: one line, exit code 3 (not 1, which means a hit)."""
+
+    exit_code = int(ExitCode.INCOMPLETE)
+
+    def format_message(self) -> str:
+        return self.message
+
+
+class Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except PrecheckError as exc:
+            raise PrecheckFailure(str(exc)) from None
+        except OSError as exc:
+            if exc.errno == 32:  # broken pipe (e.g. `| head`): not an error of ours
+                sys.exit(0)
+            raise PrecheckFailure(f"{exc.strerror}: {exc.filename}" if exc.filename else str(exc)) from None
+
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "token_normalize_func": str.lower, "max_content_width": 100}
+
+
+@click.group(cls=Group, context_settings=CONTEXT)
+@click.version_option(__version__, prog_name="precheck")
+def cli():
+    """Screen chemicals against drug-precursor watchlists.
+
+    \b
+    precheck CAS 79099-07-3
+    precheck smiles 'CC(C)(C)OC(=O)N1CCC(=O)CC1.Cl'
+    precheck check 79099-07-3 NPP 'O=C1CCN(CCc2ccccc2)CC1'
+    precheck watchlist show PC-0018
+
+    Exit codes: 0 nothing at or above --fail-on, 1 a hit, 2 usage error,
+    3 the screen could not complete (unresolved/invalid inputs and no hit, unreadable file).
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# shared options
+
+
+def watchlist_options(f):
+    @click.option("--watchlist", "watchlists", multiple=True, metavar="PATH", envvar="PRECHECK_WATCHLIST_EXTRA",
+                  help="Extra watchlist YAML (repeatable; also PRECHECK_WATCHLIST, ':'-separated).")
+    @click.option("--replace-watchlist", is_flag=True, help="Use only the --watchlist files, not the shipped list.")
+    @functools.wraps(f)
+    def wrapper(*a, **kw):
+        return f(*a, **kw)
+
+    return wrapper
+
+
+def screen_options(f):
+    @watchlist_options
+    @click.option("-f", "--format", "fmt", type=click.Choice([x.value for x in Format], case_sensitive=False),
+                  help="Report format [default: table on a terminal, else jsonl; or from -o's extension].")
+    @click.option("-o", "--output", metavar="FILE", help="Write the report here (atomically) instead of stdout.")
+    @click.option("--fail-on", type=click.Choice(VERDICT_ORDER, case_sensitive=False), default="analog",
+                  show_default=True, help="Lowest verdict that makes the exit code 1.")
+    @click.option("--threshold", type=click.FloatRange(0, 1), default=None,
+                  help="Tanimoto similarity at or above which a structure is an analog [default: calibrated, see README].")
+    @click.option("--jurisdiction", "jurisdictions", multiple=True, metavar="CODE",
+                  help="Only hits under these laws count: UN, US, EU, CA, CN (repeatable or comma-separated).")
+    @click.option("--as-of", metavar="YYYY-MM-DD", help="Read the law as it stood on this date (effective dates).")
+    @click.option("--resolve-file", "resolve_files", multiple=True, metavar="CSV",
+                  help="Your own catalogue (CAS/name + SMILES columns), used before the built-in sources.")
+    @click.option("--raw-csv", is_flag=True, help="Do not neutralise spreadsheet formulas in CSV/TSV cells.")
+    @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
+    @functools.wraps(f)
+    def wrapper(*a, **kw):
+        return f(*a, **kw)
+
+    return wrapper
+
+
+def _jurisdictions(values) -> list[str] | None:
+    from .watchlist import JURISDICTIONS
+
+    out = [j.strip().upper() for v in values for j in v.split(",") if j.strip()]
+    for j in out:
+        if j not in JURISDICTIONS:
+            raise click.BadParameter(f"{j!r} is not one of {', '.join(JURISDICTIONS)}", param_hint="--jurisdiction")
+    return out or None
+
+
+def _as_of(value: str | None) -> str | None:
+    if not value:
+        return None
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2024-06-30", param_hint="--as-of") from None
+
+
+def make_screener(opts: dict):
+    from .screen import Screener
+
+    return Screener(
+        watchlists=opts["watchlists"],
+        replace=opts["replace_watchlist"],
+        threshold=opts["threshold"],
+        jurisdictions=_jurisdictions(opts["jurisdictions"]),
+        as_of=_as_of(opts["as_of"]),
+        resolve_files=opts["resolve_files"],
+    )
+
+
+def pick_format(fmt: str | None, output: str | None) -> Format:
+    if fmt:
+        return Format(fmt.lower())
+    if output and output != "-":
+        ext = output.rsplit(".", 1)[-1].lower()
+        if ext in {f.value for f in Format}:
+            return Format(ext)
+        if ext == "txt":
+            return Format.TABLE
+    return Format.TABLE if sys.stdout.isatty() else Format.JSONL
+
+
+def meta_of(screener) -> dict:
+    wl = screener.watchlist
+    return {"tool_version": __version__, "watchlist_version": wl.version, "watchlist_sha256": wl.sha256}
+
+
+def exit_code_for(counts: dict[str, int], fail_on: str) -> ExitCode:
+    from .model import Verdict
+
+    threshold = Verdict(fail_on).severity
+    if any(n and Verdict(v).severity >= threshold for v, n in counts.items() if Verdict(v).is_hit):
+        return ExitCode.HIT
+    if counts.get("unresolved") or counts.get("invalid"):
+        return ExitCode.INCOMPLETE
+    return ExitCode.OK
+
+
+def summary_line(counts: dict[str, int], n: int, seconds: float) -> str:
+    parts = ", ".join(f"{counts[v]} {v}" for v in ("controlled", "watch", "analog", "clear", "unresolved", "invalid")
+                      if counts.get(v))
+    rate = f", {n / seconds:,.0f} rows/s" if seconds > 0 and n >= 1000 else ""
+    return f"precheck: {n} quer{'y' if n == 1 else 'ies'}: {parts or 'nothing screened'} ({seconds:.2f} s{rate})"
+
+
+def run_report(results, opts: dict, screener) -> None:
+    """Write every result through the chosen formatter, print the summary, exit with the right code."""
+    from .formats import make_writer
+    from .output import open_output
+
+    fmt = pick_format(opts.get("fmt"), opts.get("output"))
+    counts: dict[str, int] = {}
+    t0 = time.perf_counter()
+    n = 0
+    with open_output(opts.get("output")) as out:
+        writer = make_writer(fmt, out, escape_formulas=not opts.get("raw_csv"))
+        writer.begin(meta_of(screener))
+        for r in results:
+            writer.write(r)
+            counts[r.verdict.value] = counts.get(r.verdict.value, 0) + 1
+            n += 1
+        writer.end()
+    if not opts.get("quiet"):
+        click.echo(summary_line(counts, n, time.perf_counter() - t0), err=True)
+    sys.exit(int(exit_code_for(counts, opts["fail_on"].lower())))
+
+
+def _queries(values: tuple[str, ...]):
+    """Arguments in order; '-' reads one query per line from stdin (blank lines skipped)."""
+    for v in values:
+        if v == "-":
+            for line in sys.stdin:
+                if line.strip():
+                    yield line.rstrip("\n")
+        else:
+            yield v
+
+
+def _query_command(name: str, input_type: str | None, help_text: str):
+    @cli.command(name, help=help_text)
+    @click.argument("queries", nargs=-1, required=True)
+    @screen_options
+    def command(queries, **opts):
+        screener = make_screener(opts)
+        results = screener.screen_many(_queries(queries), input_type=input_type)
+        run_report(results, opts, screener)
+
+    return command
+
+
+_query_command("check", None, """Screen queries of any kind; the type of each is detected.
+
+\b
+precheck check 79099-07-3 NPP 'O=C1CCN(CCc2ccccc2)CC1' InChI=1S/...
+echo 79099-07-3 | precheck check -f jsonl -
+""")
+_query_command("cas", "cas", """Screen CAS numbers (79099-07-3, 79099073, 'CAS No. 79099-07-3').
+
+\b
+precheck CAS 79099-07-3
+precheck cas 79099-07-3 108-24-7 50-00-0
+""")
+_query_command("smiles", "smiles", """Screen SMILES (salts and solvates are stripped to the parent).
+
+\b
+precheck smiles 'CC(C)(C)OC(=O)N1CCC(=O)CC1.Cl'
+""")
+_query_command("inchi", "inchi", """Screen InChI strings.
+
+\b
+precheck inchi 'InChI=1S/C10H17NO3/c1-10(2,3)14-9(13)11-6-4-8(12)5-7-11/h4-7H2,1-3H3'
+""")
+_query_command("name", "name", """Screen chemical names, synonyms and trade abbreviations.
+
+\b
+precheck name '1-boc-4-piperidone' NPP 'BMK methyl glycidate'
+""")
+
+
+# ---------------------------------------------------------------------------------------------
+# watchlist
+
+
+@cli.group("watchlist", cls=Group)
+def watchlist_group():
+    """Inspect and validate watchlists."""
+
+
+def _load_wl(opts):
+    from .watchlist import default_paths, load
+
+    return load(default_paths(tuple(opts["watchlists"]), opts["replace_watchlist"]))
+
+
+@watchlist_group.command("list")
+@watchlist_options
+@click.option("--jurisdiction", "jurisdictions", multiple=True, metavar="CODE", help="Only entries listed here.")
+@click.option("--family", "families", multiple=True, help="Only entries of this drug family (e.g. fentanyl).")
+@click.option("--rules/--no-rules", default=True, help="Also list class rules.")
+def watchlist_list(jurisdictions, families, rules, **opts):
+    """List entries (and rules): id, name, CAS, lists.
+
+    \b
+    precheck watchlist list --jurisdiction US --family fentanyl
+    """
+    wl = _load_wl(opts)
+    jur = set(_jurisdictions(jurisdictions) or [])
+    fam = {f.lower() for f in families}
+
+    def keep(item) -> bool:
+        if jur and not any(lst.jurisdiction in jur for lst in item.listings):
+            return False
+        return not fam or bool(fam & {f.lower() for f in item.families})
+
+    for e in wl.entries:
+        if keep(e):
+            lists = "; ".join(f"{lst.jurisdiction} {lst.list}" for lst in e.listings) or e.status
+            click.echo(f"{e.id}\t{e.name}\t{e.cas or '-'}\t{lists}")
+    if rules:
+        for r in wl.rules:
+            if keep(r):
+                lists = "; ".join(f"{lst.jurisdiction} {lst.list}" for lst in r.listings) or "alert"
+                click.echo(f"{r.id}\t{r.name}\t-\t{r.kind}: {lists}")
+
+
+@watchlist_group.command("show")
+@click.argument("ident")
+@watchlist_options
+def watchlist_show(ident, **opts):
+    """Everything about one entry or rule, with its citations.
+
+    \b
+    precheck watchlist show PC-0018
+    """
+    import yaml
+
+    wl = _load_wl(opts)
+    item = wl.entry(ident) or wl.rule(ident)
+    if item is None:
+        low = ident.lower()
+        item = next((e for e in wl.entries if low in (e.name.lower(), *(a.lower() for a in e.abbreviations))
+                     or e.cas == ident), None)
+    if item is None:
+        raise PrecheckError(f"no entry or rule {ident!r}; `precheck watchlist list` shows the ids")
+    from dataclasses import asdict
+
+    d = {k: v for k, v in asdict(item).items() if v not in ((), "", None)}
+    click.echo(yaml.safe_dump(d, sort_keys=False, allow_unicode=True, width=100))
+
+
+@watchlist_group.command("stats")
+@watchlist_options
+def watchlist_stats(**opts):
+    """Counts per jurisdiction and list, newest effective date, version.
+
+    \b
+    precheck watchlist stats
+    """
+    from .watchlist import JURISDICTIONS
+
+    wl = _load_wl(opts)
+    click.echo(f"watchlist {wl.version}  sha256 {wl.sha256}")
+    click.echo(f"entries: {len(wl.entries)} ({sum(e.status == 'controlled' for e in wl.entries)} controlled, "
+               f"{sum(e.status == 'watch' for e in wl.entries)} watch); rules: {len(wl.rules)} "
+               f"({sum(r.kind == 'legal' for r in wl.rules)} legal, {sum(r.kind == 'alert' for r in wl.rules)} alert)")
+    click.echo(f"newest effective date: {wl.newest_effective() or 'unknown'}")
+    for j in JURISDICTIONS:
+        lists: dict[str, int] = {}
+        for e in wl.entries:
+            for name in dict.fromkeys(lst.list for lst in e.listings if lst.jurisdiction == j):
+                lists[name] = lists.get(name, 0) + 1
+        total = sum(any(lst.jurisdiction == j for lst in e.listings) for e in wl.entries)
+        click.echo(f"{j}: {total} entries" + "".join(f"\n  {k}: {v}" for k, v in sorted(lists.items())))
+
+
+@watchlist_group.command("validate")
+@click.argument("path", required=False)
+def watchlist_validate(path):
+    """Check a watchlist: schema, structures, CAS check digits, duplicates, rule examples (exit 0 or 3).
+
+    \b
+    precheck watchlist validate
+    precheck watchlist validate my-list.yaml
+    """
+    from pathlib import Path
+
+    from .validate import validate
+    from .watchlist import shipped_path
+
+    problems, summary = validate([Path(path)] if path else [shipped_path()])
+    for p in problems:
+        click.echo(f"error: {p}", err=True)
+    click.echo(summary)
+    sys.exit(int(ExitCode.INCOMPLETE if problems else ExitCode.OK))
+
+
+def main():
+    cli(prog_name="precheck")
+
+
+if __name__ == "__main__":
+    main()

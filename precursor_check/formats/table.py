@@ -1,0 +1,44 @@
+"""The human-readable table (rich), the default on a terminal."""
+
+from __future__ import annotations
+
+from typing import IO
+
+from ..model import Result, Verdict
+
+STYLES = {
+    Verdict.CONTROLLED: "bold red",
+    Verdict.WATCH: "bold magenta",
+    Verdict.ANALOG: "yellow",
+    Verdict.CLEAR: "green",
+    Verdict.UNRESOLVED: "cyan",
+    Verdict.INVALID: "cyan",
+}
+
+
+def render_table(rows: list[Result], meta: dict, out: IO[str]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=out, soft_wrap=False)
+    table = Table(show_lines=True, title=None)
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("input", overflow="fold", max_width=30)
+    table.add_column("verdict")
+    table.add_column("match")
+    table.add_column("hit", overflow="fold", max_width=28)
+    table.add_column("reason", overflow="fold")
+    for r in rows:
+        top = r.top
+        hit = f"{top.id} {top.name}" + (f" [{top.cas}]" if top.cas else "") if top else ""
+        match = top.match.value + (f" {top.score:.2f}" if top.score is not None and top.score < 1 else "") if top else ""
+        reason = r.reason()
+        more = [h for h in r.hits if h.counted][1:]
+        if more:
+            reason += f"  (+{len(more)} more: {', '.join(h.id for h in more[:4])}{'…' if len(more) > 4 else ''})"
+        if r.source and r.source != "input":
+            reason += f"\nstructure: {r.source}"
+        table.add_row(str(r.row or ""), r.input, f"[{STYLES[r.verdict]}]{r.verdict.value}[/]", match, hit, reason)
+    console.print(table)
+    console.print(f"[dim]watchlist {meta['watchlist_version']} (sha256 {meta['watchlist_sha256'][:12]}…), "
+                  f"precheck {meta['tool_version']}[/]")

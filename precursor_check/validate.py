@@ -1,0 +1,49 @@
+"""Whole-watchlist checks beyond load-time validation: duplicate structures and rule examples."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import WatchlistError
+
+
+def validate(paths: list[Path]) -> tuple[list[str], str]:
+    """(problems, one-line summary). Load errors are reported as a single problem."""
+    from . import chem
+    from .compiled import compile_watchlist
+    from .watchlist import load
+
+    try:
+        wl = load(paths)
+        c = compile_watchlist(wl)
+    except WatchlistError as exc:
+        return [str(exc)], "invalid"
+    problems: list[str] = []
+    for key, ids in c.by_flat.items():
+        isos = {c.keys[i].iso for i in ids}
+        if len(ids) > 1 and len(isos) < len(ids):
+            problems.append(f"entries {', '.join(ids)} have the same structure ({key})")
+    for eid in {i for r in wl.rules for i in r.entries}:
+        if eid not in c._entries:
+            problems.append(f"a rule refers to unknown entry {eid}")
+    examples = 0
+    for r in wl.rules:
+        for smi, want in [(s, True) for s in r.examples_match] + [(s, False) for s in r.examples_no_match]:
+            examples += 1
+            mol = chem.parse_smiles(smi)
+            if mol is None:
+                problems.append(f"rule {r.id}: example SMILES does not parse: {smi}")
+                continue
+            got = any(rule_matches(c, r.id, p.mol) for p in chem.standardise(mol).parts)
+            if got != want:
+                problems.append(f"rule {r.id}: example {smi} should {'' if want else 'not '}match")
+        if len(r.examples_match) < 3 or len(r.examples_no_match) < 3:
+            problems.append(f"rule {r.id}: needs at least 3 match and 3 no_match examples")
+    summary = (f"{'FAILED' if problems else 'OK'}: {len(wl.entries)} entries, {len(wl.rules)} rules, "
+               f"{examples} rule examples checked; watchlist {wl.version} sha256 {wl.sha256[:16]}")
+    return problems, summary
+
+
+def rule_matches(c, rid: str, mol) -> bool:
+    return any(mol.HasSubstructMatch(p) for p in c.patterns[rid]) and not any(
+        mol.HasSubstructMatch(x) for x in c.excludes[rid])
