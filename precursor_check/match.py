@@ -117,7 +117,7 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
         form = _form_words(removed) or "charged form"
         what = f"{form} of {e.label}"
     else:
-        kind, what = MatchKind.EXACT, e.label if e.label == e.name else f"{e.label}, {e.name}"
+        kind, what = MatchKind.EXACT, e.label if e.label.lower() == e.name.lower() else f"{e.label}, {e.name}"
     if e.status == "watch":
         verdict = Verdict.WATCH
         reason = f"{what}: watch-listed designer precursor, not scheduled"

@@ -65,9 +65,10 @@ class Listing:
     note: str = ""
 
     def short(self) -> str:
-        """'US List I, 21 CFR 1310.02'"""
+        """'US List I, 21 CFR 1310.02': the list and the head of its citation."""
         s = f"{self.jurisdiction} {self.list}"
-        return f"{s}, {self.citation}" if self.citation else s
+        cite = self.citation.split(";")[0].split(" (")[0].strip()
+        return f"{s}, {cite}" if cite else s
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,61 @@
+"""Shared fixtures: an isolated cache directory, the fixture watchlist, the installed binary."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rdkit import RDLogger
+
+RDLogger.DisableLog("rdApp.*")
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "fixtures" / "mini.yaml"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cache_dir(tmp_path_factory):
+    """One private cache (compiled watchlists, local table index) for the whole test session."""
+    path = tmp_path_factory.mktemp("precheck-cache")
+    old = os.environ.get("PRECHECK_CACHE_DIR")
+    os.environ["PRECHECK_CACHE_DIR"] = str(path)
+    os.environ.pop("PRECHECK_WATCHLIST", None)
+    yield path
+    if old is None:
+        os.environ.pop("PRECHECK_CACHE_DIR", None)
+    else:
+        os.environ["PRECHECK_CACHE_DIR"] = old
+
+
+@pytest.fixture(scope="session")
+def mini_screener():
+    from precursor_check import Screener
+
+    return Screener(watchlists=[FIXTURE], replace=True)
+
+
+@pytest.fixture(scope="session")
+def shipped_screener():
+    from precursor_check import Screener
+
+    return Screener()
+
+
+def precheck_bin() -> str:
+    exe = Path(sys.executable).parent / "precheck"
+    return str(exe) if exe.exists() else shutil.which("precheck")
+
+
+def run(*args, input: str | None = None, cwd=None, env=None):
+    """Run the real installed `precheck` binary."""
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.run([precheck_bin(), *map(str, args)], input=input, capture_output=True, text=True,
+                          cwd=cwd, env=e, timeout=300)
+
+
+MINI = ("--watchlist", str(FIXTURE), "--replace-watchlist")

@@ -1,0 +1,68 @@
+"""Standardisation to parent fragments, and the one fingerprint function."""
+
+from pathlib import Path
+
+import pytest
+from rdkit import Chem
+
+from precursor_check import chem
+
+
+def parent_smiles(smiles):
+    std = chem.standardise(Chem.MolFromSmiles(smiles))
+    return [Chem.MolToSmiles(p.mol) for p in std.parts], std.removed
+
+
+def test_hydrochloride_is_stripped_and_named():
+    parts, removed = parent_smiles("CC(C)(C)OC(=O)N1CCC(=O)CC1.Cl")
+    assert parts == [Chem.CanonSmiles("CC(C)(C)OC(=O)N1CCC(=O)CC1")]
+    assert removed == ("hydrochloride",)
+
+
+def test_charged_salt_is_neutralised():
+    parts, removed = parent_smiles("O=C1CC[NH+](CCc2ccccc2)CC1.[Cl-]")
+    assert parts == [Chem.CanonSmiles("O=C1CCN(CCc2ccccc2)CC1")]
+    assert removed == ("hydrochloride",)
+
+
+def test_smaller_listed_part_of_a_salt_is_kept():
+    """Piperidine tosylate: the tosylate is the larger fragment, the piperidine is what matters."""
+    parts, removed = parent_smiles("C1CCNCC1.Cc1ccc(S(=O)(=O)O)cc1")
+    assert parts == ["C1CCNCC1"]
+    assert removed == ("tosylate",)
+
+
+def test_two_organic_parts_are_both_screened():
+    parts, _ = parent_smiles("O=C1CCN(CCc2ccccc2)CC1.CC(C)(C)OC(=O)N1CCC(=O)CC1")
+    assert len(parts) == 2
+
+
+def test_inorganic_input_is_kept_whole():
+    std = chem.standardise(Chem.MolFromSmiles("[O-][Mn](=O)(=O)=O.[K+]"))
+    assert std.inorganic and len(std.parts) == 1
+
+
+def test_fingerprint_bits_equal_the_generator_api():
+    from rdkit.Chem import rdFingerprintGenerator
+
+    gen = rdFingerprintGenerator.GetMorganGenerator(radius=chem.FP_RADIUS, fpSize=chem.FP_BITS)
+    for smi in ("O=C1CCN(CCc2ccccc2)CC1", "CC(=O)Cc1ccc2OCOc2c1", "CN[C@@H](C)[C@H](O)c1ccccc1"):
+        mol = Chem.MolFromSmiles(smi)
+        assert chem.fingerprint(mol) == gen.GetFingerprint(mol)
+
+
+def test_counter_ion_table_matches_the_chemicals_package():
+    """data/salts.tsv structures agree with the PubChem-derived table of `chemicals`, by CAS."""
+    chemicals = pytest.importorskip("chemicals")
+    ident = Path(chemicals.__file__).parent / "Identifiers"
+    table = {}
+    for name in ("chemical identifiers pubchem small.tsv", "chemical identifiers pubchem large.tsv", "Inorganic db.tsv"):
+        for line in open(ident / name, encoding="utf-8"):
+            p = line.split("\t")
+            table.setdefault(p[1], p[4])
+    salts = Path(__file__).resolve().parent.parent / "data" / "salts.tsv"
+    for line in salts.read_text().splitlines():
+        if line.startswith("#"):
+            continue
+        cas, name, smi = line.split("\t")
+        assert Chem.CanonSmiles(table[cas]) == Chem.CanonSmiles(smi), name

@@ -1,0 +1,38 @@
+"""CAS parsing and check digits; strict query-type detection."""
+
+import pytest
+
+from precursor_check.identifiers import (
+    cas_is_valid,
+    cas_near_misses,
+    detect_type,
+    normalise_cas,
+)
+
+
+@pytest.mark.parametrize("text", ["79099-07-3", "79099073", "CAS 79099-07-3", "CAS No. 79099-07-3",
+                                  "  79099-07-3  ", "CAS#79099-07-3", "cas rn: 79099-07-3"])
+def test_cas_forms_people_write(text):
+    assert normalise_cas(text) == "79099-07-3"
+
+
+def test_wrong_check_digit_is_rejected_with_the_reason():
+    with pytest.raises(ValueError, match="check digit"):
+        normalise_cas("1609-66-5")
+
+
+def test_near_misses_cover_one_digit_and_neighbour_swaps():
+    assert "79099-07-3" in cas_near_misses("79099-07-4")  # check digit typo
+    assert "79099-07-3" in cas_near_misses("79909-07-3")  # neighbours swapped
+    assert all(cas_is_valid(c) for c in cas_near_misses("79099-07-4"))
+
+
+@pytest.mark.parametrize("text,kind", [
+    ("79099-07-3", "cas"), ("79099073", "cas"), ("CAS 79099-07-3", "cas"),
+    ("NPP", "name"), ("BOC", "name"), ("P2P", "name"), ("PMK", "name"), ("4-AP", "name"),
+    ("1-boc-4-piperidone", "name"), ("BMK methyl glycidate", "name"),
+    ("CCO", "smiles"), ("c1ccccc1", "smiles"), ("O=C1CCN(CCc2ccccc2)CC1", "smiles"), ("C1CCCCC1", "smiles"),
+    ("InChI=1S/CH4/h1H4", "inchi"), ("ROUYFJUVMYHXFJ-UHFFFAOYSA-N", "inchikey"), ("   ", "empty"),
+])
+def test_strict_type_detection(text, kind):
+    assert detect_type(text) == kind

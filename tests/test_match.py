@@ -1,0 +1,133 @@
+"""The matching engine against the small fixture watchlist (tests/fixtures/mini.yaml)."""
+
+import pytest
+
+from precursor_check import Screener
+from precursor_check.model import MatchKind, Verdict
+
+from conftest import FIXTURE
+
+
+def top(s, q, **kw):
+    r = s.screen(q, **kw)
+    return r, r.top
+
+
+def test_cas_of_a_listed_chemical_is_an_exact_controlled_hit(mini_screener):
+    r, hit = top(mini_screener, "79099-07-3")
+    assert r.verdict is Verdict.CONTROLLED
+    assert (hit.id, hit.match) == ("T-BOCPIP", MatchKind.EXACT)
+    assert "US List I" in hit.reason and "FR Doc 2025-19349" in hit.reason
+
+
+def test_salt_is_a_parent_match_and_says_so(mini_screener):
+    r, hit = top(mini_screener, "O=C1CCN(CCc2ccccc2)CC1.Cl")
+    assert (r.verdict, hit.match) == (Verdict.CONTROLLED, MatchKind.PARENT)
+    assert hit.reason.startswith("hydrochloride salt of NPP (UN Table I")
+
+
+def test_salt_cas_resolves_to_the_parent(mini_screener):
+    r, hit = top(mini_screener, "99990-01-9")
+    assert hit.match is MatchKind.PARENT and "hydrochloride" in hit.reason
+
+
+def test_stereoisomer_matches_when_the_listing_covers_isomers(mini_screener):
+    r, hit = top(mini_screener, "C[C@@H]([C@@H](c1ccccc1)O)N")  # (1S,2S) is cathine; this is another isomer
+    assert r.verdict is Verdict.CONTROLLED and hit.match is MatchKind.STEREO
+
+
+def test_listing_exception_drops_only_that_listing(mini_screener):
+    """EU Category 1 excludes cathine; the US listing still applies."""
+    r, hit = top(mini_screener, "N[C@H]([C@@H](O)C1=CC=CC=C1)C")
+    assert r.verdict is Verdict.CONTROLLED
+    assert [lst.jurisdiction for lst in hit.lists] == ["US"]
+    assert "EU Category 1 excludes this stereoisomer" in hit.reason
+    eu = Screener(watchlists=[FIXTURE], replace=True, jurisdictions=["EU"])
+    assert eu.screen("N[C@H]([C@@H](O)C1=CC=CC=C1)C").verdict is not Verdict.CONTROLLED
+
+
+def test_tautomer_is_a_parent_match(mini_screener):
+    r, hit = top(mini_screener, "CC(O)=Cc1ccccc1")  # enol of P2P
+    assert r.verdict is Verdict.CONTROLLED and hit.id == "T-P2P" and "tautomer" in hit.reason
+
+
+def test_legal_class_rule(mini_screener):
+    r, hit = top(mini_screener, "COC(=O)N1CCC(=O)CC1")
+    assert (r.verdict, hit.match, hit.id) == (Verdict.CONTROLLED, MatchKind.CLASS_RULE, "T-R-4PIP-CARB")
+    assert hit.atoms  # the atoms the rule matched, for highlighting
+
+
+def test_alert_rule_is_an_analog(mini_screener):
+    r, hit = top(mini_screener, "CC(=Cc1ccc(Cl)cc1)[N+](=O)[O-]")
+    assert (r.verdict, hit.match) == (Verdict.ANALOG, MatchKind.SUBSTRUCTURE)
+
+
+def test_similarity_flags_a_close_relative_with_its_score(mini_screener):
+    r, hit = top(mini_screener, "O=C1CCN(CCc2ccc(F)cc2)CC1")
+    assert (r.verdict, hit.match, hit.id) == (Verdict.ANALOG, MatchKind.SIMILARITY, "T-NPP")
+    assert 0.6 <= hit.score < 1
+    assert r.nearest[0][0] == "T-NPP"
+
+
+def test_watch_entry(mini_screener):
+    assert mini_screener.screen("O=C1CCN(Cc2ccccc2)CC1").verdict is Verdict.WATCH
+
+
+def test_ordinary_chemical_is_clear(mini_screener):
+    assert mini_screener.screen("CCO").verdict is Verdict.CLEAR
+
+
+def test_multicomponent_reports_the_worst_part(mini_screener):
+    r = mini_screener.screen("Oc1ccccc1.O=C1CCN(CCc2ccccc2)CC1")
+    assert r.verdict is Verdict.CONTROLLED and r.top.fragment
+
+
+def test_structureless_entry_by_cas(mini_screener):
+    r = mini_screener.screen("7723-14-0")
+    assert r.verdict is Verdict.CONTROLLED and r.top.id == "T-REDP"
+
+
+def test_hcl_salt_listing_excludes_salts_of_hcl(mini_screener):
+    assert mini_screener.screen("Cl", input_type="smiles").verdict is Verdict.CONTROLLED
+    assert mini_screener.screen("[Na+].[Cl-]").verdict is Verdict.CLEAR
+
+
+@pytest.mark.parametrize("query,verdict", [
+    ("1609-66-5", Verdict.INVALID),  # check digit fails
+    ("C1CC", Verdict.INVALID),  # SMILES does not parse
+    ("", Verdict.INVALID),
+    ("zzqx-unknown-chemical", Verdict.UNRESOLVED),
+])
+def test_bad_and_unknown_inputs(mini_screener, query, verdict):
+    r = mini_screener.screen(query)
+    assert r.verdict is verdict and r.error
+
+
+def test_wrong_check_digit_suggests_a_known_cas(mini_screener):
+    r = mini_screener.screen("79099-07-4")
+    assert r.verdict is Verdict.INVALID and "79099-07-3" in r.suggestions
+
+
+def test_unlisted_cas_resolves_through_the_local_table(mini_screener):
+    r = mini_screener.screen("64-17-5")  # ethanol
+    assert r.verdict is Verdict.CLEAR and r.source.startswith("local table")
+
+
+def test_names_and_abbreviations(mini_screener):
+    assert mini_screener.screen("NPP").top.id == "T-NPP"
+    assert mini_screener.screen("N-Boc-4-piperidone").top.id == "T-BOCPIP"
+    assert mini_screener.screen("1-(tert-butoxycarbonyl)-4-piperidone").top.id == "T-BOCPIP"
+    r = mini_screener.screen("npp hydrochloride")
+    assert r.top.match is MatchKind.PARENT
+
+
+def test_as_of_reads_the_law_at_a_date():
+    before = Screener(watchlists=[FIXTURE], replace=True, as_of="2020-01-01")
+    r = before.screen("79099-07-3")  # listed 2025; the 2023 carbamate clause did not exist yet either
+    assert r.verdict is not Verdict.CONTROLLED
+
+
+def test_screen_many_keeps_order_and_rows(mini_screener):
+    rs = list(mini_screener.screen_many(["CCO", "NPP", "CCO"]))
+    assert [r.row for r in rs] == [1, 2, 3]
+    assert [r.input for r in rs] == ["CCO", "NPP", "CCO"]
