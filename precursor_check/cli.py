@@ -237,6 +237,112 @@ precheck name '1-boc-4-piperidone' NPP 'BMK methyl glycidate'
 
 
 # ---------------------------------------------------------------------------------------------
+# screen (batch files; the engine lives in batch.py, the readers in readers.py)
+
+
+@cli.command("screen")
+@click.argument("input_path", metavar="INPUT", default="-")
+@click.option("--column", metavar="NAME|N", help="Column holding the chemicals [default: detected from the header: "
+              "cas, cas_number, CAS RN, smiles, inchi, inchikey, name, product ...].")
+@click.option("--type", "input_type", type=click.Choice(["auto", "cas", "smiles", "inchi", "inchikey", "name"],
+              case_sensitive=False), default="auto", show_default=True,
+              help="Query type of every row [auto: implied by the column header, else detected per row].")
+@click.option("--input-format", type=click.Choice(["auto", "csv", "tsv", "smi", "sdf", "parquet"],
+              case_sensitive=False), default="auto", show_default=True, help="Input format [auto: from the extension/content].")
+@click.option("--workers", "-j", type=click.IntRange(0), default=None,
+              help="Worker processes [default: all cores; 0 screens in this process].")
+@click.option("--chunk-size", type=click.IntRange(1), default=256, show_default=True,
+              help="Queries sent to a worker at a time.")
+@click.option("--max-atoms", type=click.IntRange(0), default=250, show_default=True,
+              help="Rows with more heavy atoms are reported invalid, not screened (0: no cap).")
+@click.option("--row-timeout", type=click.FloatRange(0.1), default=10.0, show_default=True,
+              help="Seconds a row may take before it is cut off and reported invalid.")
+@screen_options
+def screen_command(input_path, column, input_type, input_format, workers, chunk_size, max_atoms, row_timeout,
+                   **opts):
+    """Screen a file of chemicals: every input row out, in order, with result columns appended.
+
+    \b
+    precheck screen orders.csv -o screened.csv          # CSV/TSV, delimiter sniffed
+    cat orders.csv | precheck screen - -f jsonl | jq .
+    precheck screen catalogue.parquet --column smiles -o out.parquet
+    precheck screen library.sdf -f jsonl
+    precheck screen orders.csv --fail-on controlled && ship.sh
+
+    Inputs: CSV/TSV (UTF-8, with or without BOM), .smi, SDF, Parquet, '-' for stdin.
+    Formats: csv, tsv, jsonl, json, parquet, table. See docs/batch.md.
+    """
+    import contextlib
+
+    from .batch import BatchRunner, ScreenerConfig, output_columns
+    from .formats import make_writer
+    from .output import open_output
+    from .readers import open_input
+
+    config = ScreenerConfig(
+        watchlists=tuple(opts["watchlists"]), replace=opts["replace_watchlist"], threshold=opts["threshold"],
+        jurisdictions=tuple(_jurisdictions(opts["jurisdictions"]) or ()) or None, as_of=_as_of(opts["as_of"]),
+        resolve_files=tuple(opts["resolve_files"]), max_atoms=max_atoms or None)
+    screener = config.build()  # fails fast on a bad watchlist, before any worker starts
+    fmt = pick_format(opts.get("fmt"), opts.get("output"))
+    src = open_input(input_path, column=column, input_type=input_type.lower(), fmt=input_format.lower())
+    names = output_columns(src.columns)
+    out_cols = [names[c] for c in src.columns]
+    kw = {"escape_formulas": not opts.get("raw_csv"), "extra_columns": out_cols}
+    schema = getattr(src, "arrow_schema", None)
+    if fmt.value == "parquet" and schema is not None:
+        kw["extra_types"] = {names[f.name]: f.type for f in schema}
+    idx = src.index
+
+    def items():
+        for i, values in enumerate(src.rows(), start=1):
+            q = values[idx]
+            yield i, "" if q is None else str(q), dict(zip(out_cols, values))
+
+    runner = BatchRunner(config, input_type=src.input_type, workers=workers, chunk_size=chunk_size,
+                         row_timeout=row_timeout, screener=screener)
+    show = sys.stderr.isatty() and not opts.get("quiet")
+    counts: dict[str, int] = {}
+    n = 0
+    t0 = time.perf_counter()
+    try:
+        with contextlib.ExitStack() as stack:
+            out = stack.enter_context(open_output(opts.get("output"), binary=fmt.value == "parquet"))
+            results = stack.enter_context(contextlib.closing(runner.run(items())))
+            progress = task = None
+            if show:
+                from rich.console import Console
+                from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+                unit = "rows" if src.format == "parquet" else "bytes"
+                progress = stack.enter_context(Progress(
+                    TextColumn("screening"), BarColumn(), MofNCompleteColumn() if unit == "rows" else
+                    TextColumn("{task.percentage:>3.0f}%"), TextColumn("{task.fields[rows]} rows"),
+                    TimeRemainingColumn(), console=Console(stderr=True), transient=True))
+                task = progress.add_task("screen", total=src.total, rows=0)
+            writer = make_writer(fmt, out, **kw)
+            writer.begin(meta_of(screener))
+            for r in results:
+                writer.write(r)
+                v = r.verdict.value
+                counts[v] = counts.get(v, 0) + 1
+                n += 1
+                if progress is not None and not n % 500:
+                    progress.update(task, completed=src.done, rows=n)
+            writer.end()
+    except KeyboardInterrupt:
+        click.echo("precheck: interrupted; no report written", err=True)
+        sys.exit(130)
+    finally:
+        src.close()
+    if not opts.get("quiet"):
+        click.echo(summary_line(counts, n, time.perf_counter() - t0), err=True)
+        if runner.cut_off:
+            click.echo(f"precheck: {runner.cut_off} row(s) cut off after {row_timeout:g} s each", err=True)
+    sys.exit(int(exit_code_for(counts, opts["fail_on"].lower())))
+
+
+# ---------------------------------------------------------------------------------------------
 # watchlist
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from .errors import WatchlistError
 from .names import normalise_name
 from .watchlist import Entry, Rule, Watchlist, default_paths, digest, file_closure, load
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 5
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,6 @@ class Compiled:
     fp_ids: list[str] = field(default_factory=list)
     catalog: object = None  # rdkit FilterCatalog over every rule's include patterns
     excludes: dict[str, list] = field(default_factory=dict)  # rule id -> exclude pattern mols
-    patterns: dict[str, list] = field(default_factory=dict)  # rule id -> include pattern mols
     cas_index: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # cas -> (entry id, form)
     name_index: dict[str, str] = field(default_factory=dict)  # normalised name -> entry id
     abbreviations: dict[str, str] = field(default_factory=dict)  # upper-case abbreviation -> entry id
@@ -50,6 +50,20 @@ class Compiled:
 
     def rule(self, id_: str) -> Rule:
         return self._rules[id_]
+
+    def patterns(self, rule_id: str) -> list:
+        """The rule's include patterns as query molecules (compiled on first use, not cached on disk)."""
+        cache = self.__dict__.setdefault("_patterns", {})
+        if rule_id not in cache:
+            from rdkit import Chem
+
+            cache[rule_id] = [Chem.MolFromSmarts(s) for s in self._rules[rule_id].smarts]
+        return cache[rule_id]
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_patterns", None)
+        return state
 
     def __post_init__(self):
         self._entries = {e.id: e for e in self.watchlist.entries}
@@ -102,8 +116,7 @@ def compile_watchlist(wl: Watchlist) -> Compiled:
             c.fp_ids.append(e.id)
     catalog = FilterCatalog.FilterCatalog()
     for r in wl.rules:
-        pats = [Chem.MolFromSmarts(s) for s in r.smarts]
-        c.patterns[r.id] = pats
+        pats = c.patterns(r.id)
         c.excludes[r.id] = [Chem.MolFromSmarts(s) for s in r.exclude_smarts]
         for i, pat in enumerate(pats):
             matcher = FilterCatalog.SmartsMatcher(f"{r.id}#{i}", pat, 1)
@@ -115,9 +128,12 @@ def compile_watchlist(wl: Watchlist) -> Compiled:
 
 
 def cache_dir() -> Path:
+    """PRECHECK_CACHE_DIR, else the platform's user cache directory (XDG on Linux)."""
     env = os.environ.get("PRECHECK_CACHE_DIR")
     if env:
         return Path(env)
+    if sys.platform.startswith("linux"):  # skip importing platformdirs (~10 ms) on the common case
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "precheck"
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("precheck", appauthor=False))
@@ -131,33 +147,32 @@ def load_compiled(paths: list[Path] | None = None, use_cache: bool = True) -> Co
         try:
             with open(cache, "rb") as fh:
                 files, compiled = pickle.load(fh)
-            if all(_sha(Path(p)) == s for p, s in files):
+            if all(_stamp(Path(p)) == st for p, st in files):
                 return compiled
         except Exception:  # missing, stale or unreadable cache: rebuild
             pass
     closure = file_closure(paths)
     compiled = compile_watchlist(load(paths))
     if use_cache:
-        import hashlib
-
-        files = [(str(p), hashlib.sha256(raw).hexdigest()) for p, raw in closure]
+        files = [(str(p), _stamp(p)) for p, _raw in closure]
         _write_atomic(cache, pickle.dumps((files, compiled), protocol=pickle.HIGHEST_PROTOCOL))
     return compiled
 
 
 def _paths_key(paths: list[Path]) -> str:
-    import hashlib
+    import zlib  # built in; hashlib would cost ~5 ms of start-up
 
-    return hashlib.sha256("\0".join(str(Path(p).resolve()) for p in paths).encode()).hexdigest()[:16]
+    joined = "\0".join(str(Path(p).resolve()) for p in paths)
+    return f"{zlib.crc32(joined.encode()):08x}"
 
 
-def _sha(path: Path) -> str | None:
-    import hashlib
-
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """(mtime_ns, size): cheap cache validation; the sha256 itself is computed when compiling."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        st = path.stat()
     except OSError:
         return None
+    return st.st_mtime_ns, st.st_size
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

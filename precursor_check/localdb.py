@@ -7,7 +7,6 @@ millisecond SQLite query. The index is keyed by the `chemicals` version.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,10 +47,10 @@ class LocalDB:
 
     def __init__(self, path: Path | None = None):
         self._path = path
-        self._conn: sqlite3.Connection | None = None
+        self._conn = None
         self.available = True
 
-    def _connect(self) -> sqlite3.Connection | None:
+    def _connect(self):
         if self._conn is not None or not self.available:
             return self._conn
         path = self._path or default_path()
@@ -60,15 +59,37 @@ class LocalDB:
             return None
         if not path.exists():
             build(path)
+        import sqlite3
+
         self._conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         return self._conn
 
     def by_cas(self, cas: str) -> Record | None:
+        memo = self.__dict__.get("_memo")
+        if memo and cas in memo:
+            return memo[cas]
         conn = self._connect()
         if conn is None:
             return None
         row = conn.execute("SELECT cas, smiles, name, cid FROM chem WHERE cas = ?", (cas,)).fetchone()
         return Record(*row) if row else None
+
+    def prefetch_cas(self, cas_numbers) -> None:
+        """Look many CAS numbers up with one query (batch screening); `by_cas` then answers from memory.
+
+        Only the last batch is kept, so memory stays bounded.
+        """
+        conn = self._connect()
+        if conn is None:
+            return
+        wanted = list(dict.fromkeys(cas_numbers))
+        memo: dict[str, Record | None] = dict.fromkeys(wanted)
+        for i in range(0, len(wanted), 900):  # SQLite's parameter limit
+            part = wanted[i:i + 900]
+            sql = f"SELECT cas, smiles, name, cid FROM chem WHERE cas IN ({','.join('?' * len(part))})"
+            for row in conn.execute(sql, part):
+                memo[row[0]] = Record(*row)
+        self._memo = memo
 
     def by_name(self, name: str) -> Record | None:
         conn = self._connect()
@@ -96,7 +117,7 @@ class LocalDB:
         return [r[0] for r in conn.execute("SELECT name FROM chem")] if conn else []
 
     def __getstate__(self):  # picklable for worker processes: reconnect there
-        return {"_path": self._path, "_conn": None, "available": self.available}
+        return {"_path": self._path, "_conn": None, "available": self.available, "_memo": None}
 
 
 def default_path() -> Path | None:
@@ -120,6 +141,8 @@ def build(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".build-", suffix=".sqlite")
     os.close(fd)
+    import sqlite3
+
     conn = sqlite3.connect(tmp)
     conn.executescript(
         "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"

@@ -140,7 +140,7 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
 def _rule_hit(c: Compiled, rid: str, mol, opts: Options, fragment: str | None) -> Hit:
     r = c.rule(rid)
     atoms: tuple[int, ...] = ()
-    for pat in c.patterns[rid]:
+    for pat in c.patterns(rid):
         match = mol.GetSubstructMatch(pat)
         if match:
             atoms = tuple(match)

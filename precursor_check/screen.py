@@ -148,8 +148,14 @@ class Screener:
                           error=f"the structure from {res.source} does not parse")
         return self.screen_mol(mol, q, kind, res)
 
+    max_heavy_atoms: int | None = None  # batch guard: larger molecules are reported, not screened
+
     def screen_mol(self, mol, q: str, kind: str, res: Resolved) -> Result:
         """Screen an RDKit molecule (already resolved) against the compiled watchlist."""
+        if self.max_heavy_atoms and mol.GetNumHeavyAtoms() > self.max_heavy_atoms:
+            return Result(q, kind, Verdict.INVALID, source=res.source,
+                          error=f"not screened: {mol.GetNumHeavyAtoms()} heavy atoms, above the cap of "
+                                f"{self.max_heavy_atoms} (precursors are small; see --max-atoms)")
         std = chem.standardise(mol, split="." in (res.smiles or ".") )
         removed = std.removed + ((res.form,) if res.form and res.form not in std.removed else ())
         multi = len(std.parts) > 1

@@ -45,5 +45,5 @@ def validate(paths: list[Path]) -> tuple[list[str], str]:
 
 
 def rule_matches(c, rid: str, mol) -> bool:
-    return any(mol.HasSubstructMatch(p) for p in c.patterns[rid]) and not any(
+    return any(mol.HasSubstructMatch(p) for p in c.patterns(rid)) and not any(
         mol.HasSubstructMatch(x) for x in c.excludes[rid])

@@ -7,7 +7,6 @@ fingerprints, rule catalogue) lives in `compiled.py`.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,6 +151,9 @@ def file_closure(paths: list[Path]) -> list[tuple[Path, bytes]]:
 
 
 def digest(files: list[tuple[Path, bytes]]) -> str:
+    """sha256 over the files' own sha256 digests, in load order."""
+    import hashlib
+
     h = hashlib.sha256()
     for _path, raw in files:
         h.update(hashlib.sha256(raw).digest())

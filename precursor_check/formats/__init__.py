@@ -20,6 +20,7 @@ class Format(str, Enum):
     JSONL = "jsonl"
     CSV = "csv"
     TSV = "tsv"
+    PARQUET = "parquet"  # needs pyarrow (the `parquet` extra); see formats/parquet.py
 
     def __str__(self) -> str:
         return self.value
@@ -158,4 +159,9 @@ WRITERS = {
 
 
 def make_writer(fmt: Format, out: IO[str], **kw) -> Writer:
+    if fmt == Format.PARQUET:
+        from .parquet import ParquetWriter
+
+        return ParquetWriter(out, **kw)
+    kw.pop("extra_types", None)  # only meaningful for Parquet
     return WRITERS[fmt](out, **kw)
