@@ -311,8 +311,11 @@ class HtmlReport:
     def _row(self, rec: dict, verdict: str) -> str:
         hits = [h for h in rec.get("hits") or [] if h.get("counted", True)]
         top = hits[0] if hits else None
-        jur = sorted({lst.get("jurisdiction") for h in hits for lst in h.get("lists") or [] if lst.get("jurisdiction")})
-        fam = sorted({f for h in hits for f in h.get("families") or []})
+        # lists and families of the hits that make the verdict (a controlled row: where it is controlled;
+        # an analog: where its listed relatives are)
+        mine = [h for h in hits if h.get("verdict") == verdict] or hits
+        jur = sorted({lst.get("jurisdiction") for h in mine for lst in h.get("lists") or [] if lst.get("jurisdiction")})
+        fam = sorted({f for h in mine for f in h.get("families") or []})
         for j in jur or ["none"]:
             self.by_jur[j] = self.by_jur.get(j, 0) + 1
         for f in fam or ["none"]:
@@ -552,7 +555,7 @@ code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.95em;word-brea
 .v-clear{background:var(--ok)}.v-unresolved{background:#777}.v-invalid{background:#444}
 .filters{display:flex;gap:1.2em;flex-wrap:wrap;align-items:center;margin:.4em 0 .6em}
 .rows{border-collapse:collapse;width:100%}.rows th,.rows td{border-bottom:1px solid #ddd;padding:4px 6px;vertical-align:top;text-align:left}
-.rows thead th{position:sticky;top:0;background:#f4f4f4}.rows th[data-key]{cursor:pointer;user-select:none}
+.rows thead th{position:sticky;top:0;background:#f4f4f4;white-space:nowrap}.rows th[data-key]{cursor:pointer;user-select:none}
 .rows th[data-key]:after{content:" \\2195";color:#aaa}.rows th.asc:after{content:" \\2191";color:#000}.rows th.desc:after{content:" \\2193";color:#000}
 .pic{min-width:200px;max-width:260px}.mol{display:block;background:#fff;border:1px solid #eee}
 .nopic{width:200px;height:60px;display:flex;align-items:center;justify-content:center;color:var(--mut);border:1px dashed #ddd;font-size:.85em;text-align:center}
