@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 import time
@@ -86,6 +87,10 @@ def screen_options(f):
                   help="Your own catalogue (CAS/name + SMILES columns), used before the built-in sources.")
     @click.option("--raw-csv", is_flag=True, help="Do not neutralise spreadsheet formulas in CSV/TSV cells.")
     @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
+    @click.option("--report", "report", metavar="FILE.html",
+                  help="Also write a self-contained HTML report (summary, flagged rows with depictions).")
+    @click.option("--audit-log", "audit_log", metavar="FILE", envvar="PRECHECK_AUDIT_LOG", show_envvar=True,
+                  help="Append one JSON line per screened query (who, when, what, verdict) to FILE.")
     @functools.wraps(f)
     def wrapper(*a, **kw):
         return f(*a, **kw)
@@ -162,7 +167,44 @@ def summary_line(counts: dict[str, int], n: int, seconds: float) -> str:
     return f"precheck: {n} quer{'y' if n == 1 else 'ies'}: {parts or 'nothing screened'} ({seconds:.2f} s{rate})"
 
 
-def run_report(results, opts: dict, screener) -> None:
+@contextlib.contextmanager
+def side_outputs(opts: dict, screener):
+    """--report and --audit-log: yields `sink(result)`, to be called with every result.
+
+    The HTML report appears (atomically) only if the block completes; audit lines are flushed
+    even when it does not (the queries were screened).
+    """
+    report_path, audit_path = opts.get("report"), opts.get("audit_log")
+    if report_path == "-":
+        raise click.BadParameter("give a file name (stdout carries the main report)", param_hint="--report")
+    if not report_path and not audit_path:
+        yield lambda r: None
+        return
+    from .audit import maybe_audit
+
+    meta = meta_of(screener)
+    with contextlib.ExitStack() as stack:
+        audit = stack.enter_context(maybe_audit(audit_path, meta))
+        report = None
+        if report_path:
+            from .formats.html import HtmlReport
+            from .output import open_output
+
+            report = HtmlReport(stack.enter_context(open_output(report_path)), screener.watchlist)
+            report.begin(meta)
+
+        def sink(r) -> None:
+            if audit is not None:
+                audit.add(r)
+            if report is not None:
+                report.add(r.to_dict())
+
+        yield sink
+        if report is not None:
+            report.end()
+
+
+def run_report(results, opts: dict, screener, extra_columns: list[str] | None = None) -> None:
     """Write every result through the chosen formatter, print the summary, exit with the right code."""
     from .formats import make_writer
     from .output import open_output
@@ -171,11 +213,12 @@ def run_report(results, opts: dict, screener) -> None:
     counts: dict[str, int] = {}
     t0 = time.perf_counter()
     n = 0
-    with open_output(opts.get("output")) as out:
-        writer = make_writer(fmt, out, escape_formulas=not opts.get("raw_csv"))
+    with side_outputs(opts, screener) as sink, open_output(opts.get("output")) as out:
+        writer = make_writer(fmt, out, escape_formulas=not opts.get("raw_csv"), extra_columns=extra_columns)
         writer.begin(meta_of(screener))
         for r in results:
             writer.write(r)
+            sink(r)
             counts[r.verdict.value] = counts.get(r.verdict.value, 0) + 1
             n += 1
         writer.end()
@@ -322,8 +365,10 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
                 task = progress.add_task("screen", total=src.total, rows=0)
             writer = make_writer(fmt, out, **kw)
             writer.begin(meta_of(screener))
+            sink = stack.enter_context(side_outputs(opts, screener))  # --report / --audit-log
             for r in results:
                 writer.write(r)
+                sink(r)
                 v = r.verdict.value
                 counts[v] = counts.get(v, 0) + 1
                 n += 1
@@ -457,6 +502,126 @@ def watchlist_validate(path):
         click.echo(f"error: {p}", err=True)
     click.echo(summary)
     sys.exit(int(ExitCode.INCOMPLETE if problems else ExitCode.OK))
+
+
+# ---------------------------------------------------------------------------------------------
+# report (HTML from saved results) and audit
+
+
+@cli.command("report")
+@click.argument("results_path", metavar="RESULTS.jsonl", default="-")
+@click.option("-o", "--output", metavar="FILE.html", help="Write the HTML report here (atomically) [default: stdout].")
+@click.option("--max-drawn", type=click.IntRange(0), default=None,
+              help="Flagged rows drawn with depictions; later rows are text only [default: 2000].")
+@watchlist_options
+def report_command(results_path, output, max_drawn, **opts):
+    """Build the HTML report from saved JSONL (or JSON) results.
+
+    Entry depictions come from the shipped watchlist (or --watchlist), looked up by hit id.
+
+    \b
+    precheck screen orders.csv -f jsonl -o results.jsonl
+    precheck report results.jsonl -o report.html
+    """
+    from pathlib import Path
+
+    from .formats.html import DEFAULT_MAX_DRAWN, read_results, render
+    from .output import open_output
+
+    wl = _load_wl(opts)
+    if results_path == "-":
+        fh, where = sys.stdin, "stdin"
+    else:
+        try:
+            fh = open(results_path, encoding="utf-8")
+        except OSError as exc:
+            raise PrecheckError(f"cannot read {results_path}: {exc.strerror}") from None
+        where = results_path
+    records = iter(read_results(fh, where))
+    first = next(records, None)
+    if first is None:
+        raise PrecheckError(f"{where}: no results in it")
+    note = None
+    if first.get("watchlist_sha256") and first.get("watchlist_sha256") != wl.sha256:
+        note = (f"these results were screened with watchlist {first.get('watchlist_version')} "
+                f"({str(first.get('watchlist_sha256'))[:12]}…); entry structures are drawn from watchlist "
+                f"{wl.version} ({wl.sha256[:12]}…)")
+
+    def chain():
+        yield first
+        yield from records
+
+    src = where if results_path == "-" else str(Path(results_path).resolve())
+    with open_output(output) as out:
+        rep = render(chain(), out, wl, source=src, note=note,
+                     max_drawn=DEFAULT_MAX_DRAWN if max_drawn is None else max_drawn)
+    if fh is not sys.stdin:
+        fh.close()
+    click.echo(f"precheck: report of {rep.n:,} results ({rep.flagged:,} flagged) written to {output or 'stdout'}",
+               err=True)
+
+
+@cli.group("audit", cls=Group)
+def audit_group():
+    """Check audit logs written with --audit-log / PRECHECK_AUDIT_LOG."""
+
+
+@audit_group.command("verify")
+@click.argument("path", metavar="FILE")
+def audit_verify(path):
+    """Check an audit log is well formed; print its span and counts (exit 0, or 3 if not well formed).
+
+    Well formed: every line is JSON with the required fields, and times never decrease.
+
+    \b
+    precheck audit verify /var/log/precheck/audit.jsonl
+    """
+    from .audit import describe, verify
+
+    v = verify(path)
+    for line in describe(v, path):
+        click.echo(line, err=line.startswith("error:"))
+    sys.exit(int(ExitCode.OK if v.ok else ExitCode.INCOMPLETE))
+
+
+@cli.command("text")
+@click.argument("source", type=click.Path(allow_dash=True, dir_okay=False))
+@screen_options
+def text_cmd(source, **opts):
+    """Scan free text (listings, chats, e-mails) for chemical mentions and screen each one.
+
+    Finds CAS numbers in any common writing, partial CAS numbers after 'CAS' that match one
+    listed chemical ('CAS79099' -> 79099-07-3), watchlist names and abbreviations, and SMILES.
+
+    \b
+    precheck text listing.txt
+    echo 'CAS79099 powder, NPP in stock' | precheck text - -f jsonl
+    """
+    from dataclasses import replace
+
+    from .errors import InputError
+    from .textscan import TextScanner
+
+    try:
+        if source == "-":
+            lines = sys.stdin.read().splitlines()
+        else:
+            with open(source, encoding="utf-8-sig") as fh:
+                lines = fh.read().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {source}: {exc}; give a UTF-8 text file") from None
+    screener = make_screener(opts)
+    mentions = TextScanner(screener.compiled).scan(lines)
+
+    def results():
+        for i, m in enumerate(mentions, start=1):
+            r = screener.screen(m.query, input_type=m.input_type, row=i)
+            extra = {"line": m.line, "start": m.start, "end": m.end, "text": m.text, "found_as": m.kind}
+            if m.kind == "partial_cas" and r.top:
+                r = replace(r, error=f"partial CAS {m.text!r} matches only {m.query}")
+            yield replace(r, extra=extra)
+
+    run_report(results(), opts, screener, extra_columns=["line", "start", "end", "text", "found_as"])
 
 
 def main():
