@@ -1,0 +1,58 @@
+"""Free-text scanning: CAS numbers in any writing, partial CAS, names, SMILES, with spans."""
+
+import json
+
+from conftest import MINI, run
+
+LISTING = (
+    "Hi, we have CAS79099 powder in stock, 99% pure.\n"
+    "Also NPP and P2P, call +1 555-123-4567, price 12,500 USD, order 79099073, date 2026-11-23.\n"
+    "CAS No. 103-79-7 and 64-17-5. SMILES O=C1CCN(CCc2ccccc2)CC1\n"
+)
+
+
+def scan(text, *args):
+    p = run("text", "-", *MINI, "-f", "jsonl", *args, input=text)
+    return p, [json.loads(x) for x in p.stdout.splitlines()]
+
+
+def test_finds_each_kind_of_mention_with_line_and_span():
+    p, recs = scan(LISTING)
+    found = [(r["line"], r["text"], r["found_as"], r["verdict"]) for r in recs]
+    assert found == [
+        (1, "CAS79099", "partial_cas", "controlled"),
+        (2, "NPP", "name", "controlled"),
+        (2, "P2P", "name", "controlled"),
+        (3, "CAS No. 103-79-7", "cas", "controlled"),
+        (3, "64-17-5", "cas", "clear"),
+        (3, "O=C1CCN(CCc2ccccc2)CC1", "smiles", "controlled"),
+    ]
+    first = recs[0]
+    assert LISTING.splitlines()[0][first["start"]:first["end"]] == "CAS79099"
+    assert first["input"] == "79099-07-3" and "partial" in first["error"]
+    assert p.returncode == 1
+
+
+def test_prices_phones_dates_and_bare_numbers_are_not_cas():
+    p, recs = scan("call 555-123-4567 or 0800 79099073; 12,500 USD; 2026-11-23; lot 50-00-1\n")
+    assert recs == [] and p.returncode == 0
+
+
+def test_ambiguous_partial_cas_is_not_reported():
+    _p, recs = scan("CAS 7 and CAS 10 are too short to mean anything\n")
+    assert recs == []
+
+
+def test_csv_output_has_span_columns(tmp_path):
+    src = tmp_path / "mail.txt"
+    src.write_text("Selling NPP, 1 kg\n", encoding="utf-8")
+    p = run("text", src, *MINI, "-f", "csv", "-q")
+    header = p.stdout.splitlines()[0].split(",")
+    assert header[:5] == ["line", "start", "end", "text", "found_as"]
+
+
+def test_unreadable_file_is_exit_3(tmp_path):
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("caf\xe9 NPP".encode("latin-1"))
+    p = run("text", bad, *MINI)
+    assert p.returncode == 3 and "UTF-8" in p.stderr
