@@ -300,9 +300,13 @@ precheck name '1-boc-4-piperidone' NPP 'BMK methyl glycidate'
               help="Rows with more heavy atoms are reported invalid, not screened (0: no cap).")
 @click.option("--row-timeout", type=click.FloatRange(0.1), default=10.0, show_default=True,
               help="Seconds a row may take before it is cut off and reported invalid.")
+@click.option("--engine", type=click.Choice(["local", "dask"], case_sensitive=False), default="local",
+              show_default=True, help="dask: partitioned Parquet/CSV (paths, globs, URLs) -> -o DIR of Parquet parts "
+              "(needs the dask extra; see docs/dask.md).")
+@click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler (tcp://host:8786) [default: a local cluster].")
 @screen_options
 def screen_command(input_path, column, input_type, input_format, workers, chunk_size, max_atoms, row_timeout,
-                   **opts):
+                   engine, scheduler, **opts):
     """Screen a file of chemicals: every input row out, in order, with result columns appended.
 
     \b
@@ -327,6 +331,13 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
         jurisdictions=tuple(_jurisdictions(opts["jurisdictions"]) or ()) or None, as_of=_as_of(opts["as_of"]),
         resolve_files=tuple(opts["resolve_files"]), max_atoms=max_atoms or None)
     screener = config.build()  # fails fast on a bad watchlist, before any worker starts
+    if engine.lower() == "dask":
+        from .dask_engine import cli_screen
+
+        run = cli_screen(input_path, config, screener, column, input_type, input_format, workers, scheduler, opts)
+        if not opts.get("quiet"):
+            click.echo(summary_line(run.counts, run.rows, run.seconds), err=True)
+        sys.exit(int(exit_code_for(run.counts, opts["fail_on"].lower())))
     fmt = pick_format(opts.get("fmt"), opts.get("output"))
     src = open_input(input_path, column=column, input_type=input_type.lower(), fmt=input_format.lower())
     names = output_columns(src.columns)

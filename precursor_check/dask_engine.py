@@ -373,3 +373,26 @@ def _absolute(config: ScreenerConfig) -> ScreenerConfig:
 
     return replace(config, watchlists=tuple(fix(p) for p in config.watchlists),
                    resolve_files=tuple(fix(p) for p in config.resolve_files))
+
+
+def cli_screen(input_path: str, config: ScreenerConfig, screener, column: str | None, input_type: str,
+               input_format: str, workers: int | None, scheduler: str | None, opts: dict) -> DaskRun:
+    """`precheck screen --engine dask`: check the options, run, print the summary path; the CLI sets the exit code."""
+    import click
+
+    output = opts.get("output")
+    if not output or output == "-":
+        raise click.UsageError("--engine dask writes a directory of Parquet files: give -o DIR")
+    if opts.get("fmt") and opts["fmt"].lower() != "parquet":
+        raise click.UsageError(f"--engine dask writes Parquet only, not {opts['fmt']}")
+    if input_path == "-":
+        raise click.UsageError("--engine dask reads files (a path, a glob or a URL), not stdin")
+    for name, flag in (("report", "--report"), ("audit_log", "--audit-log / PRECHECK_AUDIT_LOG")):
+        if opts.get(name):
+            raise click.UsageError(f"{flag} is not supported with --engine dask yet; use the local engine")
+    require_dask()
+    run = screen_dask(input_path, output, config, column=column, input_type=input_type, input_format=input_format,
+                      scheduler=scheduler, workers=workers or None, expected_sha256=screener.watchlist.sha256)
+    if not opts.get("quiet"):
+        click.echo(f"precheck: wrote {run.partitions} Parquet part(s) and {SUMMARY_NAME} to {output}", err=True)
+    return run
