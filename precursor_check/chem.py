@@ -35,6 +35,7 @@ class Standardised:
     parts: tuple[Part, ...]  # organic components to screen (or the whole input when none is organic)
     removed: tuple[str, ...]  # names of what was stripped ("hydrochloride", "sodium", "hydrate")
     inorganic: bool  # no organic component: only identity applies
+    complex: bool = False  # several organic parts, or an unusual inorganic part (metal complex, polymer record)
 
 
 def parse_smiles(smiles: str) -> Chem.Mol | None:
@@ -90,7 +91,12 @@ def _has_carbon(mol: Chem.Mol) -> bool:
 
 
 def _neutral(mol: Chem.Mol) -> tuple[Chem.Mol, bool]:
-    if not any(a.GetFormalCharge() for a in mol.GetAtoms()):
+    charged = [a for a in mol.GetAtoms() if a.GetFormalCharge()]
+    if not charged:
+        return mol, False
+    if any(a.GetAtomicNum() == 6 for a in charged):
+        # a carbanion or carbocation (organometallics, Grignard reagents) is not its protonated
+        # parent: benzylmagnesium chloride is not toluene. Keep it charged.
         return mol, False
     out = _uncharger().uncharge(mol)
     return out, Chem.MolToSmiles(out) != Chem.MolToSmiles(mol)
@@ -140,7 +146,9 @@ def standardise(mol: Chem.Mol, split: bool = True) -> Standardised:
     if not parts:  # nothing organic: identity of the whole input only (KMnO4, NaMnO4 ...)
         whole = mol
         return Standardised((Part(whole, _formula(whole), False),), (), True)
-    return Standardised(tuple(parts), tuple(dict.fromkeys(removed)), False)
+    known = set(ions.values()) | set(_METAL_NAMES.values())
+    unusual = any(r not in known for r in removed)
+    return Standardised(tuple(parts), tuple(dict.fromkeys(removed)), False, complex=len(parts) > 1 or unusual)
 
 
 def _formula(mol: Chem.Mol) -> str:

@@ -168,7 +168,7 @@ class Screener:
             if part.mol.GetNumHeavyAtoms() > chem.MAX_HEAVY_ATOMS:
                 continue  # far too large for a precursor: identity only would be meaningless too
             h, n = match_part(self.compiled, part, removed, self.options, inorganic=std.inorganic,
-                              fragment=frag if multi else None)
+                              fragment=frag if multi else None, complex_input=std.complex)
             hits += h
             nearest += n
         hits = sort_hits(hits)

@@ -1,0 +1,52 @@
+"""The real shipped watchlist: it loads, validates (rule examples included), and the design card works."""
+
+from pathlib import Path
+
+from precursor_check.model import MatchKind, Verdict
+from precursor_check.validate import validate
+from precursor_check.watchlist import shipped_path
+
+
+def test_shipped_watchlist_validates():
+    problems, summary = validate([shipped_path()])
+    assert problems == [], "\n".join(problems)
+    assert summary.startswith("OK")
+
+
+def test_every_rule_has_three_examples_each_way(shipped_screener):
+    for r in shipped_screener.watchlist.rules:
+        assert len(r.examples_match) >= 3 and len(r.examples_no_match) >= 3, r.id
+        if r.kind == "legal":
+            assert r.listings and all(lst.citation for lst in r.listings), r.id
+
+
+def test_design_card_example(shipped_screener):
+    r = shipped_screener.screen("79099-07-3")
+    assert r.verdict is Verdict.CONTROLLED
+    assert r.top.match is MatchKind.EXACT and r.top.cas == "79099-07-3"
+
+
+def test_traps_stay_apart(shipped_screener):
+    """BMK ethyl glycidate is listed; the strawberry flavouring 77-83-8 is not and must not be controlled."""
+    assert shipped_screener.screen("41232-97-7").verdict is Verdict.CONTROLLED
+    assert shipped_screener.screen("77-83-8").verdict is not Verdict.CONTROLLED
+
+
+def test_designer_relatives_are_caught(shipped_screener):
+    # other carbamates of 4-piperidone are inside the US clause
+    assert shipped_screener.screen("O=C1CCN(C(=O)OCc2ccccc2)CC1").verdict is Verdict.CONTROLLED
+    # a ring-substituted P2NP is a structural relative
+    assert shipped_screener.screen("CC(=Cc1ccc(F)cc1)[N+](=O)[O-]").verdict.is_hit
+
+
+def test_ordinary_look_alikes_stay_clear(shipped_screener):
+    for smi in ("CC(=O)Nc1ccc(O)cc1", "CCO", "c1ccccc1", "CC(C)Cc1ccc(C(C)C(=O)O)cc1", "CN1C=NC2=C1C(=O)N(C(=O)N2C)C"):
+        assert shipped_screener.screen(smi).verdict is Verdict.CLEAR, smi
+
+
+def test_readme_lists_every_command():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    from precursor_check.cli import cli
+
+    for name in cli.commands:
+        assert f"precheck {name}" in readme, name
