@@ -243,6 +243,13 @@ class BatchRunner:
         methods = mp.get_all_start_methods()
         return mp.get_context("fork" if "fork" in methods else "spawn")
 
+    def _warm(self) -> None:
+        """Build the caches the workers share (compiled watchlist, local CAS table) before they start,
+        so a first run's one-off index build is not taken for a hanging row."""
+        local = getattr(getattr(self.screener(), "resolver", None), "local", None)
+        if local is not None:
+            local.by_cas("50-00-0")
+
     def _start(self) -> None:
         self.pool = self._ctx().Pool(self.workers, initializer=_init_worker, initargs=(self.config,))
 
@@ -294,6 +301,7 @@ class BatchRunner:
             yield from self._emit(ch)
 
     def _pooled(self, items) -> Iterator[Result]:
+        self._warm()
         self._start()
         pending: deque[_Chunk] = deque()
         inflight: set[str] = set()

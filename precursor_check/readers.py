@@ -166,10 +166,14 @@ def _decoded_lines(name: str, raw: IO[bytes], src_ref: list) -> Iterator[str]:
     """UTF-8 lines (a BOM is dropped); bytes in another encoding raise InputError naming the row."""
     first = True
     line_no = 0
+    pending = 0  # bytes read before the Source exists (the header)
     for line in raw:
         line_no += 1
         if src_ref:
-            src_ref[0].done += len(line)
+            src_ref[0].done += len(line) + pending
+            pending = 0
+        else:
+            pending += len(line)
         if first:
             first = False
             if line.startswith(b"\xef\xbb\xbf"):
@@ -223,8 +227,8 @@ def _delimited(name: str, raw: IO[bytes], head: bytes, delimiter: str | None) ->
 
     def rows() -> Iterator[list]:
         for values in reader:
-            if not values or (len(values) == 1 and not values[0].strip()):
-                continue  # blank line (a blank query in a multi-column row is kept and reported)
+            if not values:
+                continue  # an empty line; an empty cell ("" or spaces) is a row, reported invalid
             if len(values) < width:
                 values = values + [""] * (width - len(values))
             elif len(values) > width:

@@ -1,0 +1,335 @@
+"""Batch screening (`precheck screen`): readers, column detection, order, workers, guards, exit codes.
+
+CLI behaviour is tested through the real installed binary; the engine's guards through the library.
+Every test uses the fixture watchlist (tests/fixtures/mini.yaml) and the session's private cache.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import MINI, precheck_bin, run
+
+from precursor_check.batch import BatchRunner, ScreenerConfig, output_columns, screen_records
+from precursor_check.model import Result, Verdict
+from precursor_check.readers import detect_column, open_input, sniff_delimiter
+
+P2P = "CC(=O)Cc1ccccc1"
+NPP_HCL = "O=C1CCN(CCc2ccccc2)CC1.Cl"
+
+
+def screen(*args, input=None):
+    return run("screen", *args, *MINI, "-q", input=input)
+
+
+def jsonl(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def read_csv(text: str, delimiter=",") -> list[dict]:
+    return list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
+
+
+# -- input formats ----------------------------------------------------------------------------------
+
+
+def test_csv_with_bom_semicolons_and_quoted_fields(tmp_path):
+    f = tmp_path / "orders.csv"
+    f.write_bytes("\ufefforder;CAS RN;note\n1;79099-07-3;\"a; b\"\n2;50-00-0;x\n".encode())
+    out = tmp_path / "screened.csv"
+    p = screen(f, "-o", out)
+    assert p.returncode == 1, p.stderr
+    rows = read_csv(out.read_text())
+    assert [r["order"] for r in rows] == ["1", "2"]
+    assert rows[0]["note"] == "a; b"
+    assert [r["verdict"] for r in rows] == ["controlled", "clear"]
+    assert rows[0]["hit_id"] == "T-BOCPIP"
+
+
+def test_tsv_and_tsv_output(tmp_path):
+    f = tmp_path / "in.tsv"
+    f.write_text("id\tsmiles\n1\t" + P2P + "\n2\tCCO\n")
+    p = screen(f, "-f", "tsv")
+    rows = read_csv(p.stdout, "\t")
+    assert [(r["id"], r["verdict"]) for r in rows] == [("1", "controlled"), ("2", "clear")]
+    assert rows[0]["input_smiles"] == P2P  # the input's own smiles column is kept, renamed
+
+
+def test_smi_file(tmp_path):
+    f = tmp_path / "lib.smi"
+    f.write_text(f"{P2P} p2p\n{NPP_HCL} npp-hcl\nC1CC( broken\n")
+    rows = jsonl(screen(f, "-f", "jsonl").stdout)
+    assert [r["name"] for r in rows] == ["p2p", "npp-hcl", "broken"]
+    assert [r["verdict"] for r in rows] == ["controlled", "controlled", "invalid"]
+
+
+def test_sdf_file(tmp_path):
+    from rdkit import Chem
+
+    f = tmp_path / "lib.sdf"
+    w = Chem.SDWriter(str(f))
+    for smi, name in ((P2P, "P2P"), ("CCO", "ethanol")):
+        m = Chem.MolFromSmiles(smi)
+        m.SetProp("_Name", name)
+        m.SetProp("supplier_id", name.lower())
+        w.write(m)
+    w.close()
+    rows = jsonl(screen(f, "-f", "jsonl").stdout)
+    assert [(r["title"], r["supplier_id"], r["verdict"]) for r in rows] == [
+        ("P2P", "p2p", "controlled"), ("ethanol", "ethanol", "clear")]
+    assert rows[0]["input"] == P2P  # the structure, not the molblock
+
+
+def test_sdf_record_that_does_not_parse(tmp_path):
+    f = tmp_path / "bad.sdf"
+    f.write_text("junk\n  nothing\n\n  1  0  0  0  0  0  0  0  0  0999 V2000\nM  END\n$$$$\n")
+    rows = jsonl(screen(f, "-f", "jsonl").stdout)
+    assert len(rows) == 1 and rows[0]["verdict"] == "invalid"
+
+
+def test_parquet_in_and_out(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    src = tmp_path / "cat.parquet"
+    pq.write_table(pa.table({"sku": [10, 11, 12], "smiles": [P2P, "CCO", None]}), src)
+    out = tmp_path / "out.parquet"
+    p = screen(src, "--column", "smiles", "-o", out)
+    assert p.returncode == 1, p.stderr
+    t = pq.read_table(out)
+    assert t.column("sku").to_pylist() == [10, 11, 12]  # the input's types are kept
+    assert t.column("verdict").to_pylist() == ["controlled", "clear", "invalid"]
+    assert t.column("row").to_pylist() == [1, 2, 3]
+    assert t.schema.metadata[b"watchlist_version"] == b"test-1"
+
+
+def test_stdin(tmp_path):
+    p = screen("-", "-f", "jsonl", input="cas\n79099-07-3\n108-24-7\n")
+    rows = jsonl(p.stdout)
+    assert [r["cas"] for r in rows] == ["79099-07-3", "108-24-7"]
+    assert rows[0]["verdict"] == "controlled"
+
+
+def test_headerless_single_column(tmp_path):
+    p = screen("-", "-f", "jsonl", input="79099-07-3\n50-00-0\n")
+    assert [r["input"] for r in jsonl(p.stdout)] == ["79099-07-3", "50-00-0"]
+
+
+# -- column detection --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("header,expected", [
+    (["id", "CAS RN", "qty"], ("CAS RN", "cas")),
+    (["cas_number"], ("cas_number", "cas")),
+    (["Product Name", "SMILES"], ("SMILES", "smiles")),
+    (["sku", "product"], ("product", "auto")),
+    (["a", "b"], None),
+])
+def test_detect_column(header, expected):
+    assert detect_column(header) == expected
+
+
+def test_sniff_delimiter():
+    assert sniff_delimiter("a;b;c\n1;2;3\n") == ";"
+    assert sniff_delimiter("a\tb\n1\t2\n") == "\t"
+    assert sniff_delimiter('a,b\n"x, y",2\n') == ","
+
+
+def test_column_option_by_name_and_number(tmp_path):
+    f = tmp_path / "x.csv"
+    f.write_text("a,b\nfoo,79099-07-3\n")
+    assert jsonl(screen(f, "--column", "b", "-f", "jsonl").stdout)[0]["verdict"] == "controlled"
+    assert jsonl(screen(f, "--column", "2", "-f", "jsonl").stdout)[0]["verdict"] == "controlled"
+
+
+def test_unknown_or_undetectable_column_exits_3(tmp_path):
+    f = tmp_path / "x.csv"
+    f.write_text("a,b\nfoo,bar\n")
+    p = screen(f)
+    assert p.returncode == 3 and "--column" in p.stderr
+    p = screen(f, "--column", "nope")
+    assert p.returncode == 3 and "'a', 'b'" in p.stderr
+
+
+def test_type_forces_query_type(tmp_path):
+    f = tmp_path / "x.csv"
+    f.write_text("name\nCCO\n")
+    assert jsonl(screen(f, "--type", "smiles", "-f", "jsonl").stdout)[0]["input_type"] == "smiles"
+
+
+def test_not_utf8_names_the_row(tmp_path):
+    f = tmp_path / "latin1.csv"
+    f.write_bytes("cas,name\n50-00-0,ok\n64-17-5,\u00e9thanol\n".encode("latin-1"))
+    out = tmp_path / "o.csv"
+    p = screen(f, "-o", out)
+    assert p.returncode == 3
+    assert "row 2" in p.stderr and "UTF-8" in p.stderr
+    assert not out.exists()
+
+
+def test_output_columns_renames_clashes():
+    assert output_columns(["id", "smiles", "verdict"]) == {"id": "id", "smiles": "input_smiles",
+                                                           "verdict": "input_verdict"}
+
+
+# -- every row accounted for --------------------------------------------------------------------------
+
+
+def test_garbage_rows_are_reported_in_order(tmp_path):
+    good = [P2P, "CCO", "c1ccccc1O", "CC(C)O", "CCN"]
+    lines, expected_bad = ["id,smiles"], set()
+    for i in range(1, 501):
+        if i % 100 == 0:
+            lines.append(f"{i},C1CC(((garbage{i}")
+            expected_bad.add(i)
+        elif i % 100 == 50:
+            lines.append(f"{i},")  # an empty cell
+            expected_bad.add(i)
+        else:
+            lines.append(f"{i},{good[i % len(good)]}")
+    f = tmp_path / "dirty.csv"
+    f.write_text("\n".join(lines) + "\n")
+    rows = jsonl(screen(f, "-f", "jsonl", "-j", "2", "--chunk-size", "37").stdout)
+    assert [int(r["id"]) for r in rows] == list(range(1, 501))
+    assert [r["row"] for r in rows] == list(range(1, 501))
+    bad = {int(r["id"]) for r in rows if r["verdict"] == "invalid"}
+    assert bad == expected_bad
+    assert all(r["error"] for r in rows if r["verdict"] == "invalid")
+
+
+def test_heavy_atom_cap():
+    p = screen("-", "--type", "smiles", "-f", "jsonl", input="smiles\n" + "C" * 300 + "\nCCO\n")
+    rows = jsonl(p.stdout)
+    assert rows[0]["verdict"] == "invalid" and "heavy atoms" in rows[0]["error"]
+    assert rows[1]["verdict"] == "clear"
+
+
+def test_workers_2_same_as_workers_1(tmp_path):
+    smiles = [P2P, "CCO", NPP_HCL, "not a smiles", "c1ccccc1CC(N)C", "79099-07-3", "NPP", ""] * 40
+    f = tmp_path / "mix.csv"
+    f.write_text("query\n" + "\n".join(f'"{s}"' for s in smiles) + "\n")
+    one = screen(f, "-f", "csv", "-j", "1", "--chunk-size", "16")
+    two = screen(f, "-f", "csv", "-j", "2", "--chunk-size", "16")
+    zero = screen(f, "-f", "csv", "-j", "0")
+    assert one.returncode == two.returncode == zero.returncode == 1
+    assert one.stdout == two.stdout == zero.stdout
+    assert len(read_csv(one.stdout)) == len(smiles)
+
+
+# -- formula injection ---------------------------------------------------------------------------------
+
+
+def test_formula_injection_neutralised(tmp_path):
+    f = tmp_path / "evil.csv"
+    f.write_text('name,note\n"=HYPERLINK(""http://x"",""y"")",@SUM(1)\n')
+    rows = read_csv(screen(f, "-f", "csv").stdout)
+    assert rows[0]["name"].startswith("'=")
+    assert rows[0]["note"] == "'@SUM(1)"
+    assert rows[0]["input"].startswith("'=")
+    raw = read_csv(screen(f, "-f", "csv", "--raw-csv").stdout)
+    assert raw[0]["note"] == "@SUM(1)"
+
+
+# -- exit codes -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("body,extra,code", [
+    ("cas\n50-00-0\n", (), 0),  # clear only
+    ("cas\n79099-07-3\n50-00-0\n", (), 1),  # a controlled hit
+    ("cas\n79099-07-4\n", (), 3),  # invalid only
+    ("cas\n50-00-0\n79099-07-4\n", (), 3),  # clear + invalid, no hit
+    ("smiles\n" + "O=C1CCN(Cc2ccccc2)CC1\n", ("--fail-on", "controlled"), 0),  # watch-listed only
+    ("smiles\n" + "O=C1CCN(Cc2ccccc2)CC1\n", ("--fail-on", "watch"), 1),
+])
+def test_exit_codes(body, extra, code):
+    p = screen("-", "-f", "jsonl", *extra, input=body)
+    assert p.returncode == code, p.stderr
+
+
+def test_missing_input_file_exits_3(tmp_path):
+    p = screen(tmp_path / "nope.csv")
+    assert p.returncode == 3 and "cannot read" in p.stderr
+
+
+def test_summary_on_stderr(tmp_path):
+    p = run("screen", "-", *MINI, "-f", "jsonl", input="cas\n79099-07-3\n50-00-0\n")
+    assert "2 queries: 1 controlled, 1 clear" in p.stderr
+
+
+# -- interruption --------------------------------------------------------------------------------------
+
+
+def test_sigint_leaves_no_output(tmp_path):
+    big = tmp_path / "big.csv"
+    with open(big, "w") as fh:
+        fh.write("smiles\n")
+        for i in range(60_000):
+            fh.write(f"CCCCC(C)C(=O)N{'C' * (i % 17)}c1ccc(O)cc1\n" if i % 2 else f"C{'C' * (i % 23)}O{i % 7}\n")
+    out = tmp_path / "out.csv"
+    env = dict(os.environ)
+    proc = subprocess.Popen([precheck_bin(), "screen", str(big), "-o", str(out), *MINI, "-j", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    deadline = time.time() + 60
+    while time.time() < deadline and not list(tmp_path.glob(".out.csv.*")):
+        time.sleep(0.05)
+    time.sleep(0.5)
+    assert proc.poll() is None, "the run finished before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert not out.exists()
+    assert not list(tmp_path.glob(".out.csv.*"))
+
+
+# -- the engine (library) --------------------------------------------------------------------------------
+
+
+class _SlowScreener:
+    """Stands in for a Screener: 'hang' never finishes in time, everything else is instant."""
+
+    max_heavy_atoms = None
+    resolver = None
+
+    def screen(self, query, input_type=None, row=None):
+        if query == "hang":
+            time.sleep(30)
+        return Result(query, "smiles", Verdict.CLEAR)
+
+
+class SlowConfig(ScreenerConfig):
+    def build(self):
+        return _SlowScreener()
+
+
+def test_row_timeout_cuts_off_only_the_slow_row():
+    items = [(i, q, None) for i, q in enumerate(["a", "b", "hang", "c", "d", "e"], start=1)]
+    runner = BatchRunner(SlowConfig(), workers=2, chunk_size=2, row_timeout=0.5)
+    t0 = time.time()
+    out = list(runner.run(items))
+    assert time.time() - t0 < 20
+    assert [r.input for r in out] == ["a", "b", "hang", "c", "d", "e"]
+    assert [r.verdict for r in out] == [Verdict.CLEAR] * 2 + [Verdict.INVALID] + [Verdict.CLEAR] * 3
+    assert "cut off" in out[2].error and runner.cut_off == 1
+
+
+def test_screen_records_partition_function(mini_screener):
+    rows = [{"sku": 1, "cas": "79099-07-3"}, {"sku": 2, "cas": "bogus-1"}, {"sku": 3, "cas": "79099-07-3"}]
+    out = screen_records(mini_screener, rows, "cas", "cas")
+    assert [(r["sku"], r["verdict"], r["row"]) for r in out] == [(1, "controlled", 1), (2, "invalid", 2),
+                                                                (3, "controlled", 3)]
+
+
+def test_open_input_streams_rows(tmp_path):
+    f = tmp_path / "x.csv"
+    f.write_text("id,cas\n1,50-00-0\n2,64-17-5\n")
+    src = open_input(str(f))
+    assert (src.columns, src.column, src.input_type) == (["id", "cas"], "cas", "cas")
+    assert list(src.rows()) == [["1", "50-00-0"], ["2", "64-17-5"]]
+    assert src.done == src.total == Path(f).stat().st_size
