@@ -1,0 +1,203 @@
+"""The Dask engine (`precheck screen --engine dask`) on a real LocalCluster with 2 worker processes.
+
+One cluster serves the module (its start costs a few seconds); the CLI tests reach it through
+`--scheduler`. The tests compare with the local engine row by row, check that the watchlist is
+compiled once per worker, and that a worker dying mid-run loses no row and duplicates none.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import FIXTURE, run
+
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+
+try:
+    import dask  # noqa: F401
+    import dask.dataframe  # noqa: F401
+    import distributed  # noqa: F401
+
+    HAVE_DASK = True
+except ImportError:
+    HAVE_DASK = False
+
+needs_dask = pytest.mark.skipif(not HAVE_DASK, reason="dask[dataframe] and distributed are not installed "
+                                                      "(pip install 'precursor-check[dask]')")
+WL = ["--watchlist", str(FIXTURE), "--replace-watchlist"]
+
+# queries covering every verdict of the fixture list, salts, bad and empty cells, CAS numbers and names
+QUERIES = [
+    "C1CN(CCC1=O)CCC2=CC=CC=C2", "CC(C)(C)OC(=O)N1CCC(=O)CC1", "CC(=O)CC1=CC=CC=C1.Cl", "O=C1CCN(Cc2ccccc2)CC1",
+    "CCO", "c1ccccc1", "not a smiles((", None, "", "CC(C)(C)OC(=O)N1CCC(=O)CC1.[Na+].[Cl-]",
+    "C[C@H]([C@H](C1=CC=CC=C1)O)N", "CC(N)C(O)c1ccccc1", "CCCCCCCCCC(=O)O", "O=C1CCN(CCc2ccc(F)cc2)CC1",
+]
+MIXED = ["79099-07-3", "39742-60-4", "NPP", "1-boc-4-piperidone", "50-00-0", "123-45-6", "ethanol", "CCO", "", None]
+
+
+def write_parts(directory, column: str, values: list, files: int, rows: int) -> list:
+    """`files` Parquet files of `rows` rows each: id (int), the query column (string, with nulls), qty (float)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    tables = []
+    for k in range(files):
+        ids = list(range(k * rows, (k + 1) * rows))
+        t = pa.table({"id": ids, column: [values[i % len(values)] for i in ids], "qty": [i / 4 for i in ids]})
+        pq.write_table(t, directory / f"part-{k:02d}.parquet")
+        tables.append(t)
+    return tables
+
+
+@pytest.fixture(scope="module")
+def client():
+    if not HAVE_DASK:
+        pytest.skip("dask is not installed")
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    c = Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+from pandas import testing as pd_testing  # noqa: E402 - pandas comes with pyarrow's tests here
+
+
+def _read_dir(path):
+    import pandas as pd
+
+    return pd.read_parquet(path).sort_values("row").reset_index(drop=True)
+
+
+@needs_dask
+def test_identical_to_local_engine_through_the_cli(client, tmp_path):
+    tables = write_parts(tmp_path / "in", "smiles", QUERIES, files=4, rows=60)
+    pq.write_table(pa.concat_tables(tables), tmp_path / "all.parquet")
+
+    d = run("screen", str(tmp_path / "in" / "*.parquet"), "--engine", "dask", "--scheduler", client.scheduler.address,
+            "-o", tmp_path / "out", *WL)
+    assert d.returncode == 1, d.stderr  # hits
+    assert "controlled" in d.stderr and "invalid" in d.stderr
+    loc = run("screen", tmp_path / "all.parquet", "-o", tmp_path / "local.parquet", *WL)
+    assert loc.returncode == 1, loc.stderr
+    assert d.stderr.splitlines()[-1].split(" (")[0] == loc.stderr.splitlines()[-1].split(" (")[0]  # same counts
+
+    got, want = _read_dir(tmp_path / "out"), _read_dir(tmp_path / "local.parquet")
+    assert list(got.columns) == list(want.columns)
+    assert "verdict" in got.columns and "input_smiles" in got.columns  # clashing input column renamed
+    assert list(got.dtypes) == list(want.dtypes)
+    for i in range(len(want)):  # row by row, for a readable failure
+        assert got.iloc[i].to_dict() == pytest.approx(want.iloc[i].to_dict(), nan_ok=True), i
+    pd_testing.assert_frame_equal(got, want)
+    assert got["row"].tolist() == list(range(1, 241))
+
+    summary = json.loads((tmp_path / "out" / "_precheck_summary.json").read_text())
+    assert summary["rows"] == 240 and summary["partitions"] == 4
+    assert summary["watchlist_sha256"] == got["watchlist_sha256"].iloc[0]
+    assert summary["watchlist_version"] and summary["tool_version"]
+    assert sum(summary["counts"].values()) == 240
+    assert summary["counts"]["controlled"] == (got["verdict"] == "controlled").sum()
+
+
+@needs_dask
+def test_csv_with_cas_and_names_matches_local_engine(client, tmp_path):
+    from precursor_check.batch import ScreenerConfig
+    from precursor_check.dask_engine import screen_dask
+
+    (tmp_path / "in").mkdir()
+    lines = ["order;CAS RN;note"] + [f"{i};{'' if MIXED[i % len(MIXED)] is None else MIXED[i % len(MIXED)]};x{i}"
+                                     for i in range(50)]
+    (tmp_path / "in" / "a.csv").write_text("\n".join(lines[:26]) + "\n")
+    (tmp_path / "in" / "b.csv").write_text("\n".join(lines[:1] + lines[26:]) + "\n")
+    (tmp_path / "all.csv").write_text("\n".join(lines) + "\n")
+    config = ScreenerConfig(watchlists=(str(FIXTURE),), replace=True)
+    res = screen_dask(str(tmp_path / "in"), str(tmp_path / "out"), config, client=client)
+    assert res.rows == 50 and res.partitions == 2
+    loc = run("screen", tmp_path / "all.csv", "-o", tmp_path / "local.parquet", *WL)
+    assert loc.returncode == 1, loc.stderr
+    got, want = _read_dir(tmp_path / "out"), _read_dir(tmp_path / "local.parquet")
+    pd_testing.assert_frame_equal(got, want)
+    assert set(got["input_type"]) == {"cas", "empty"}  # the 'CAS RN' header implies the type, as locally
+
+
+@needs_dask
+def test_watchlist_compiled_once_per_worker_and_stamped_on_every_row(client, tmp_path):
+    from precursor_check.batch import ScreenerConfig
+    from precursor_check.dask_engine import builds_in_this_process, screen_dask
+
+    write_parts(tmp_path / "in", "smiles", QUERIES, files=8, rows=25)
+    config = ScreenerConfig(watchlists=(str(FIXTURE),), replace=True, threshold=0.61)  # a config no test used
+    before = client.run(builds_in_this_process)
+    res = screen_dask(str(tmp_path / "in" / "*.parquet"), str(tmp_path / "out"), config, client=client)
+    after = client.run(builds_in_this_process)
+    assert res.partitions == 8 and res.rows == 200
+    new_builds = [after[w] - before.get(w, 0) for w in after]
+    assert max(new_builds) == 1  # 8 partitions on 2 workers: one compile per worker, not per partition
+    got = _read_dir(tmp_path / "out")
+    assert got["watchlist_sha256"].nunique() == 1 and got["watchlist_version"].nunique() == 1
+    meta = pq.read_schema(next((tmp_path / "out").glob("part-*.parquet"))).metadata
+    assert meta[b"watchlist_sha256"].decode() == got["watchlist_sha256"].iloc[0]
+
+
+@needs_dask
+def test_a_worker_that_dies_loses_no_row(client, tmp_path):
+    """Partition 3 kills its worker process on the first attempt; Dask reruns it elsewhere."""
+    from precursor_check.batch import ScreenerConfig
+    from precursor_check.dask_engine import screen_dask
+
+    write_parts(tmp_path / "in", "smiles", QUERIES, files=6, rows=40)
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    (markers / "crash-3").touch()
+    pids_before = set(client.run(os.getpid).values())
+
+    def crash_once(number, where=str(markers)):  # pickled by value (a local function) and run on the worker
+        import os
+
+        marker = os.path.join(where, f"crash-{number}")
+        if os.path.exists(marker):
+            os.remove(marker)
+            os._exit(1)  # the worker process dies mid-run, as with the OOM killer or a lost node
+
+    config = ScreenerConfig(watchlists=(str(FIXTURE),), replace=True)
+    res = screen_dask(str(tmp_path / "in"), str(tmp_path / "out"), config, client=client, hook=crash_once)
+    assert not (markers / "crash-3").exists()  # the crash really happened
+    client.wait_for_workers(2, timeout=60)
+    assert set(client.run(os.getpid).values()) != pids_before  # a worker was replaced
+    got = _read_dir(tmp_path / "out")
+    assert res.rows == 240 and len(got) == 240
+    assert got["row"].tolist() == list(range(1, 241))  # every row exactly once, in order
+    assert sorted(got["id"]) == list(range(240))
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "_precheck_summary.json", *(f"part-{i:05d}.parquet" for i in range(6))]
+
+
+@needs_dask
+def test_usage_errors(tmp_path):
+    write_parts(tmp_path / "in", "smiles", QUERIES, files=1, rows=5)
+    r = run("screen", str(tmp_path / "in" / "*.parquet"), "--engine", "dask", *WL)
+    assert r.returncode == 2 and "-o DIR" in r.stderr
+    r = run("screen", str(tmp_path / "in" / "*.parquet"), "--engine", "dask", "-o", tmp_path / "o", "-f", "csv", *WL)
+    assert r.returncode == 2
+    r = run("screen", str(tmp_path / "nothing" / "*.parquet"), "--engine", "dask", "-o", tmp_path / "o",
+            "--scheduler", "tcp://127.0.0.1:9", *WL)
+    assert r.returncode == 3 and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_missing_dask_is_a_one_line_error_with_exit_3(tmp_path):
+    """Without the extra: one line naming the extra, exit code 3 (not a traceback, not 1)."""
+    (tmp_path / "a.parquet").write_bytes(b"")
+    code = ("import sys; sys.modules['dask'] = None; sys.modules['distributed'] = None; "
+            "from precursor_check.cli import cli; sys.argv = ['precheck'] + sys.argv[1:]; cli()")
+    r = subprocess.run([sys.executable, "-c", code, "screen", str(tmp_path / "a.parquet"), "--engine", "dask",
+                        "-o", str(tmp_path / "out"), *WL], capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ))
+    assert r.returncode == 3, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "precursor-check[dask]" in lines[0]
