@@ -275,8 +275,12 @@ def start_client(scheduler: str | None = None, workers: int | None = None):
             return Client(scheduler, timeout="30s"), None
         except Exception as exc:
             raise PrecheckError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    import logging
+
     n = workers if workers else (os.cpu_count() or 1)
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+    # quiet: task errors reach the client anyway; this hides the shutdown chatter (heartbeats to a closed scheduler)
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                           silence_logs=logging.CRITICAL)
     return Client(cluster), cluster
 
 
@@ -303,6 +307,8 @@ def screen_dask(input_path, output: str, config: ScreenerConfig, column: str | N
 
     own = cluster = None
     if client is None:
+        if not scheduler and config.local_db and kind in ("auto", "cas", "name"):
+            _warm_local_db()  # local workers share this machine's cache: build the CAS table once, not per worker
         client, cluster = start_client(scheduler, workers)
         own = client
     out_fs, root, work, local = _prepare_output(output, storage_options)
@@ -362,6 +368,15 @@ def screen_dask(input_path, output: str, config: ScreenerConfig, column: str | N
             own.close()
         if cluster is not None:
             cluster.close()
+
+
+def _warm_local_db() -> None:
+    try:
+        from .localdb import LocalDB
+
+        LocalDB()._connect()
+    except Exception:  # the workers will report it per row, as the local engine does
+        pass
 
 
 def _absolute(config: ScreenerConfig) -> ScreenerConfig:
