@@ -321,8 +321,7 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
     """
     import contextlib
 
-    from .batch import BatchRunner, ScreenerConfig, output_columns
-    from .formats import make_writer
+    from .batch import BatchRunner, ScreenerConfig, batch_writer, output_columns
     from .output import open_output
     from .readers import open_input
 
@@ -374,7 +373,7 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
                     TextColumn("{task.percentage:>3.0f}%"), TextColumn("{task.fields[rows]} rows"),
                     TimeRemainingColumn(), console=Console(stderr=True), transient=True))
                 task = progress.add_task("screen", total=src.total, rows=0)
-            writer = make_writer(fmt, out, **kw)
+            writer = batch_writer(fmt, out, **kw)
             writer.begin(meta_of(screener))
             sink = stack.enter_context(side_outputs(opts, screener))  # --report / --audit-log
             for r in results:
