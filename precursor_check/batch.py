@@ -180,6 +180,7 @@ _WORKER = None
 
 def _init_worker(config) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # pool.terminate() must kill, whatever the parent installed
     global _WORKER
     _WORKER = config.build()
 

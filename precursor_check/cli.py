@@ -358,6 +358,12 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
     counts: dict[str, int] = {}
     n = 0
     t0 = time.perf_counter()
+    import signal
+
+    def _terminate(signum, frame):  # SIGTERM: clean up like Ctrl-C (pool down, no partial file)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         with contextlib.ExitStack() as stack:
             out = stack.enter_context(open_output(opts.get("output"), binary=fmt.value == "parquet"))

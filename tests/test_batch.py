@@ -266,7 +266,8 @@ def test_summary_on_stderr(tmp_path):
 # -- interruption --------------------------------------------------------------------------------------
 
 
-def test_sigint_leaves_no_output(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_leaves_no_output(tmp_path, sig):
     big = tmp_path / "big.csv"
     with open(big, "w") as fh:
         fh.write("smiles\n")
@@ -281,9 +282,10 @@ def test_sigint_leaves_no_output(tmp_path):
         time.sleep(0.05)
     time.sleep(0.5)
     assert proc.poll() is None, "the run finished before it could be interrupted"
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
+    assert b"Traceback" not in err
     assert not out.exists()
     assert not list(tmp_path.glob(".out.csv.*"))
 

@@ -1,0 +1,266 @@
+"""Batch screening benchmark (`precheck screen`), with its baselines measured in the same run.
+
+Corpus: the ~71k SMILES (column 5) and CAS numbers (column 2) of the `chemicals` package's
+"chemical identifiers pubchem large.tsv", located through importlib. Watchlist: the shipped one.
+
+Figures (each printed, and written to bench/results/batch.txt):
+  1. SMILES, 1 worker, end to end (real binary, CSV in -> CSV out) vs a bare Chem.MolFromSmiles loop
+     over the same SMILES in this process                                          target <= 2.5x
+  2. SMILES, 2 workers vs 1 worker                                                  target >= 1.8x
+  3. CAS-only batch (watchlist CAS + local-table CAS, an order book with repeats)   target >= 100k rows/s
+  4. peak RSS on 1M rows (the corpus repeated), parent and whole process tree       target <= 300 MB
+  plus a per-stage profile of the single-row screen (where the time goes).
+
+    python bench/bench_batch.py            # full corpus (~10 min on 2 cores)
+    python bench/bench_batch.py --quick    # 10k-row sample (~1-2 min)
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results" / "batch.txt"
+LINES: list[str] = []
+
+
+def say(line: str = "") -> None:
+    print(line, flush=True)
+    LINES.append(line)
+
+
+def corpus() -> tuple[list[str], list[str]]:
+    spec = importlib.util.find_spec("chemicals")
+    if spec is None or not spec.submodule_search_locations:
+        sys.exit("the `chemicals` package is not installed")
+    path = Path(list(spec.submodule_search_locations)[0]) / "Identifiers" / "chemical identifiers pubchem large.tsv"
+    smiles, cas = [], []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            p = line.split("\t", 6)
+            if len(p) > 4 and p[4]:
+                smiles.append(p[4])
+                cas.append(p[1])
+    return smiles, cas
+
+
+def precheck() -> str:
+    exe = Path(sys.executable).parent / "precheck"
+    return str(exe) if exe.exists() else "precheck"
+
+
+def _tree_rss_kb(root: int) -> tuple[int, int]:
+    """(RSS of root, RSS of root + all descendants) in kB, from /proc."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as fh:
+                parents[int(d)] = int(fh.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{d}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmRSS:"):
+                        rss[int(d)] = int(line.split()[1])
+                        break
+        except (OSError, ValueError, IndexError):
+            continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        p = frontier.pop()
+        for c, pp in parents.items():
+            if pp == p and c not in tree:
+                tree.add(c)
+                frontier.append(c)
+    return rss.get(root, 0), sum(rss.get(p, 0) for p in tree)
+
+
+CPU: dict[str, float] = {}  # CPU seconds (user + sys) of the last run's process tree
+
+
+def _loadavg() -> str:
+    try:
+        return open("/proc/loadavg").read().split()[0]
+    except OSError:
+        return "?"
+
+
+def run_screen(args: list[str], poll_rss: bool = False) -> tuple[float, int, int, str]:
+    """Wall seconds, peak parent RSS (kB), peak tree RSS (kB), stderr of `precheck screen ...`."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([precheck(), "screen", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+    peak_p = peak_t = 0
+    if poll_rss:
+        while proc.poll() is None:
+            p, t = _tree_rss_kb(proc.pid)
+            peak_p, peak_t = max(peak_p, p), max(peak_t, t)
+            time.sleep(0.2)
+    _, err = proc.communicate()
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU["last"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    CPU["load"] = _loadavg()
+    if proc.returncode not in (0, 1, 3):
+        sys.exit(f"precheck screen failed ({proc.returncode}): {err}")
+    return wall, peak_p, peak_t, err.strip().splitlines()[-1] if err.strip() else ""
+
+
+def write_csv(path: Path, header: str, values, repeat: int = 1) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(header + "\n")
+        for _ in range(repeat):
+            for v in values:
+                fh.write(f'"{v}"\n' if ("," in v or '"' in v) and '"' not in v else v.replace(",", " ") + "\n")
+
+
+def stage_profile(sample: list[str]) -> None:
+    """Per-stage cost of the single-row screen, in this process (µs per molecule)."""
+    from rdkit import Chem, DataStructs
+
+    from precursor_check import chem
+    from precursor_check.screen import Screener
+
+    s = Screener()
+    c = s.compiled
+    mols = [m for m in (Chem.MolFromSmiles(x) for x in sample) if m is not None]
+    n = len(mols)
+
+    def t(fn) -> float:
+        t0 = time.perf_counter()
+        for m in mols:
+            fn(m)
+        return (time.perf_counter() - t0) / n * 1e6
+
+    say(f"  per-stage profile over {n} molecules (µs/mol, in-process, shipped watchlist: "
+        f"{len(c.watchlist.entries)} entries, {len(c.watchlist.rules)} rules, {len(c.fps)} fingerprints):")
+    say(f"    parse (MolFromSmiles)          {t(lambda m: Chem.MolFromSmiles(Chem.MolToSmiles(m))) - t(Chem.MolToSmiles):8.1f}")
+    say(f"    standardise (split/uncharge)   {t(lambda m: chem.standardise(m)):8.1f}")
+    say(f"    class rules (FilterCatalog)    {t(lambda m: c.catalog.GetMatches(m)):8.1f}")
+    say(f"    fingerprint + Tanimoto         {t(lambda m: DataStructs.BulkTanimotoSimilarity(chem.fingerprint(m), c.fps)):8.1f}")
+    say(f"    canonical SMILES (reported)    {t(chem.canonical):8.1f}")
+    sm = [Chem.MolToSmiles(m) for m in mols]
+    t0 = time.perf_counter()
+    for x in sm:
+        s.screen(x, "smiles")
+    say(f"    whole Screener.screen          {(time.perf_counter() - t0) / n * 1e6:8.1f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="a 10k-row sample instead of the full corpus")
+    a = ap.parse_args()
+    from rdkit import Chem, RDLogger
+
+    RDLogger.DisableLog("rdApp.*")
+    smiles, cas = corpus()
+    rng = random.Random(20261123)
+    if a.quick:
+        smiles = rng.sample(smiles, 10_000)
+    n = len(smiles)
+    cores = os.cpu_count()
+    say(f"load average before: {_loadavg()} (the machine is shared: high load inflates wall times)")
+    say(f"bench_batch {'--quick ' if a.quick else ''}{time.strftime('%Y-%m-%d %H:%M')}  cores={cores}  "
+        f"python {sys.version.split()[0]}")
+    tmp = Path(tempfile.mkdtemp(prefix="bench-batch-"))
+    smi_csv = tmp / "smiles.csv"
+    write_csv(smi_csv, "smiles", smiles)
+    out = tmp / "out.csv"
+    # warm-up: builds the compiled-watchlist cache and the local CAS index outside the timings
+    subprocess.run([precheck(), "CAS", "50-00-0", "-q", "-f", "jsonl"], capture_output=True)
+
+    # 1. baseline: bare parse loop
+    t0 = time.perf_counter()
+    for s in smiles:
+        Chem.MolFromSmiles(s)
+    parse = time.perf_counter() - t0
+    say(f"\n1. SMILES: {n} rows")
+    say(f"  baseline bare Chem.MolFromSmiles loop: {parse:7.2f} s  {n / parse:9,.0f} rows/s  "
+        f"({parse / n * 1e6:.0f} µs/row)")
+    w1, _, _, line1 = run_screen([str(smi_csv), "-j", "1", "-o", str(out)])
+    say(f"  precheck screen -j 1 (end to end):     {w1:7.2f} s  {n / w1:9,.0f} rows/s  ({w1 / n * 1e6:.0f} µs/row)")
+    say(f"    {line1}")
+    cpu1 = CPU["last"]
+    say(f"    CPU {cpu1:.1f} s ({cpu1 / n * 1e6:.0f} µs/row); load average at the end {CPU['load']}")
+    ratio = w1 / parse
+    say(f"  ratio 1 worker / bare parse: {ratio:.2f}x   (target <= 2.5x: {'met' if ratio <= 2.5 else 'MISSED'})")
+
+    # 2. scaling
+    w2, _, _, line2 = run_screen([str(smi_csv), "-j", "2", "-o", str(out)])
+    say(f"\n2. precheck screen -j 2:                {w2:7.2f} s  {n / w2:9,.0f} rows/s")
+    say(f"    {line2}")
+    cpu2 = CPU["last"]
+    say(f"    CPU {cpu2:.1f} s ({cpu2 / n * 1e6:.0f} µs/row); load average at the end {CPU['load']}")
+    if cpu1:
+        say(f"    CPU 2 workers / CPU 1 worker: {cpu2 / cpu1:.2f}x (parallel overhead); speed-up expected on 2 idle "
+            f"cores: ~{2 * cpu1 / cpu2:.2f}x")
+    sp = w1 / w2
+    say(f"  speed-up 2 workers / 1 worker: {sp:.2f}x   (target >= 1.8x: {'met' if sp >= 1.8 else 'MISSED'}; "
+        f"{cores} cores on this machine)")
+
+    # 3. CAS-only order book: watchlist CAS + local-table CAS, with repeats
+    from precursor_check.compiled import load_compiled
+
+    wl_cas = list(load_compiled().cas_index)
+    distinct = wl_cas + rng.sample(cas, 2_000 if not a.quick else 500)
+    rows = 300_000 if not a.quick else 60_000
+    book = [rng.choice(distinct) for _ in range(rows)]
+    cas_csv = tmp / "cas.csv"
+    write_csv(cas_csv, "cas", book)
+    wc, _, _, linec = run_screen([str(cas_csv), "-o", str(out)])
+    rate = rows / wc
+    say(f"\n3. CAS-only batch: {rows} rows, {len(set(book))} distinct CAS ({len(wl_cas)} watchlist + local table), "
+        f"all cores")
+    say(f"  precheck screen: {wc:6.2f} s  {rate:9,.0f} rows/s   (target >= 100k rows/s: "
+        f"{'met' if rate >= 100_000 else 'MISSED'})")
+    say(f"    {linec}")
+    uniq = rng.sample(cas, 5_000 if not a.quick else 2_000)
+    u_csv = tmp / "cas-unique.csv"
+    write_csv(u_csv, "cas", uniq)
+    wu, _, _, lineu = run_screen([str(u_csv), "-o", str(out)])
+    say(f"  all-distinct CAS ({len(uniq)} rows, every structure screened): {wu:6.2f} s  {len(uniq) / wu:9,.0f} rows/s")
+
+    # 4. memory on 1M rows
+    big_rows = 1_000_000 if not a.quick else 200_000
+    reps = -(-big_rows // n)
+    big = tmp / "big.csv"
+    with open(big, "w", encoding="utf-8") as fh:
+        fh.write("smiles\n")
+        k = 0
+        while k < big_rows:
+            for s in smiles:
+                if k >= big_rows:
+                    break
+                fh.write(s.replace(",", " ") + "\n")
+                k += 1
+    wb, pp, pt, lineb = run_screen([str(big), "-o", str(tmp / "big-out.csv")], poll_rss=True)
+    say(f"\n4. {big_rows} rows (corpus repeated {reps}x), all cores: {wb:6.1f} s  {big_rows / wb:9,.0f} rows/s")
+    say(f"    {lineb}")
+    say(f"  peak RSS: parent {pp / 1024:.0f} MB, whole tree (parent + workers) {pt / 1024:.0f} MB   "
+        f"(target <= 300 MB: {'met' if pt / 1024 <= 300 else 'MISSED'})")
+    say(f"  output file: {(tmp / 'big-out.csv').stat().st_size / 1e6:.0f} MB")
+
+    say("\n5. where the time goes")
+    stage_profile(rng.sample(smiles, min(2000, n)))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text("\n".join(LINES) + "\n", encoding="utf-8")
+    print(f"\nwritten to {RESULTS}")
+    import shutil
+
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
