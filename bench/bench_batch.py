@@ -182,10 +182,10 @@ def main() -> None:
     subprocess.run([precheck(), "CAS", "50-00-0", "-q", "-f", "jsonl"], capture_output=True)
 
     # 1. baseline: bare parse loop
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for s in smiles:
         Chem.MolFromSmiles(s)
-    parse = time.perf_counter() - t0
+    parse, parse_cpu = time.perf_counter() - t0, time.process_time() - c0
     say(f"\n1. SMILES: {n} rows")
     say(f"  baseline bare Chem.MolFromSmiles loop: {parse:7.2f} s  {n / parse:9,.0f} rows/s  "
         f"({parse / n * 1e6:.0f} µs/row)")
@@ -195,7 +195,8 @@ def main() -> None:
     cpu1 = CPU["last"]
     say(f"    CPU {cpu1:.1f} s ({cpu1 / n * 1e6:.0f} µs/row); load average at the end {CPU['load']}")
     ratio = w1 / parse
-    say(f"  ratio 1 worker / bare parse: {ratio:.2f}x   (target <= 2.5x: {'met' if ratio <= 2.5 else 'MISSED'})")
+    say(f"  ratio 1 worker / bare parse: {ratio:.2f}x wall   (target <= 2.5x: {'met' if ratio <= 2.5 else 'MISSED'}); "
+        f"CPU time: {cpu1 / parse_cpu:.2f}x (parse loop {parse_cpu / n * 1e6:.0f} µs/row CPU)")
 
     # 2. scaling
     w2, _, _, line2 = run_screen([str(smi_csv), "-j", "2", "-o", str(out)])
