@@ -37,7 +37,7 @@ VERDICTS = ("controlled", "watch", "analog", "clear", "unresolved", "invalid")
 SEVERITY = {"controlled": 5, "watch": 4, "analog": 3, "clear": 2, "unresolved": 1, "invalid": 0}
 IDENTITY = ("exact", "parent", "stereo")
 RULES = ("class_rule", "substructure")
-DEFAULT_MAX_DRAWN = 2000  # flagged rows drawn with depictions; later rows are text only
+DEFAULT_MAX_DRAWN = 500  # flagged rows drawn with depictions (~2.6 s to open at 500); later rows are text only
 DEFAULT_MAX_LISTED = 200  # unresolved / invalid inputs listed (each) as text
 SIZE = (200, 150)
 
@@ -86,6 +86,12 @@ def _rule_atoms(mol, patterns, given: Iterable[int]) -> tuple[int, ...]:
                 if set(m) == want:
                     return given
     return _match(mol, patterns)
+
+
+def Chem_smarts(patt) -> str:  # noqa: N802 - the symbol cache key of a drawn pattern
+    from rdkit import Chem
+
+    return Chem.MolToSmarts(patt)
 
 
 def _mcs(a, b, timeout: float) -> tuple[tuple[int, ...], tuple[int, ...], bool]:
@@ -232,7 +238,7 @@ class HtmlReport:
         return (f"<svg class='mol' width='{SIZE[0]}' height='{SIZE[1]}' viewBox='0 0 {SIZE[0]} {SIZE[1]}' role='img' "
                 f"aria-label='{esc(label)}'><use href='#{sid}'/></svg>")
 
-    def _entry_side(self, hit: dict):
+    def _entry_side(self, hit: dict, qmol=None):
         """(smiles, mol, patterns, label) for the matched watchlist entry or rule."""
         hid = hit.get("id") or ""
         if self.entries is None:
@@ -242,12 +248,15 @@ class HtmlReport:
             if rule is None:
                 return None, None, None, f"rule {hid} is not in this watchlist"
             patterns = self._rule_patterns(rule)
-            for eid in rule.entries:
+            if qmol is not None:  # the pattern that matched the input, when the rule has several
+                patterns = [p for p in patterns if qmol.HasSubstructMatch(p)] or patterns
+            for eid in rule.entries:  # an entry of the rule that the same pattern matches, else the pattern
                 e = self.entries.get(eid)
-                if e is not None and e.smiles:
-                    return e.smiles, self._get_mol(e.smiles), patterns, f"{e.name} (an entry under {hid})"
+                emol = self._get_mol(e.smiles) if e is not None and e.smiles else None
+                if emol is not None and _match(emol, patterns[:1]):
+                    return e.smiles, emol, patterns, f"{e.name} (an entry under {hid})"
             if patterns:
-                return rule.smarts[0], patterns[0], patterns, f"pattern of {hid}"
+                return Chem_smarts(patterns[0]), patterns[0], patterns, f"pattern of {hid}"
             return None, None, patterns, "no structure"
         e = self.entries.get(hid)
         if e is None:
@@ -274,7 +283,7 @@ class HtmlReport:
         if hit is None:
             return self._pic(self._symbol(in_smiles, qmol, ()) if qmol is not None else None, "no structure"), \
                 self._pic(None, "no entry"), ""
-        e_smiles, emol, patterns, e_label = self._entry_side(hit)
+        e_smiles, emol, patterns, e_label = self._entry_side(hit, qmol)
         q_atoms: tuple[int, ...] = ()
         e_atoms: tuple[int, ...] = ()
         note = ""
@@ -614,6 +623,7 @@ if(hash){hash.split('&').forEach(function(kv){var p=kv.split('='),k=p[0],v=decod
     sortBy(key,th?th.getAttribute('data-type')||'text':'text',d);}});}
 apply();
 st.setAttribute('data-rows',rows.length);
+st.setAttribute('data-ready-ms',Math.round(window.performance?performance.now():0));
 st.setAttribute('data-status','ok');
 st.textContent='';
 })();
