@@ -528,7 +528,7 @@ def watchlist_validate(path):
 @click.argument("results_path", metavar="RESULTS.jsonl", default="-")
 @click.option("-o", "--output", metavar="FILE.html", help="Write the HTML report here (atomically) [default: stdout].")
 @click.option("--max-drawn", type=click.IntRange(0), default=None,
-              help="Flagged rows drawn with depictions; later rows are text only [default: 2000].")
+              help="Flagged rows drawn with depictions; later rows are text only [default: 500].")
 @watchlist_options
 def report_command(results_path, output, max_drawn, **opts):
     """Build the HTML report from saved JSONL (or JSON) results.
