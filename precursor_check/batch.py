@@ -238,6 +238,7 @@ class BatchCsvWriter(_csv_writer_base()):
 
     def begin(self, meta: dict) -> None:
         import csv
+        import io
 
         from .formats import RESULT_COLUMNS
 
@@ -246,7 +247,18 @@ class BatchCsvWriter(_csv_writer_base()):
         self.head_cols = [c for c in self.cols if c not in RESULT_COLUMNS]
         self.tail_cols = RESULT_COLUMNS[2:]
         self.tails: dict = {}
-        self.cw = csv.writer(self.out, delimiter=self.delimiter, lineterminator="\n")
+        self.buf = io.StringIO()
+        # same line terminator as CsvWriter: the csv module quotes fields containing its characters
+        self.cw = csv.writer(self.buf, delimiter=self.delimiter, lineterminator="\n")
+        self.special = (self.delimiter, '"', "\n", "\r")
+
+    def _render(self, values: list) -> str:
+        """One CSV line fragment exactly as csv.writer would write these fields."""
+        buf = self.buf
+        buf.seek(0)
+        buf.truncate()
+        self.cw.writerow(values)
+        return buf.getvalue()[:-1]
 
     def write(self, r: Result) -> None:
         key = r.__dict__.get("_key")
@@ -257,19 +269,25 @@ class BatchCsvWriter(_csv_writer_base()):
         tail = self.tails.get(key)
         if tail is None:
             rec = flat_record(r, self.meta)
-            tail = [rec[c] for c in self.tail_cols]
+            vals = [rec[c] for c in self.tail_cols]
             if self.escape:
-                tail = [neutralise_cell(v) if isinstance(v, str) else v for v in tail]
+                vals = [neutralise_cell(v) if isinstance(v, str) else v for v in vals]
+            tail = self._render(vals)
             if len(self.tails) >= self.TAILS:
                 self.tails.clear()
             self.tails[key] = tail
         extra = r.extra or {}
         head = [extra.get(c, "") for c in self.head_cols]
-        head.append(r.row)
+        head.append(str(r.row))
         head.append(r.input)
         if self.escape:
             head = [neutralise_cell(v) if isinstance(v, str) else v for v in head]
-        self.cw.writerow(head + tail)
+        special = self.special
+        if all(type(v) is str and v and not any(ch in v for ch in special) for v in head):
+            line = self.delimiter.join(head)
+        else:  # quoting, empty or non-text cells: let the csv module decide, as CsvWriter does
+            line = self._render(head)
+        self.out.write(line + self.delimiter + tail + "\n")
 
 
 class _Chunk:

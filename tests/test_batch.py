@@ -335,3 +335,27 @@ def test_open_input_streams_rows(tmp_path):
     assert (src.columns, src.column, src.input_type) == (["id", "cas"], "cas", "cas")
     assert list(src.rows()) == [["1", "50-00-0"], ["2", "64-17-5"]]
     assert src.done == src.total == Path(f).stat().st_size
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+@pytest.mark.parametrize("escape", [True, False])
+def test_batch_csv_writer_is_byte_identical(mini_screener, fmt, escape):
+    """The cached-columns CSV/TSV writer writes exactly what formats.CsvWriter writes."""
+    from precursor_check.batch import batch_writer
+    from precursor_check.formats import Format, make_writer
+
+    queries = ["79099-07-3", "50-00-0", "=1+2", "", "a,b", 'q"x', "50-00-0\n", "x\r\ny", P2P, "79099-07-3"] * 3
+    extras = ["-x", "", "a\tb", "ok", "a,b", 'q"', "x\ry", None, 2.5, 7]
+    meta = {"tool_version": "t", "watchlist_version": "w", "watchlist_sha256": "s"}
+    outs = []
+    for make in (make_writer, batch_writer):
+        runner = BatchRunner(ScreenerConfig(), workers=0, screener=mini_screener)
+        buf = io.StringIO()
+        w = make(Format(fmt), buf, extra_columns=["note", "input_smiles"], escape_formulas=escape)
+        w.begin(meta)
+        items = [(i, q, {"note": extras[i % len(extras)], "input_smiles": q}) for i, q in enumerate(queries, 1)]
+        for r in runner.run(items):
+            w.write(r)
+        w.end()
+        outs.append(buf.getvalue())
+    assert outs[0] == outs[1]
