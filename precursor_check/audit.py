@@ -68,7 +68,7 @@ class AuditLog:
         self._pending: list[dict] = []
         self._last_flush = 0.0  # monotonic; a slow (interactive) stream is written line by line
         try:
-            self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+            self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
         except OSError as exc:
             raise InputError(f"cannot open audit log {self.path}: {exc.strerror}") from None
 

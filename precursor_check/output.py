@@ -3,11 +3,37 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import stat
 import sys
 from pathlib import Path
 
 from .errors import InputError
+
+
+@functools.lru_cache(maxsize=1)
+def umask() -> int:
+    """The process umask, read once. /proc (Linux) first: os.umask can only be read by setting it."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    old = os.umask(0o022)
+    os.umask(old)
+    return old
+
+
+def file_mode(target: str | os.PathLike) -> int:
+    """The mode a finished report gets: the existing file's, else what open() would give (0o666 & ~umask).
+
+    tempfile.mkstemp creates files 0600; without this every report would be private to its writer.
+    """
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        return 0o666 & ~umask()
 
 
 @contextlib.contextmanager
@@ -28,6 +54,7 @@ def open_output(path: str | None, binary: bool = False):
         with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8",
                        newline=None if binary else "") as fh:
             yield fh
+        os.chmod(tmp, file_mode(target))
         os.replace(tmp, target)
     except BaseException:  # includes KeyboardInterrupt: leave no partial report behind
         with contextlib.suppress(OSError):
