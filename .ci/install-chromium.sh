@@ -3,7 +3,7 @@
 # Called by .ci/run; without Chromium that test skips with a reason, everything else still runs.
 set -euo pipefail
 for b in chromium chromium-browser google-chrome google-chrome-stable; do
-  if command -v "$b" >/dev/null 2>&1; then echo "ci: $b already installed: $("$b" --version 2>/dev/null | head -1)"; exit 0; fi
+  if command -v "$b" >/dev/null 2>&1 && "$b" --version >/dev/null 2>&1; then echo "ci: $b already installed: $("$b" --version 2>/dev/null | head -1)"; exit 0; fi
 done
 if ! command -v apt-get >/dev/null 2>&1; then echo "ci: no apt-get; install Chromium by hand" >&2; exit 1; fi
 SUDO=""

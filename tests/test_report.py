@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -31,12 +32,33 @@ def screener():
     return Screener(watchlists=[FIXTURE], replace=True, opsin=False)
 
 
-def chromium() -> str | None:
+@functools.lru_cache(maxsize=1)
+def find_chromium() -> tuple[str | None, str]:
+    """(path of a Chromium that runs, else None; why not). A found binary must answer --version:
+    Ubuntu's `chromium-browser` is a snap shim that exists but cannot run without snapd."""
+    broken = []
     for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
         path = shutil.which(name)
-        if path:
-            return path
-    return None
+        if not path:
+            continue
+        try:
+            p = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            broken.append(f"{path}: {exc}")
+            continue
+        if p.returncode == 0:
+            return path, ""
+        broken.append(f"{path} --version exited {p.returncode}: {(p.stderr or p.stdout).strip()[:200]}")
+    if broken:
+        return None, "chromium is installed but does not run (" + "; ".join(broken) + ")"
+    return None, "chromium is not installed (Debian: apt-get install chromium; CI runs .ci/install-chromium.sh)"
+
+
+def chromium() -> str | None:
+    return find_chromium()[0]
+
+
+NO_CHROMIUM = find_chromium()[1]
 
 
 def cas(digits: str) -> str:
@@ -182,7 +204,7 @@ def dump_dom(browser: str, path, fragment: str, tmp_path) -> tuple[str, str]:
     return p.stdout, p.stderr
 
 
-@pytest.mark.skipif(chromium() is None, reason="chromium is not installed (CI: .ci/install-chromium.sh)")
+@pytest.mark.skipif(chromium() is None, reason=NO_CHROMIUM)
 def test_report_in_headless_chromium(tmp_path):
     html, jsonl = tmp_path / "report.html", tmp_path / "r.jsonl"
     p = run("check", *FLAGGED, *OTHER, *MINI, "-q", "-f", "jsonl", "-o", jsonl, "--report", html)
@@ -212,7 +234,7 @@ def test_report_in_headless_chromium(tmp_path):
     assert 'data-visible="1"' in dom
 
 
-@pytest.mark.skipif(chromium() is None, reason="chromium is not installed (CI: .ci/install-chromium.sh)")
+@pytest.mark.skipif(chromium() is None, reason=NO_CHROMIUM)
 def test_browser_status_marker_catches_script_errors(tmp_path):
     """The marker is not decorative: a broken script leaves data-status="error"."""
     out = io.StringIO()
