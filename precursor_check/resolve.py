@@ -7,6 +7,7 @@ Every answer says where the structure came from.
 from __future__ import annotations
 
 import csv
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,23 +154,35 @@ def split_salt_word(text: str) -> tuple[str, str | None]:
     return text, None
 
 
-def opsin_resolve(name: str) -> tuple[Resolved | None, str | None]:
-    import shutil
+OPSIN_EXTRA = "systematic names need the OPSIN extra: pip install 'precursor-check[opsin]' (and Java)"
+OPSIN_JAVA = "systematic names need Java for OPSIN; install a Java runtime (e.g. apt-get install default-jre)"
+OPSIN_FAILED = "OPSIN failed to run: check that `java -version` works (OPSIN needs Java 8 or newer)"
 
-    try:
-        from py2opsin import py2opsin
-    except ImportError:
-        return None, "systematic names need the OPSIN extra: pip install 'precursor-check[opsin]' (and Java)"
-    if shutil.which("java") is None:
-        return None, "systematic names need Java for OPSIN; install a Java runtime (e.g. apt-get install default-jre)"
+
+def opsin_resolve(name: str) -> tuple[Resolved | None, str | None]:
+    """OPSIN via py2opsin: (structure, None), (None, None) for a name OPSIN cannot parse, or
+    (None, one-line reason) when the extra or Java is missing or OPSIN fails."""
+    import shutil
+    import tempfile
     import warnings
 
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            smiles = py2opsin(name)
-    except Exception as exc:  # py2opsin raises on Java errors
-        return None, f"OPSIN failed: {exc}"
+    # py2opsin reports through warnings (on import too, when Java is missing): the reason goes
+    # in the result instead, as one line
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            from py2opsin import py2opsin
+        except ImportError:
+            return None, OPSIN_EXTRA
+        if shutil.which("java") is None:
+            return None, OPSIN_JAVA
+        try:
+            # py2opsin writes its input to a fixed file name in the working directory: give it a
+            # private one, so concurrent runs do not share it and a read-only directory works
+            with tempfile.TemporaryDirectory(prefix="precheck-opsin-") as tmp:
+                smiles = py2opsin(name, tmp_fpath=os.path.join(tmp, "names.txt"))
+        except Exception:  # a Java that does not run (py2opsin then fails in its own error handling)
+            return None, OPSIN_FAILED
     if not smiles:
         return None, None
     return Resolved(smiles, "OPSIN (systematic name)"), None

@@ -53,3 +53,9 @@ def test_html_report_from_jsonl_follows_umask(tmp_path):
     p = run_with_umask(mask, "report", "r.jsonl", "-o", "r.html", cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     assert mode(tmp_path / "r.html") == 0o666 & ~mask
+
+
+def test_table_shows_brackets_as_written(tmp_path):
+    """rich markup is escaped: '[nH]' in a SMILES is not a style tag."""
+    p = run_with_umask(0o022, "smiles", "c1cc[nH]c1", "[link=x]CCO", *MINI, "-q", "-f", "table", cwd=tmp_path)
+    assert "c1cc[nH]c1" in p.stdout and "[link=x]CCO" in p.stdout

@@ -18,6 +18,7 @@ STYLES = {
 
 def render_table(rows: list[Result], meta: dict, out: IO[str]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console(file=out, soft_wrap=False)
@@ -38,7 +39,9 @@ def render_table(rows: list[Result], meta: dict, out: IO[str]) -> None:
             reason += f"  (+{len(more)} more: {', '.join(h.id for h in more[:4])}{'…' if len(more) > 4 else ''})"
         if r.source and r.source != "input":
             reason += f"\nstructure: {r.source}"
-        table.add_row(str(r.row or ""), r.input, f"[{STYLES[r.verdict]}]{r.verdict.value}[/]", match, hit, reason)
+        # text is escaped: rich would take '[nH]' in a SMILES or '[opsin]' in a message for markup and drop it
+        table.add_row(str(r.row or ""), escape(r.input), f"[{STYLES[r.verdict]}]{r.verdict.value}[/]", escape(match),
+                      escape(hit), escape(reason))
     console.print(table)
-    console.print(f"[dim]watchlist {meta['watchlist_version']} (sha256 {meta['watchlist_sha256'][:12]}…), "
+    console.print(f"[dim]watchlist {escape(str(meta['watchlist_version']))} (sha256 {meta['watchlist_sha256'][:12]}…), "
                   f"precheck {meta['tool_version']}[/]")

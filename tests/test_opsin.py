@@ -1,0 +1,101 @@
+"""Systematic names without OPSIN: no py2opsin, no Java, a Java that does not run.
+
+The name is unresolved (exit 3, never clear, never a crash) with one line that says what is
+missing and how to install it. The pieces are taken away for real: the binary runs with a PATH
+that holds no `java`, with a `py2opsin` that cannot be imported, or with a `java` that fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+
+import pytest
+
+from conftest import FIXTURE, MINI, run
+
+from precursor_check import resolve
+
+# a systematic name in no table (the watchlist, the local table): only OPSIN could resolve it
+NAME = "1-(2,4,6-trifluorophenyl)-2-nitrobut-1-ene"
+
+
+def path_without_java(tmp_path) -> str:
+    """The current PATH less every directory that holds a `java`, plus an empty directory."""
+    dirs = [d for d in os.environ.get("PATH", "").split(os.pathsep)
+            if d and not os.path.exists(os.path.join(d, "java"))]
+    return os.pathsep.join([*dirs, str(tmp_path)])
+
+
+def screen_binary(tmp_path, env, *args):
+    p = run("name", NAME, *MINI, "-f", "jsonl", *args, env=env, cwd=tmp_path)
+    assert "Traceback" not in p.stderr and "Warning" not in p.stderr, p.stderr
+    assert p.returncode == 3, p.stderr  # README: unresolved and no hit -> 3
+    (rec,) = [json.loads(x) for x in p.stdout.splitlines()]
+    assert rec["verdict"] == "unresolved" and rec["smiles"] is None and rec["hits"] == []
+    assert "\n" not in rec["error"]
+    return rec, p
+
+
+def test_no_java_on_path(tmp_path):
+    env = {"PATH": path_without_java(tmp_path)}
+    assert shutil.which("java", path=env["PATH"]) is None
+    rec, p = screen_binary(tmp_path, env, "-q")
+    assert rec["error"].endswith(f"({resolve.OPSIN_JAVA})")
+    assert "Java" in rec["error"] and "apt-get install default-jre" in rec["error"]
+    assert p.stderr == ""  # py2opsin's own import-time warning about Java does not leak
+
+
+def test_py2opsin_not_importable(tmp_path):
+    fake = tmp_path / "fake"
+    fake.mkdir()
+    (fake / "py2opsin.py").write_text("raise ImportError('simulated: py2opsin is not installed')\n")
+    rec, p = screen_binary(tmp_path, {"PYTHONPATH": str(fake)})
+    assert rec["error"].endswith(f"({resolve.OPSIN_EXTRA})")
+    assert "pip install 'precursor-check[opsin]'" in rec["error"] and "Java" in rec["error"]
+    assert p.stderr.startswith("precheck: 1 query: 1 unresolved") and p.stderr.count("\n") == 1  # the summary only
+
+
+def test_table_shows_the_install_command(tmp_path):
+    """The table (rich) must not eat '[opsin]' as markup."""
+    fake = tmp_path / "fake"
+    fake.mkdir()
+    (fake / "py2opsin.py").write_text("raise ImportError('simulated')\n")
+    p = run("name", NAME, *MINI, "-f", "table", "-q", env={"PYTHONPATH": str(fake), "COLUMNS": "400"})
+    assert p.returncode == 3
+    assert "pip install 'precursor-check[opsin]' (and Java)" in p.stdout
+
+
+def test_java_that_does_not_run(tmp_path):
+    pytest.importorskip("py2opsin")
+    bad = tmp_path / "bin"
+    bad.mkdir()
+    java = bad / "java"
+    java.write_text("#!/bin/sh\necho 'Error: could not create the Java Virtual Machine.' >&2\nexit 1\n")
+    java.chmod(0o755)
+    rec, _ = screen_binary(tmp_path, {"PATH": f"{bad}{os.pathsep}{path_without_java(tmp_path)}"}, "-q")
+    assert rec["error"].endswith(f"({resolve.OPSIN_FAILED})")
+    assert not list(tmp_path.glob("py2opsin_temp_input*"))  # py2opsin's scratch file stays out of the cwd
+
+
+@pytest.fixture(scope="module")
+def screener():
+    from precursor_check import Screener
+
+    return Screener(watchlists=[FIXTURE], replace=True)
+
+
+def test_in_process_without_py2opsin(screener, monkeypatch):
+    monkeypatch.setitem(sys.modules, "py2opsin", None)  # `import py2opsin` raises ImportError
+    r = screener.screen(NAME, input_type="name")
+    assert r.verdict.value == "unresolved" and resolve.OPSIN_EXTRA in r.error
+
+
+def test_in_process_without_java(screener, monkeypatch, tmp_path):
+    pytest.importorskip("py2opsin")
+    monkeypatch.setenv("PATH", path_without_java(tmp_path))
+    r = screener.screen(NAME, input_type="name")
+    assert r.verdict.value == "unresolved" and resolve.OPSIN_JAVA in r.error
+    assert screener.screen("79099-07-3").verdict.value == "controlled"  # the rest still works
