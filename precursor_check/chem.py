@@ -7,6 +7,7 @@ neutralisation only when there is a charge), as measured in shared/PERFORMANCE.m
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -84,22 +85,42 @@ _METAL_NAMES = {
     "Na": "sodium", "K": "potassium", "Li": "lithium", "Ca": "calcium", "Mg": "magnesium",
     "Zn": "zinc", "Ba": "barium", "Al": "aluminium", "Fe": "iron", "Cs": "caesium", "NH4": "ammonium",
 }
+_METALS = frozenset(v for k, v in _METAL_NAMES.items() if k != "NH4")
 
 
-def _has_carbon(mol: Chem.Mol) -> bool:
-    return any(a.GetAtomicNum() == 6 for a in mol.GetAtoms())
+_CARBON = re.compile(r"C(?![a-z])")  # the element C in a molecular formula (not Cl, Ca, Cs ...)
 
 
-def _neutral(mol: Chem.Mol) -> tuple[Chem.Mol, bool]:
-    charged = [a for a in mol.GetAtoms() if a.GetFormalCharge()]
-    if not charged:
-        return mol, False
-    if any(a.GetAtomicNum() == 6 for a in charged):
+def _has_carbon(formula: str) -> bool:
+    return _CARBON.search(formula) is not None
+
+
+@lru_cache(maxsize=1)
+def _charge_queries():
+    return Chem.MolFromSmarts("[!+0]"), Chem.MolFromSmarts("[#6;!+0]")
+
+
+def _neutral(mol: Chem.Mol) -> tuple[Chem.Mol, str, bool]:
+    """(neutral molecule, its formula, whether neutralising changed it).
+
+    Substructure queries in C++ find charges without a Python loop over atoms; formulas
+    (which carry the charge and hydrogen count) tell whether the Uncharger changed anything,
+    without two canonical SMILES.
+    """
+    formula = _formula(mol)
+    any_charge, carbon_charge = _charge_queries()
+    if "+" not in formula and "-" not in formula and not mol.HasSubstructMatch(any_charge):
+        return mol, formula, False  # no charged atom at all (a net-neutral zwitterion has some)
+    if mol.HasSubstructMatch(carbon_charge):
         # a carbanion or carbocation (organometallics, Grignard reagents) is not its protonated
         # parent: benzylmagnesium chloride is not toluene. Keep it charged.
-        return mol, False
+        return mol, formula, False
     out = _uncharger().uncharge(mol)
-    return out, Chem.MolToSmiles(out) != Chem.MolToSmiles(mol)
+    new = _formula(out)
+    if new != formula:
+        return out, new, True
+    changed = Chem.MolToSmiles(out) != Chem.MolToSmiles(mol)  # zwitterion rearranged, same formula
+    return (out, new, True) if changed else (mol, formula, False)
 
 
 def _inorganic_name(mol: Chem.Mol) -> str:
@@ -112,43 +133,58 @@ def _inorganic_name(mol: Chem.Mol) -> str:
     return rdMolDescriptors.CalcMolFormula(mol)
 
 
+@lru_cache(maxsize=1)
+def _ions_by_formula() -> dict[str, dict[str, str]]:
+    """Neutral formula -> {flat canonical SMILES -> name}: the formula gates the SMILES comparison."""
+    table: dict[str, dict[str, str]] = {}
+    for smi, name in counter_ions().items():
+        table.setdefault(_formula(Chem.MolFromSmiles(smi)), {})[smi] = name
+    return table
+
+
 def standardise(mol: Chem.Mol, split: bool = True) -> Standardised:
     """Split into components, drop known counter-ions/solvents and inorganic parts, neutralise.
 
     Every organic component that is not a known counter-ion is kept (the listed part of a
-    salt can be the smaller one, e.g. piperidine tosylate).
+    salt can be the smaller one, e.g. piperidine tosylate). The common case (one component,
+    no charge) costs one molecular formula.
     """
     frags = Chem.GetMolFrags(mol, asMols=True) if split else (mol,)
     if len(frags) == 1:
-        neutral, charged = _neutral(frags[0])
-        if not _has_carbon(neutral):
+        neutral, formula, charged = _neutral(frags[0])
+        if not _has_carbon(formula):
             return Standardised((Part(frags[0], _formula(frags[0]), False),), (), True)
-        return Standardised((Part(neutral, _formula(neutral), charged),), (), False)
-    ions = counter_ions()
+        return Standardised((Part(neutral, formula, charged),), (), False)
+    ions = _ions_by_formula()
     parts: list[Part] = []
     removed: list[str] = []
-    seen: set[str] = set()
+    seen: dict[str, list[Chem.Mol]] = {}  # formula -> parts kept with it
     for frag in frags:
-        neutral, charged = _neutral(frag)
-        if not _has_carbon(neutral):
+        neutral, formula, charged = _neutral(frag)
+        if not _has_carbon(formula):
             flat = Chem.MolToSmiles(neutral, isomericSmiles=False)
-            removed.append(ions.get(flat) or _inorganic_name(frag))
+            removed.append(ions.get(formula, {}).get(flat) or _inorganic_name(frag))
             continue
-        flat = Chem.MolToSmiles(neutral, isomericSmiles=False)
-        if flat in ions:
-            removed.append(ions[flat])
-            continue
-        iso = Chem.MolToSmiles(neutral)
-        if iso in seen:  # 2:1 salts: screen the repeated part once
-            continue
-        seen.add(iso)
-        parts.append(Part(neutral, _formula(neutral), charged))
+        if formula in ions:
+            name = ions[formula].get(Chem.MolToSmiles(neutral, isomericSmiles=False))
+            if name:
+                removed.append(name)
+                continue
+        if formula in seen:  # 2:1 salts: screen the repeated part once
+            iso = Chem.MolToSmiles(neutral)
+            if any(Chem.MolToSmiles(p) == iso for p in seen[formula]):
+                continue
+        seen.setdefault(formula, []).append(neutral)
+        parts.append(Part(neutral, formula, charged))
     if not parts:  # nothing organic: identity of the whole input only (KMnO4, NaMnO4 ...)
-        whole = mol
-        return Standardised((Part(whole, _formula(whole), False),), (), True)
-    known = set(ions.values()) | set(_METAL_NAMES.values())
+        return Standardised((Part(mol, _formula(mol), False),), (), True)
+    known = set(counter_ions().values()) | set(_METAL_NAMES.values())
     unusual = any(r not in known for r in removed)
-    return Standardised(tuple(parts), tuple(dict.fromkeys(removed)), False, complex=len(parts) > 1 or unusual)
+    # a metal with a neutral organic part is an adduct or complex (magnesium bromide etherate),
+    # not a salt of that part: a salt needs the organic part to carry the opposite charge
+    adduct = any(r in _METALS for r in removed) and not any(p.charged for p in parts)
+    return Standardised(tuple(parts), tuple(dict.fromkeys(removed)), False,
+                        complex=len(parts) > 1 or unusual or adduct)
 
 
 def _formula(mol: Chem.Mol) -> str:
@@ -157,6 +193,21 @@ def _formula(mol: Chem.Mol) -> str:
 
 def canonical(mol: Chem.Mol, isomeric: bool = True) -> str:
     return Chem.MolToSmiles(mol, isomericSmiles=isomeric)
+
+
+def atoms_in_canonical(mol: Chem.Mol, atoms) -> tuple[int, ...]:
+    """Atom indices of `mol` renumbered to the atom order of its canonical SMILES (`canonical(mol)`).
+
+    Hits report atoms so that a reader can highlight them on the SMILES the result shows.
+    """
+    if not atoms:
+        return ()
+    Chem.MolToSmiles(mol)
+    order = list(mol.GetPropsAsDict(True, True).get("_smilesAtomOutputOrder", ()))
+    if not order:
+        return tuple(atoms)
+    new = {old: i for i, old in enumerate(order)}
+    return tuple(new[a] for a in atoms if a in new)
 
 
 def tautomer_key(mol: Chem.Mol) -> str:

@@ -67,16 +67,9 @@ def match_part(c: Compiled, part: chem.Part, removed: tuple[str, ...], opts: Opt
     if inorganic:
         return hits, []
     mol = part.mol
-    # 2. class rules (one FilterCatalog pass over every rule pattern)
-    seen_rules: set[str] = set()
-    for m in c.catalog.GetMatches(mol):
-        rid = m.GetProp("rule")
-        if rid in seen_rules:
-            continue
-        seen_rules.add(rid)
-        if any(mol.HasSubstructMatch(x) for x in c.excludes[rid]):
-            continue
-        hits.append(_rule_hit(c, rid, mol, opts, fragment))
+    # 2. class rules: one FilterCatalog pass over the cheap gates, full patterns where a gate matched
+    for rid, atoms in rules_matching(c, mol):
+        hits.append(_rule_hit(c, rid, mol, atoms, opts, fragment))
     # 3. similarity to every similarity-eligible entry
     nearest: list[tuple[str, float]] = []
     if c.fps:
@@ -92,12 +85,26 @@ def match_part(c: Compiled, part: chem.Part, removed: tuple[str, ...], opts: Opt
     return hits, nearest
 
 
+def rules_matching(c: Compiled, mol) -> list[tuple[str, tuple[int, ...]]]:
+    """(rule id, matched atoms) for every rule whose include pattern matches and no exclude does."""
+    found: dict[str, tuple[int, ...]] = {}
+    for m in c.catalog.GetMatches(mol):
+        rid = m.GetProp("rule")
+        if rid in found:
+            continue
+        pat = c.patterns(rid)[int(m.GetProp("pattern"))]
+        atoms = mol.GetSubstructMatch(pat)  # the gate matched; the full pattern decides
+        if atoms and not any(mol.HasSubstructMatch(x) for x in c.excludes[rid]):
+            found[rid] = tuple(atoms)
+    return list(found.items())
+
+
 def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tuple[str, ...], charged: bool,
                   opts: Options, fragment: str | None, complex_input: bool = False) -> Hit:
     e = c.entry(eid)
     keys = c.keys[eid]
     same_stereo = iso == keys.iso
-    is_salt = any(r not in _SOLVENT_FORMS for r in removed)
+    is_salt = any(r not in _SOLVENT_FORMS for r in removed) and not complex_input  # an adduct is no salt
     excluded: list[str] = []
     applicable: list[Listing] = []
     for i, lst in enumerate(e.listings):
@@ -114,6 +121,9 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
     elif not same_stereo:
         kind = MatchKind.STEREO
         what = f"stereoisomer (or stereo-unspecified form) of {e.label}"
+    elif complex_input and removed:  # not a salt: a metal adduct, a mixture or a complex
+        kind = MatchKind.PARENT
+        what = f"{e.label} with {', '.join(removed)} (mixture, adduct or complex)"
     elif removed or charged:
         kind = MatchKind.PARENT
         form = _form_words(removed) or "charged form"
@@ -145,14 +155,9 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
                lists=tuple(applicable), reason=reason, families=e.families, fragment=fragment, counted=counted)
 
 
-def _rule_hit(c: Compiled, rid: str, mol, opts: Options, fragment: str | None) -> Hit:
+def _rule_hit(c: Compiled, rid: str, mol, atoms: tuple[int, ...], opts: Options, fragment: str | None) -> Hit:
     r = c.rule(rid)
-    atoms: tuple[int, ...] = ()
-    for pat in c.patterns(rid):
-        match = mol.GetSubstructMatch(pat)
-        if match:
-            atoms = tuple(match)
-            break
+    atoms = chem.atoms_in_canonical(mol, atoms)  # index the reported SMILES, not the matcher's molecule
     first = c.entry(r.entries[0]) if r.entries and r.entries[0] in c._entries else None
     if r.kind == "legal":
         verdict = Verdict.CONTROLLED

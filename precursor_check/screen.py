@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from . import chem
@@ -156,34 +157,36 @@ class Screener:
             return Result(q, kind, Verdict.INVALID, source=res.source,
                           error=f"not screened: {mol.GetNumHeavyAtoms()} heavy atoms, above the cap of "
                                 f"{self.max_heavy_atoms} (precursors are small; see --max-atoms)")
-        std = chem.standardise(mol, split="." in (res.smiles or ".") )
+        std = chem.standardise(mol, split="." in (res.smiles or "."))
         removed = std.removed + ((res.form,) if res.form and res.form not in std.removed else ())
         multi = len(std.parts) > 1
         hits: list[Hit] = []
         nearest: list[tuple[str, float]] = []
-        smiles = []
         for part in std.parts:
-            frag = chem.canonical(part.mol)
-            smiles.append(frag)
             if part.mol.GetNumHeavyAtoms() > chem.MAX_HEAVY_ATOMS:
                 continue  # far too large for a precursor: identity only would be meaningless too
             h, n = match_part(self.compiled, part, removed, self.options, inorganic=std.inorganic,
-                              fragment=frag if multi else None, complex_input=std.complex)
+                              complex_input=std.complex)
+            if h and multi:  # say which component matched
+                frag = chem.canonical(part.mol)
+                h = [replace(x, fragment=frag) for x in h]
             hits += h
             nearest += n
         hits = sort_hits(hits)
         verdict = verdict_of(hits)
         nearest = sorted(nearest, key=lambda x: -x[1])[:3]
+        if hits:  # canonical parent SMILES and InChIKey cost ~60 + ~230 µs: only where a human will look
+            smiles = ".".join(chem.canonical(p.mol) for p in std.parts)
+        else:  # clear: the structure as resolved
+            smiles = res.smiles if res.smiles is not None else chem.canonical(mol)
         key = None
         if verdict.is_hit:
             key = ".".join(k for k in (chem.inchikey(p.mol) for p in std.parts) if k) or None
-        return Result(q, kind, verdict, hits=tuple(hits), smiles=".".join(smiles), source=res.source,
+        return Result(q, kind, verdict, hits=tuple(hits), smiles=smiles, source=res.source,
                       removed=removed, inchikey=key, nearest=tuple(nearest))
 
 
 def _with_row(result: Result, row: int | None, query: str) -> Result:
     if row is None and result.input == query:
         return result
-    from dataclasses import replace
-
     return replace(result, row=row, input=query)

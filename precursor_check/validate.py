@@ -45,5 +45,7 @@ def validate(paths: list[Path]) -> tuple[list[str], str]:
 
 
 def rule_matches(c, rid: str, mol) -> bool:
-    return any(mol.HasSubstructMatch(p) for p in c.patterns(rid)) and not any(
-        mol.HasSubstructMatch(x) for x in c.excludes[rid])
+    """Whether the rule matches, through the same gated catalogue that screening uses."""
+    from .match import rules_matching
+
+    return any(found == rid for found, _atoms in rules_matching(c, mol))

@@ -57,6 +57,16 @@ def test_legal_class_rule(mini_screener):
     assert hit.atoms  # the atoms the rule matched, for highlighting
 
 
+def test_rule_atoms_index_the_reported_smiles(mini_screener):
+    """A reader highlights hit.atoms on the SMILES the result shows: the indices must fit it."""
+    from rdkit import Chem
+
+    r, hit = top(mini_screener, "O=C1CCN(C(=O)OC)CC1.Cl")  # atom order differs from the canonical SMILES
+    mol = Chem.MolFromSmiles(r.smiles)
+    pattern = Chem.MolFromSmarts(mini_screener.compiled.rule(hit.id).smarts[0])
+    assert set(hit.atoms) in [set(m) for m in mol.GetSubstructMatches(pattern)]
+
+
 def test_alert_rule_is_an_analog(mini_screener):
     r, hit = top(mini_screener, "CC(=Cc1ccc(Cl)cc1)[N+](=O)[O-]")
     assert (r.verdict, hit.match) == (Verdict.ANALOG, MatchKind.SUBSTRUCTURE)
@@ -80,6 +90,12 @@ def test_ordinary_chemical_is_clear(mini_screener):
 def test_multicomponent_reports_the_worst_part(mini_screener):
     r = mini_screener.screen("Oc1ccccc1.O=C1CCN(CCc2ccccc2)CC1")
     assert r.verdict is Verdict.CONTROLLED and r.top.fragment
+
+
+def test_metal_adduct_of_a_neutral_listed_chemical_is_not_its_salt(mini_screener):
+    """A metal with a neutral organic part is a complex: flagged for review, not 'salt of'."""
+    r = mini_screener.screen("O=C1CCN(CCc2ccccc2)CC1.[Mg+2].[Br-].[Br-]")
+    assert r.verdict is not Verdict.CLEAR and "salt" not in r.top.reason
 
 
 def test_structureless_entry_by_cas(mini_screener):

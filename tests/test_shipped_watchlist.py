@@ -50,3 +50,20 @@ def test_readme_lists_every_command():
 
     for name in cli.commands:
         assert f"precheck {name}" in readme, name
+
+
+def test_rule_gates_never_lose_a_match(shipped_screener):
+    """Each include pattern is screened through a relaxed gate; the gate must match wherever the pattern does."""
+    from rdkit import Chem
+
+    from precursor_check.compiled import relax_smarts
+
+    c = shipped_screener.compiled
+    for r in c.watchlist.rules:
+        for smarts in r.smarts:
+            gate = Chem.MolFromSmarts(relax_smarts(smarts))
+            pattern = Chem.MolFromSmarts(smarts)
+            for smi in r.examples_match + r.examples_no_match:
+                mol = Chem.MolFromSmiles(smi)
+                if mol.HasSubstructMatch(pattern):
+                    assert mol.HasSubstructMatch(gate), (r.id, smarts, smi)
