@@ -32,14 +32,15 @@ import os
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import __version__
-from .batch import ScreenerConfig, output_columns, screen_records
+from .batch import ScreenerConfig, output_columns, screen_queries
 from .errors import InputError, PrecheckError
 
 SUMMARY_NAME = "_precheck_summary.json"  # a leading '_' keeps Parquet dataset readers from reading it
 PART_NAME = "part-{:05d}.parquet"
+DETAILS_DIR = "_flagged"  # full JSON results of flagged rows, while --report / --audit-log are built
 VERDICTS = ("controlled", "watch", "analog", "clear", "unresolved", "invalid")
 INSTALL_HINT = "the dask engine needs dask and distributed: pip install 'precursor-check[dask]'"
 
@@ -88,24 +89,36 @@ def _count_rows(df) -> int:
 
 
 def _screen_partition(df, number: int, start_row: int, config: ScreenerConfig, column: str, input_type: str,
-                      out_dir: str, storage_options: dict | None, hook=None) -> dict:
-    """Screen one partition and write it as one Parquet file; returns its counts and watchlist identity."""
+                      out_dir: str, storage_options: dict | None, hook=None, details: bool = False,
+                      hidden: str | None = None, text: bool = False) -> dict:
+    """Screen one partition and write it as one Parquet file; returns its counts and watchlist identity.
+
+    `hidden`: a query column that is not an output column (an SDF record's molblock). `text`: the
+    input has no column types (CSV, .smi, SDF), so the input columns are strings, as locally.
+    `details`: also write the full JSON result of each flagged row to `_flagged/` (for --report
+    and --audit-log, which the client builds from the written partitions).
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from .formats import RESULT_COLUMNS
+    from .formats import RESULT_COLUMNS, flat_record
 
     if hook is not None:  # fault injection for tests (e.g. a worker that dies on its first attempt)
         hook(number)
     screener = worker_screener(config)
     meta = _meta(screener)
     q = df[column]
-    queries = q.astype(object).where(q.notna(), None).tolist()
-    records = screen_records(screener, [{column: v} for v in queries], column, input_type, meta, start_row=start_row)
+    queries = ["" if v is None else str(v) for v in q.astype(object).where(q.notna(), None).tolist()]
+    results = [replace(r, row=start_row + i) for i, r in enumerate(screen_queries(screener, queries, input_type))]
+    records = [flat_record(r, meta) for r in results]
 
+    if hidden is not None:
+        df = df.drop(columns=[hidden])
     names = output_columns([str(c) for c in df.columns])
     table = pa.Table.from_pandas(df, preserve_index=False)
     table = table.rename_columns([names[str(c)] for c in table.column_names])
+    if text:  # an all-empty partition gives null-typed columns; the local engine writes strings
+        table = table.cast(pa.schema([pa.field(f.name, pa.string()) for f in table.schema]))
     typed = {"row": pa.int64(), "score": pa.float64()}
     counts: dict[str, int] = {}
     for c in RESULT_COLUMNS:
@@ -121,11 +134,19 @@ def _screen_partition(df, number: int, start_row: int, config: ScreenerConfig, c
     import fsspec
 
     fs, root = fsspec.core.url_to_fs(out_dir, **(storage_options or {}))
-    final = f"{root.rstrip('/')}/{PART_NAME.format(number)}"
-    tmp = f"{root.rstrip('/')}/.{PART_NAME.format(number)}.{uuid.uuid4().hex}.tmp"
-    with fs.open(tmp, "wb") as fh:
-        pq.write_table(table, fh, compression="zstd")
-    fs.mv(tmp, final)  # a re-run partition replaces its own file, never adds a second copy
+    root = root.rstrip("/")
+
+    def put(final: str, write) -> None:  # a re-run partition replaces its own file, never adds a second copy
+        tmp = f"{os.path.dirname(final)}/.{os.path.basename(final)}.{uuid.uuid4().hex}.tmp"
+        with fs.open(tmp, "wb") as fh:
+            write(fh)
+        fs.mv(tmp, final)
+
+    if details:
+        fs.makedirs(f"{root}/{DETAILS_DIR}", exist_ok=True)
+        lines = "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in results if r.verdict.is_hit)
+        put(f"{root}/{DETAILS_DIR}/{PART_NAME.format(number)[:-8]}.jsonl", lambda fh: fh.write(lines.encode("utf-8")))
+    put(f"{root}/{PART_NAME.format(number)}", lambda fh: pq.write_table(table, fh, compression="zstd"))
     return {"number": number, "rows": len(records), "counts": counts, **meta, "pid": os.getpid()}
 
 
@@ -152,20 +173,22 @@ class DaskRun:
                 "seconds": round(self.seconds, 3)}
 
 
+FORMATS = {"parquet": "parquet", "pq": "parquet", "csv": "csv", "txt": "csv", "tsv": "tsv", "tab": "tsv",
+           "smi": "smi", "smiles": "smi", "sdf": "sdf", "sd": "sdf"}
+SUPPORTED = "Parquet, CSV/TSV, .smi or SDF files"
+
+
 def _format_of(paths: list[str], fmt: str) -> str:
     if fmt not in ("", "auto"):
-        if fmt not in ("parquet", "csv", "tsv"):
-            raise InputError(f"the dask engine reads Parquet, CSV or TSV, not {fmt}")
+        if fmt not in set(FORMATS.values()):
+            raise InputError(f"the dask engine reads {SUPPORTED}, not {fmt}")
         return fmt
-    exts = {p.rsplit(".", 1)[-1].lower() for p in paths}
-    if exts <= {"parquet", "pq"}:
-        return "parquet"
-    if exts <= {"tsv", "tab"}:
-        return "tsv"
-    if exts <= {"csv", "txt"}:
-        return "csv"
-    raise InputError(f"cannot tell the input format from the file names ({', '.join(sorted(exts))}); "
-                     "give --input-format parquet|csv|tsv")
+    kinds = {FORMATS.get(p.rsplit(".", 1)[-1].lower()) for p in paths}
+    if len(kinds) == 1 and None not in kinds:
+        return kinds.pop()
+    exts = sorted({p.rsplit(".", 1)[-1].lower() if "." in os.path.basename(p) else "(none)" for p in paths})
+    raise InputError(f"cannot tell the input format from the file names ({', '.join(exts)}); "
+                     "give --input-format parquet|csv|tsv|smi|sdf")
 
 
 def _expand(input_path, storage_options: dict | None) -> tuple[list[str], object]:
@@ -177,7 +200,8 @@ def _expand(input_path, storage_options: dict | None) -> tuple[list[str], object
     for p in paths:
         _, root = fsspec.core.url_to_fs(p, **(storage_options or {}))
         if fs.isdir(root):
-            hits = [h for h in fs.find(root) if not os.path.basename(h).startswith(("_", "."))]
+            hits = [h for h in fs.find(root)
+                    if not any(x.startswith(("_", ".")) for x in h[len(root):].strip("/").split("/"))]
         elif any(ch in root for ch in "*?["):
             hits = fs.glob(root)
         else:
@@ -189,6 +213,29 @@ def _expand(input_path, storage_options: dict | None) -> tuple[list[str], object
     if proto not in ("file", "local"):
         found = [fs.unstrip_protocol(h) for h in found]
     return found, fs
+
+
+HIDDEN = "__precheck_molblock__"  # an SDF record's molblock: the query, not an output column
+
+
+@dataclass
+class Partitions:
+    """The input as a fixed list of delayed pandas partitions, and how to screen them."""
+
+    parts: list
+    column: str  # the query column in each partition
+    input_type: str
+    hidden: str | None = None  # a query column that is not written out (SDF molblocks)
+    text: bool = False  # no column types in the input: input columns are written as strings
+
+
+def _open_partitions(paths: list[str], fmt: str, fs, storage_options: dict | None, column: str | None,
+                     input_type: str, name: str) -> Partitions:
+    if fmt in ("smi", "sdf"):
+        return _text_partitions(paths, fmt, fs, storage_options, column, input_type)
+    ddf = _read(paths, fmt, fs, storage_options)
+    col, kind = _choose([str(c) for c in ddf.columns], column, input_type, name)
+    return Partitions(ddf.to_delayed(), col, kind, text=fmt != "parquet")
 
 
 def _read(paths: list[str], fmt: str, fs, storage_options: dict | None):
@@ -203,7 +250,7 @@ def _read(paths: list[str], fmt: str, fs, storage_options: dict | None):
             if fmt == "tsv":
                 sep = "\t"
             else:
-                with fs.open(paths[0] if "://" not in paths[0] else fs._strip_protocol(paths[0]), "rb") as fh:
+                with _open_binary(fs, paths[0]) as fh:
                     sep = sniff_delimiter(fh.read(64 * 1024).decode("utf-8", errors="replace").lstrip("\ufeff"))
             ddf = dd.read_csv(paths, sep=sep, dtype=str, keep_default_na=False, na_filter=False,
                               encoding="utf-8", storage_options=storage_options)
@@ -224,6 +271,66 @@ def _choose(columns: list[str], column: str | None, input_type: str, name: str) 
     src = Source(name, "parquet", list(columns), "", 0, "auto")
     _choose_column(src, column, input_type)
     return src.column, src.input_type
+
+
+def _open_binary(fs, path: str):
+    return fs.open(path if "://" not in path else fs._strip_protocol(path), "rb")
+
+
+def _text_partitions(paths: list[str], fmt: str, fs, storage_options: dict | None, column: str | None,
+                     input_type: str) -> Partitions:
+    """.smi and SDF: one partition per file, read on the workers by the local engine's readers.
+
+    The columns (SDF: the title and the data fields of the first record) come from the first file,
+    as if the files were one: the local engine reads the fields of a file's first record.
+    """
+    import dask
+
+    from .readers import _choose_column
+
+    with _open_binary(fs, paths[0]) as fh:
+        src = _text_source(paths[0], fmt, fh)
+        columns = list(src.columns)
+        _choose_column(src, column, input_type)
+    query = src.column if src.format == "smi" or column else HIDDEN
+    fields = columns[1:] if fmt == "sdf" else None
+    parts = [dask.delayed(_read_text_file, pure=True)(p, fmt, columns, fields, storage_options) for p in paths]
+    return Partitions(parts, query, src.input_type, hidden=HIDDEN if fmt == "sdf" else None, text=True)
+
+
+def _text_source(name: str, fmt: str, fh):
+    """The local reader's Source over an open binary file: its columns (SDF: title + first record's fields)."""
+    import io
+
+    from . import readers
+
+    raw = fh if hasattr(fh, "peek") else io.BufferedReader(fh)
+    return readers._smi(name, raw) if fmt == "smi" else readers._sdf(name, raw)
+
+
+def _read_text_file(path: str, fmt: str, columns: list[str], fields: list[str] | None,
+                    storage_options: dict | None):
+    """One .smi or SDF file as a pandas partition (worker side): `columns` (+ the molblock for SDF)."""
+    import fsspec
+    import pandas as pd
+
+    fs, _ = fsspec.core.url_to_fs(path, **(storage_options or {}))
+    with _open_binary(fs, path) as fh:
+        rows = list(_text_rows(path, fmt, fh, fields))
+    return pd.DataFrame(rows, columns=columns + ([HIDDEN] if fmt == "sdf" else []), dtype=object)
+
+
+def _text_rows(name: str, fmt: str, fh, fields: list[str] | None):
+    import io
+
+    from . import readers
+
+    raw = fh if hasattr(fh, "peek") else io.BufferedReader(fh)
+    if fmt == "smi":
+        yield from readers._smi(name, raw).rows()
+        return
+    for molblock, data in readers._sdf_records(readers._decoded_lines(name, raw, [])):
+        yield [molblock.split("\n", 1)[0].strip(), *(data.get(f, "") for f in fields), molblock]
 
 
 def _prepare_output(output: str, storage_options: dict | None):
@@ -286,11 +393,14 @@ def start_client(scheduler: str | None = None, workers: int | None = None):
 
 def screen_dask(input_path, output: str, config: ScreenerConfig, column: str | None = None, input_type: str = "auto",
                 input_format: str = "auto", client=None, scheduler: str | None = None, workers: int | None = None,
-                storage_options: dict | None = None, hook=None, expected_sha256: str | None = None) -> DaskRun:
-    """Screen partitioned Parquet/CSV with Dask into a directory of Parquet parts plus a summary JSON.
+                storage_options: dict | None = None, hook=None, expected_sha256: str | None = None,
+                report: str | None = None, audit_log: str | None = None, screener=None) -> DaskRun:
+    """Screen partitioned Parquet/CSV/.smi/SDF with Dask into a directory of Parquet parts plus a summary JSON.
 
     Uses `client` if given, else connects to `scheduler` or starts a LocalCluster (closed at the end).
     `expected_sha256`: the watchlist the caller compiled; any partition screened with another fails the run.
+    `report` (HTML) and `audit_log` (JSONL, appended) are built here, in the client, from the written
+    partitions once every partition is in; `screener` (the caller's) supplies the report's entry drawings.
     """
     require_dask()
     import dask
@@ -301,13 +411,12 @@ def screen_dask(input_path, output: str, config: ScreenerConfig, column: str | N
     config = _absolute(config)
     paths, fs = _expand(input_path, storage_options)
     fmt = _format_of(paths, input_format.lower())
-    ddf = _read(paths, fmt, fs, storage_options)
-    col, kind = _choose([str(c) for c in ddf.columns], column, input_type.lower(), str(input_path))
-    parts = ddf.to_delayed()
+    src = _open_partitions(paths, fmt, fs, storage_options, column, input_type.lower(), str(input_path))
+    parts, details = src.parts, bool(report or audit_log)
 
     own = cluster = None
     if client is None:
-        if not scheduler and config.local_db and kind in ("auto", "cas", "name"):
+        if not scheduler and config.local_db and src.input_type in ("auto", "cas", "name"):
             _warm_local_db()  # local workers share this machine's cache: build the CAS table once, not per worker
         client, cluster = start_client(scheduler, workers)
         own = client
@@ -323,8 +432,8 @@ def screen_dask(input_path, output: str, config: ScreenerConfig, column: str | N
         for n in lengths:
             starts.append(total)
             total += n
-        tasks = [dask.delayed(_screen_partition, pure=False)(p, i, starts[i], config, col, kind, work,
-                                                             storage_options, hook)
+        tasks = [dask.delayed(_screen_partition, pure=False)(p, i, starts[i], config, src.column, src.input_type,
+                                                             work, storage_options, hook, details, src.hidden, src.text)
                  for i, p in enumerate(parts)]
         try:
             done = client.gather(client.compute(tasks))
@@ -334,7 +443,7 @@ def screen_dask(input_path, output: str, config: ScreenerConfig, column: str | N
             raise PrecheckError(f"the dask screen failed: {type(exc).__name__}: {exc}") from None
         run = DaskRun(output=output, partitions=len(parts))
         shas = {d["watchlist_sha256"] for d in done}
-        if len(shas) != 1 or (expected_sha256 and shas != {expected_sha256}):
+        if len(shas) > 1 or (expected_sha256 and shas - {expected_sha256}):
             raise PrecheckError(f"workers screened with different watchlists (sha256 {', '.join(sorted(shas))}"
                                 f"{'; expected ' + expected_sha256 if expected_sha256 else ''}); "
                                 "install the same precheck and watchlist files on every worker")
@@ -346,12 +455,15 @@ def screen_dask(input_path, output: str, config: ScreenerConfig, column: str | N
             raise PrecheckError(f"row count mismatch: read {total - 1} rows, screened {run.rows}")
         first = done[0] if done else {}
         run.meta = {k: first.get(k) for k in ("tool_version", "watchlist_version", "watchlist_sha256")}
-        if not done and expected_sha256:
-            run.meta["watchlist_sha256"] = expected_sha256
+        if not done or details:
+            screener = screener or worker_screener(config)  # (the client's own, for an empty input or the report)
+            run.meta = run.meta if done else _meta(screener)
+        if details:
+            _side_outputs(out_fs, work, len(parts), run, report, audit_log, screener.watchlist)
         run.seconds = time.perf_counter() - t0
         summary = run.summary()
-        summary.update({"input": [str(p) for p in paths][:100], "input_files": len(paths), "column": col,
-                        "input_type": kind})
+        summary.update({"input": [str(p) for p in paths][:100], "input_files": len(paths), "column": src.column,
+                        "input_type": src.input_type})
         with out_fs.open(f"{work.rstrip('/')}/{SUMMARY_NAME}", "w") as fh:
             json.dump(summary, fh, indent=2)
             fh.write("\n")
@@ -370,6 +482,72 @@ def screen_dask(input_path, output: str, config: ScreenerConfig, column: str | N
             cluster.close()
 
 
+AUDIT_COLUMNS = ["row", "input", "input_type", "verdict", "smiles", "source", "error"]
+
+
+def _side_outputs(fs, work: str, n_parts: int, run: DaskRun, report: str | None, audit_log: str | None,
+                  watchlist) -> None:
+    """--report and --audit-log from the written partitions, in row order, as the local engine writes them.
+
+    Each partition's Parquet file is read back in record batches (only the columns needed); the
+    flagged rows' full results (all hits, matched atoms, listings) come from `_flagged/`, which is
+    removed afterwards. Clear rows are only counted by the report, so without --audit-log only the
+    rows that are not clear are read.
+    """
+    import contextlib
+
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from .audit import maybe_audit
+
+    work = work.rstrip("/")
+    with contextlib.ExitStack() as stack:
+        audit = stack.enter_context(maybe_audit(audit_log, run.meta))
+        html = None
+        if report:
+            from .formats.html import HtmlReport
+            from .output import open_output
+
+            html = HtmlReport(stack.enter_context(open_output(report)), watchlist)
+            html.begin(run.meta)
+        for i in range(n_parts):
+            flagged = _flagged_records(fs, f"{work}/{DETAILS_DIR}/{PART_NAME.format(i)[:-8]}.jsonl")
+            with fs.open(f"{work}/{PART_NAME.format(i)}", "rb") as fh:
+                for batch in pq.ParquetFile(fh).iter_batches(batch_size=65_536, columns=AUDIT_COLUMNS):
+                    if audit is None:  # the report needs the rows that are not clear only
+                        batch = batch.filter(pc.not_equal(batch.column("verdict"), "clear"))
+                    for row, inp, kind, verdict, smiles, source, error in zip(
+                            *(batch.column(c).to_pylist() for c in AUDIT_COLUMNS)):
+                        if verdict in ("controlled", "watch", "analog"):
+                            rec = next(flagged)
+                            if rec["row"] != row:
+                                raise PrecheckError(f"{DETAILS_DIR} of part {i} is out of step with its rows "
+                                                    f"(row {rec['row']}, expected {row})")
+                        else:
+                            rec = {"row": row, "input": inp, "input_type": kind, "verdict": verdict,
+                                   "smiles": smiles or None, "source": source or None, "error": error or None,
+                                   "hits": []}
+                        if audit is not None:
+                            audit.add_record({"input": rec["input"], "input_type": rec["input_type"], "row": row,
+                                              "smiles": rec["smiles"], "source": rec["source"], "verdict": verdict,
+                                              "hits": [h["id"] for h in rec["hits"] if h.get("counted", True)]})
+                        if html is not None and verdict != "clear":
+                            html.add(rec)
+        if html is not None:
+            clear = {"verdict": "clear"}
+            for _ in range(run.counts.get("clear", 0)):  # counted, never drawn
+                html.add(clear)
+            html.end()
+    fs.rm(f"{work}/{DETAILS_DIR}", recursive=True)
+
+
+def _flagged_records(fs, path: str):
+    with fs.open(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            yield json.loads(line)
+
+
 def _warm_local_db() -> None:
     try:
         from .localdb import LocalDB
@@ -381,8 +559,6 @@ def _warm_local_db() -> None:
 
 def _absolute(config: ScreenerConfig) -> ScreenerConfig:
     """Local watchlist / resolve-file paths made absolute (a worker's working directory may differ)."""
-    from dataclasses import replace
-
     def fix(p: str) -> str:
         return p if "://" in p or os.path.isabs(p) or not os.path.exists(p) else os.path.abspath(p)
 
@@ -401,13 +577,23 @@ def cli_screen(input_path: str, config: ScreenerConfig, screener, column: str | 
     if opts.get("fmt") and opts["fmt"].lower() != "parquet":
         raise click.UsageError(f"--engine dask writes Parquet only, not {opts['fmt']}")
     if input_path == "-":
-        raise click.UsageError("--engine dask reads files (a path, a glob or a URL), not stdin")
-    for name, flag in (("report", "--report"), ("audit_log", "--audit-log / PRECHECK_AUDIT_LOG")):
-        if opts.get(name):
-            raise click.UsageError(f"{flag} is not supported with --engine dask yet; use the local engine")
+        raise click.UsageError(f"--engine dask reads {SUPPORTED} (a path, a directory, a glob or a URL), "
+                               "not stdin; save the input to a file, or use the local engine")
+    if opts.get("report") == "-":
+        raise click.BadParameter("give a file name", param_hint="--report")
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and not opts.get("quiet"):
+        from click.core import ParameterSource
+
+        if ctx.get_parameter_source("row_timeout") not in (None, ParameterSource.DEFAULT):
+            click.echo("precheck: --row-timeout does not apply with --engine dask (the --max-atoms cap does; "
+                       "see docs/dask.md)", err=True)
     require_dask()
     run = screen_dask(input_path, output, config, column=column, input_type=input_type, input_format=input_format,
-                      scheduler=scheduler, workers=workers or None, expected_sha256=screener.watchlist.sha256)
+                      scheduler=scheduler, workers=workers or None, expected_sha256=screener.watchlist.sha256,
+                      report=opts.get("report"), audit_log=opts.get("audit_log"), screener=screener)
     if not opts.get("quiet"):
-        click.echo(f"precheck: wrote {run.partitions} Parquet part(s) and {SUMMARY_NAME} to {output}", err=True)
+        click.echo(f"precheck: wrote {run.partitions} Parquet part(s) and {SUMMARY_NAME} to {output}"
+                   + (f"; report {opts['report']}" if opts.get("report") else "")
+                   + (f"; audit log {opts['audit_log']}" if opts.get("audit_log") else ""), err=True)
     return run
