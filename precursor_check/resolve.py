@@ -126,6 +126,10 @@ class Resolver:
         key = normalise_name(text)
         if not key:
             return []
+        if self.local:  # a name left out of the index as ambiguous: the CAS numbers it may mean
+            cas = self.local.candidates(text) or self.local.candidates(split_salt_word(text)[0])
+            if cas:
+                return cas[:limit]
         choices = {normalise_name(n): n for e in self.c.watchlist.entries
                    for n in (e.name, *e.synonyms, *e.abbreviations)}
         best = process.extract(key, list(choices), scorer=fuzz.ratio, limit=limit, score_cutoff=75)
@@ -133,7 +137,7 @@ class Resolver:
         if self.local and len(out) < limit:
             names = _local_names(self.local)
             more = process.extract(key, list(names), scorer=fuzz.ratio, limit=limit, score_cutoff=85)
-            out += [names[k] for k, _s, _i in more if names[k] not in out]
+            out += [names[k] for k, _s, _i in more if names[k] not in out and k != key]
         return out[:limit]
 
 
