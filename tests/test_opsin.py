@@ -29,6 +29,14 @@ def path_without_java(tmp_path) -> str:
     return os.pathsep.join([*dirs, str(tmp_path)])
 
 
+def unimportable_py2opsin(tmp_path) -> str:
+    """A directory for PYTHONPATH whose `py2opsin` raises ImportError, as when it is not installed."""
+    fake = tmp_path / "fake"
+    fake.mkdir(exist_ok=True)
+    (fake / "py2opsin.py").write_text("raise ImportError('simulated: py2opsin is not installed')\n")
+    return str(fake)
+
+
 def screen_binary(tmp_path, env, *args):
     p = run("name", NAME, *MINI, "-f", "jsonl", *args, env=env, cwd=tmp_path)
     assert "Traceback" not in p.stderr and "Warning" not in p.stderr, p.stderr
@@ -49,10 +57,7 @@ def test_no_java_on_path(tmp_path):
 
 
 def test_py2opsin_not_importable(tmp_path):
-    fake = tmp_path / "fake"
-    fake.mkdir()
-    (fake / "py2opsin.py").write_text("raise ImportError('simulated: py2opsin is not installed')\n")
-    rec, p = screen_binary(tmp_path, {"PYTHONPATH": str(fake)})
+    rec, p = screen_binary(tmp_path, {"PYTHONPATH": unimportable_py2opsin(tmp_path)})
     assert rec["error"].endswith(f"({resolve.OPSIN_EXTRA})")
     assert "pip install 'precursor-check[opsin]'" in rec["error"] and "Java" in rec["error"]
     assert p.stderr.startswith("precheck: 1 query: 1 unresolved") and p.stderr.count("\n") == 1  # the summary only
@@ -60,10 +65,7 @@ def test_py2opsin_not_importable(tmp_path):
 
 def test_table_shows_the_install_command(tmp_path):
     """The table (rich) must not eat '[opsin]' as markup."""
-    fake = tmp_path / "fake"
-    fake.mkdir()
-    (fake / "py2opsin.py").write_text("raise ImportError('simulated')\n")
-    p = run("name", NAME, *MINI, "-f", "table", "-q", env={"PYTHONPATH": str(fake), "COLUMNS": "400"})
+    p = run("name", NAME, *MINI, "-f", "table", "-q", env={"PYTHONPATH": unimportable_py2opsin(tmp_path), "COLUMNS": "400"})
     assert p.returncode == 3
     assert "pip install 'precursor-check[opsin]' (and Java)" in p.stdout
 
