@@ -65,7 +65,8 @@ def test_py2opsin_not_importable(tmp_path):
 
 def test_table_shows_the_install_command(tmp_path):
     """The table (rich) must not eat '[opsin]' as markup."""
-    p = run("name", NAME, *MINI, "-f", "table", "-q", env={"PYTHONPATH": unimportable_py2opsin(tmp_path), "COLUMNS": "400"})
+    env = {"PYTHONPATH": unimportable_py2opsin(tmp_path), "COLUMNS": "400"}
+    p = run("name", NAME, *MINI, "-f", "table", "-q", env=env)
     assert p.returncode == 3
     assert "pip install 'precursor-check[opsin]' (and Java)" in p.stdout
 

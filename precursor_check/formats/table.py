@@ -43,5 +43,6 @@ def render_table(rows: list[Result], meta: dict, out: IO[str]) -> None:
         table.add_row(str(r.row or ""), escape(r.input), f"[{STYLES[r.verdict]}]{r.verdict.value}[/]", escape(match),
                       escape(hit), escape(reason))
     console.print(table)
-    console.print(f"[dim]watchlist {escape(str(meta['watchlist_version']))} (sha256 {meta['watchlist_sha256'][:12]}…), "
+    version = escape(str(meta["watchlist_version"]))
+    console.print(f"[dim]watchlist {version} (sha256 {meta['watchlist_sha256'][:12]}…), "
                   f"precheck {meta['tool_version']}[/]")
