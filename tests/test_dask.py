@@ -178,6 +178,120 @@ def test_a_worker_that_dies_loses_no_row(client, tmp_path):
         "_precheck_summary.json", *(f"part-{i:05d}.parquet" for i in range(6))]
 
 
+def _html(path) -> str:
+    """The report without the time it was generated."""
+    import re
+
+    return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", "TIME", path.read_text())
+
+
+def _audit(path) -> list[dict]:
+    """The audit lines without what differs from run to run (time, pid)."""
+    return [{k: v for k, v in json.loads(line).items() if k not in ("time", "pid")}
+            for line in path.read_text().splitlines()]
+
+
+@needs_dask
+def test_report_and_audit_log_match_the_local_engine(client, tmp_path):
+    """--report / --audit-log with --engine dask: built from the written partitions, the same as the local engine's."""
+    tables = write_parts(tmp_path / "in", "smiles", QUERIES + ["NPP", "79099-07-3"], files=3, rows=40)
+    pq.write_table(pa.concat_tables(tables), tmp_path / "all.parquet")
+    loc = run("screen", tmp_path / "all.parquet", "-o", tmp_path / "local.parquet", "--report", tmp_path / "l.html",
+              "--audit-log", tmp_path / "l.jsonl", *WL)
+    assert loc.returncode == 1, loc.stderr
+    dask_cmd = ["screen", str(tmp_path / "in"), "--engine", "dask", "--scheduler", client.scheduler.address, *WL]
+    both = run(*dask_cmd, "-o", tmp_path / "out", "--report", tmp_path / "d.html", "--audit-log", tmp_path / "d.jsonl")
+    assert both.returncode == 1, both.stderr
+    only = run(*dask_cmd, "-o", tmp_path / "out2", "--report", tmp_path / "d2.html")  # reads the rows not clear only
+    assert only.returncode == 1, only.stderr
+
+    want = _html(tmp_path / "l.html")
+    assert "id='count-controlled'>" in want and "<tr data-row=" in want
+    assert _html(tmp_path / "d.html") == want
+    assert _html(tmp_path / "d2.html") == want
+    got = _audit(tmp_path / "d.jsonl")
+    assert len(got) == 120 and [r["row"] for r in got] == list(range(1, 121))
+    assert got == _audit(tmp_path / "l.jsonl")
+    assert any(len(r["hits"]) > 1 for r in got)  # every counted hit id, not only the top one in the Parquet
+    v = run("audit", "verify", tmp_path / "d.jsonl")
+    assert v.returncode == 0, v.stdout + v.stderr
+    for out in ("out", "out2"):  # the flagged rows' full results were temporary
+        assert sorted(p.name for p in (tmp_path / out).iterdir()) == [
+            "_precheck_summary.json", *(f"part-{i:05d}.parquet" for i in range(3))]
+    assert not (tmp_path / "d2.jsonl").exists()
+
+
+SDF_QUERIES = ["C1CN(CCC1=O)CCC2=CC=CC=C2", "CC(C)(C)OC(=O)N1CCC(=O)CC1", "CCO", "c1ccccc1", "CC(=O)CC1=CC=CC=C1.Cl",
+               "C" * 300]  # the last one is over the heavy-atom cap
+
+
+def _sdf_record(k: int, i: int) -> str:
+    from rdkit import Chem
+
+    mol = Chem.MolFromSmiles(SDF_QUERIES[(i + k) % len(SDF_QUERIES)])
+    mol.SetProp("_Name", f"mol-{k}-{i}")
+    fields = {"CAS": ["79099-07-3", "50-00-0", "123-45-6", ""][i % 4], "supplier": f"s{i}"}
+    if i == 3:
+        del fields["CAS"]  # a record without a field gets an empty cell
+    return Chem.MolToMolBlock(mol) + "".join(f">  <{k}>\n{v}\n\n" for k, v in fields.items()) + "$$$$\n"
+
+
+@needs_dask
+def test_sdf_and_smi_files_are_partitions_and_match_the_local_engine(client, tmp_path):
+    """.smi and SDF: one partition per file; the same rows as the local engine on the files joined."""
+    from precursor_check.batch import ScreenerConfig
+    from precursor_check.dask_engine import screen_dask
+
+    bad = "broken\n\n\n  0  0  0  0  0  0  0  0  0  0999 V2000\nnonsense\nM  END\n$$$$\n"
+    (tmp_path / "sdf").mkdir()
+    (tmp_path / "smi").mkdir()
+    sdf, smi = [], []
+    for k in range(3):
+        records = [_sdf_record(k, i) for i in range(7)] + ([bad] if k == 1 else [])
+        lines = ([] if k else ["smiles name"]) + [f"{SDF_QUERIES[(i + k) % len(SDF_QUERIES)]} id-{k}-{i} lot 7"
+                                                   for i in range(9)] + (["C1CC(( garbage"] if k == 2 else [])
+        (tmp_path / "sdf" / f"lib-{k}.sdf").write_text("".join(records))
+        (tmp_path / "smi" / f"lib-{k}.smi").write_text("\n".join(lines) + "\n")
+        sdf += records
+        smi += lines
+    (tmp_path / "all.sdf").write_text("".join(sdf))
+    (tmp_path / "all.smi").write_text("\n".join(smi) + "\n")
+
+    config = ScreenerConfig(watchlists=(str(FIXTURE),), replace=True)
+    cases = [("sdf", None, 22), ("sdf", "CAS", 22), ("smi", None, 28)]
+    for fmt, column, rows in cases:
+        out = tmp_path / f"out-{fmt}-{column}"
+        res = screen_dask(str(tmp_path / fmt / f"*.{fmt}"), str(out), config, column=column, client=client)
+        assert res.rows == rows and res.partitions == 3
+        loc = run("screen", tmp_path / f"all.{fmt}", "-o", tmp_path / f"local-{fmt}-{column}.parquet", *WL,
+                  *(["--column", column] if column else []))
+        assert loc.returncode in (1, 3), loc.stderr
+        got, want = _read_dir(out), _read_dir(tmp_path / f"local-{fmt}-{column}.parquet")
+        pd_testing.assert_frame_equal(got, want)
+        if fmt == "sdf":
+            assert list(got.columns[:3]) == ["title", "CAS", "supplier"]  # no molblock column
+        if column is None:
+            assert got["error"].str.contains("above the cap of 250").sum() == 3
+            assert (got["verdict"] == "controlled").any() and (got["verdict"] == "invalid").any()
+            assert got["error"].str.contains("does not parse").sum() == 1
+
+
+@needs_dask
+def test_heavy_atom_cap_and_row_timeout_on_the_dask_engine(client, tmp_path):
+    """--max-atoms is applied in the partitions; --row-timeout is not (said on stderr, not silently dropped)."""
+    write_parts(tmp_path / "in", "smiles", ["C" * 300, "CCO"], files=1, rows=2)
+    cmd = ["screen", str(tmp_path / "in"), "--engine", "dask", "--scheduler", client.scheduler.address, *WL]
+    r = run(*cmd, "-o", tmp_path / "capped", "--row-timeout", "5")
+    assert r.returncode == 3, r.stderr  # an invalid row and no hit
+    assert "--row-timeout does not apply with --engine dask" in r.stderr
+    got = _read_dir(tmp_path / "capped")
+    assert got["verdict"].tolist() == ["invalid", "clear"] and "300 heavy atoms" in got["error"][0]
+    r = run(*cmd, "-o", tmp_path / "uncapped", "--max-atoms", "0")
+    assert r.returncode == 0, r.stderr
+    assert "row-timeout" not in r.stderr
+    assert _read_dir(tmp_path / "uncapped")["verdict"].tolist() == ["clear", "clear"]
+
+
 @needs_dask
 def test_usage_errors(tmp_path):
     write_parts(tmp_path / "in", "smiles", QUERIES, files=1, rows=5)
@@ -188,6 +302,12 @@ def test_usage_errors(tmp_path):
     r = run("screen", str(tmp_path / "nothing" / "*.parquet"), "--engine", "dask", "-o", tmp_path / "o",
             "--scheduler", "tcp://127.0.0.1:9", *WL)
     assert r.returncode == 3 and len(r.stderr.strip().splitlines()) == 1
+    r = run("screen", "-", "--engine", "dask", "-o", tmp_path / "o", *WL, input="CCO\n")
+    assert r.returncode == 2 and "not stdin" in r.stderr and "SDF" in r.stderr and ".smi" in r.stderr
+    (tmp_path / "x.json").write_text("{}")
+    r = run("screen", tmp_path / "x.json", "--engine", "dask", "-o", tmp_path / "o", "--scheduler",
+            "tcp://127.0.0.1:9", *WL)
+    assert r.returncode == 3 and len(r.stderr.strip().splitlines()) == 1 and "--input-format" in r.stderr
 
 
 def test_missing_dask_is_a_one_line_error_with_exit_3(tmp_path):
