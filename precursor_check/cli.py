@@ -299,10 +299,10 @@ precheck name '1-boc-4-piperidone' NPP 'BMK methyl glycidate'
 @click.option("--max-atoms", type=click.IntRange(0), default=250, show_default=True,
               help="Rows with more heavy atoms are reported invalid, not screened (0: no cap).")
 @click.option("--row-timeout", type=click.FloatRange(0.1), default=10.0, show_default=True,
-              help="Seconds a row may take before it is cut off and reported invalid.")
+              help="Seconds a row may take before it is cut off and reported invalid (local engine only).")
 @click.option("--engine", type=click.Choice(["local", "dask"], case_sensitive=False), default="local",
-              show_default=True, help="dask: partitioned Parquet/CSV (paths, globs, URLs) -> -o DIR of Parquet parts "
-              "(needs the dask extra; see docs/dask.md).")
+              show_default=True, help="dask: Parquet, CSV/TSV, .smi or SDF files (paths, globs, URLs) -> -o DIR of "
+              "Parquet parts (needs the dask extra; see docs/dask.md).")
 @click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler (tcp://host:8786) [default: a local cluster].")
 @screen_options
 def screen_command(input_path, column, input_type, input_format, workers, chunk_size, max_atoms, row_timeout,
@@ -315,6 +315,7 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
     precheck screen catalogue.parquet --column smiles -o out.parquet
     precheck screen library.sdf -f jsonl
     precheck screen orders.csv --fail-on controlled && ship.sh
+    precheck screen 'catalogue/*.parquet' --engine dask --scheduler tcp://host:8786 -o screened/
 
     Inputs: CSV/TSV (UTF-8, with or without BOM), .smi, SDF, Parquet, '-' for stdin.
     Formats: csv, tsv, jsonl, json, parquet, table. See docs/batch.md.
