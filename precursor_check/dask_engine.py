@@ -334,7 +334,8 @@ def _text_rows(name: str, fmt: str, fh, fields: list[str] | None):
 
 
 def _prepare_output(output: str, storage_options: dict | None):
-    """(fs, final root, root to write into). Local: a temporary sibling directory, renamed at the end."""
+    """(fs, final root, where to write, local?). Local: a temporary sibling directory, renamed at the end;
+    remote: the URL of the final root itself."""
     import fsspec
 
     fs, root = fsspec.core.url_to_fs(output, **(storage_options or {}))
@@ -354,10 +355,11 @@ def _prepare_output(output: str, storage_options: dict | None):
         work = os.path.join(parent, f".{os.path.basename(root)}.{uuid.uuid4().hex[:8]}.tmp")
         os.makedirs(work)
         return fs, root, work, True
+    if fs.exists(root):  # a remote re-run: the old parts go first (object stores have no empty directories)
+        for name in fs.ls(root, detail=False):
+            fs.rm(name, recursive=True)
     fs.makedirs(root, exist_ok=True)
-    for name in fs.ls(root, detail=False):  # a remote re-run: the old parts go first
-        fs.rm(name, recursive=True)
-    return fs, root, root, False
+    return fs, root, fs.unstrip_protocol(root), False  # the workers need the URL, not the bare key
 
 
 def _finish_local(work: str, root: str) -> None:
@@ -441,6 +443,7 @@ def screen_dask(input_path, output: str, config: ScreenerConfig, column: str | N
             raise
         except Exception as exc:
             raise PrecheckError(f"the dask screen failed: {type(exc).__name__}: {exc}") from None
+        out_fs.invalidate_cache()  # the workers wrote the parts: listings cached here (object stores) are stale
         run = DaskRun(output=output, partitions=len(parts))
         shas = {d["watchlist_sha256"] for d in done}
         if len(shas) > 1 or (expected_sha256 and shas - {expected_sha256}):

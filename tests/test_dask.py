@@ -66,12 +66,11 @@ def client():
     cluster.close()
 
 
-from pandas import testing as pd_testing  # noqa: E402 - pandas comes with pyarrow's tests here
+import pandas as pd  # noqa: E402 - pandas comes with pyarrow's tests here
+from pandas import testing as pd_testing  # noqa: E402
 
 
 def _read_dir(path):
-    import pandas as pd
-
     return pd.read_parquet(path).sort_values("row").reset_index(drop=True)
 
 
@@ -290,6 +289,49 @@ def test_heavy_atom_cap_and_row_timeout_on_the_dask_engine(client, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "row-timeout" not in r.stderr
     assert _read_dir(tmp_path / "uncapped")["verdict"].tolist() == ["clear", "clear"]
+
+
+@needs_dask
+def test_object_storage_in_and_out(client, tmp_path):
+    """s3:// input and output through fsspec (s3fs) against a local S3 server (moto); skipped without them."""
+    pytest.importorskip("s3fs")
+    moto_server = pytest.importorskip("moto.server")
+    import socket
+
+    from precursor_check.batch import ScreenerConfig
+    from precursor_check.dask_engine import screen_dask
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    try:
+        opts = {"endpoint_url": f"http://127.0.0.1:{port}", "key": "test", "secret": "test"}
+        import s3fs
+
+        fs = s3fs.S3FileSystem(**opts)
+        fs.mkdir("bucket")
+        tables = write_parts(tmp_path / "in", "smiles", QUERIES, files=3, rows=20)
+        for f in sorted((tmp_path / "in").iterdir()):
+            fs.put(str(f), f"bucket/catalogue/{f.name}")
+        pq.write_table(pa.concat_tables(tables), tmp_path / "all.parquet")
+        config = ScreenerConfig(watchlists=(str(FIXTURE),), replace=True)
+        for _ in range(2):  # the second run replaces the first run's output
+            res = screen_dask("s3://bucket/catalogue/*.parquet", "s3://bucket/screened/", config, client=client,
+                              storage_options=opts, report=str(tmp_path / "r.html"))
+            assert res.rows == 60 and res.partitions == 3
+            assert sorted(fs.ls("bucket/screened")) == ["bucket/screened/_precheck_summary.json",
+                                                         *(f"bucket/screened/part-{i:05d}.parquet" for i in range(3))]
+        got = pd.read_parquet("s3://bucket/screened/", storage_options=opts).sort_values("row").reset_index(drop=True)
+        loc = run("screen", tmp_path / "all.parquet", "-o", tmp_path / "local.parquet", "--report",
+                  tmp_path / "l.html", *WL)
+        assert loc.returncode == 1, loc.stderr
+        pd_testing.assert_frame_equal(got, _read_dir(tmp_path / "local.parquet"))
+        assert _html(tmp_path / "r.html") == _html(tmp_path / "l.html")
+        assert not os.path.exists("bucket")  # nothing written to a local path (the key without its URL) by mistake
+    finally:
+        server.stop()
 
 
 @needs_dask
