@@ -29,6 +29,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
+from .formats import CsvWriter, flat_record, neutralise_cell
 from .model import Result, Verdict
 
 DEFAULT_CHUNK = 256  # query strings per task: large enough to amortise IPC, small enough to balance
@@ -223,13 +224,7 @@ def batch_writer(fmt, out, **kw):
     return make_writer(fmt, out, **kw)
 
 
-def _csv_writer_base():
-    from .formats import CsvWriter
-
-    return CsvWriter
-
-
-class BatchCsvWriter(_csv_writer_base()):
+class BatchCsvWriter(CsvWriter):
     """CSV/TSV writer for batches: the result columns of a repeated query are rendered (and
     neutralised) once, so a cached row costs a few microseconds. Output is byte-identical to
     `formats.CsvWriter`."""
@@ -239,8 +234,9 @@ class BatchCsvWriter(_csv_writer_base()):
     def begin(self, meta: dict) -> None:
         import csv
         import io
+        import re
 
-        from .formats import RESULT_COLUMNS
+        from .formats import FORMULA_PREFIXES, RESULT_COLUMNS
 
         super().begin(meta)
         self.fast = RESULT_COLUMNS[:2] == ["row", "input"]
@@ -250,7 +246,10 @@ class BatchCsvWriter(_csv_writer_base()):
         self.buf = io.StringIO()
         # same line terminator as CsvWriter: the csv module quotes fields containing its characters
         self.cw = csv.writer(self.buf, delimiter=self.delimiter, lineterminator="\n")
-        self.special = (self.delimiter, '"', "\n", "\r")
+        d = re.escape(self.delimiter)
+        self.special = re.compile(f'[{d}"\n\r]')  # a cell with one of these is quoted
+        # a cell that starts with a formula character (at the line start or after a delimiter)
+        self.formula = re.compile(f"(?:^|{d})[{re.escape(''.join(FORMULA_PREFIXES))}]")
 
     def _render(self, values: list) -> str:
         """One CSV line fragment exactly as csv.writer would write these fields."""
@@ -264,8 +263,6 @@ class BatchCsvWriter(_csv_writer_base()):
         key = r.__dict__.get("_key")
         if not self.fast or key is None:
             return super().write(r)
-        from .formats import flat_record, neutralise_cell
-
         tail = self.tails.get(key)
         if tail is None:
             rec = flat_record(r, self.meta)
@@ -280,12 +277,14 @@ class BatchCsvWriter(_csv_writer_base()):
         head = [extra.get(c, "") for c in self.head_cols]
         head.append(str(r.row))
         head.append(r.input)
-        if self.escape:
-            head = [neutralise_cell(v) if isinstance(v, str) else v for v in head]
-        special = self.special
-        if all(type(v) is str and v and not any(ch in v for ch in special) for v in head):
+        try:  # the common case: plain text cells, no quoting, nothing to neutralise; two C-level joins
             line = self.delimiter.join(head)
-        else:  # quoting, empty or non-text cells: let the csv module decide, as CsvWriter does
+            plain = not self.special.search("".join(head)) and not (self.escape and self.formula.search(line))
+        except TypeError:  # a non-text cell (Parquet numbers, None)
+            plain = False
+        if not plain:  # let the csv module decide, exactly as CsvWriter does
+            if self.escape:
+                head = [neutralise_cell(v) if isinstance(v, str) else v for v in head]
             line = self._render(head)
         self.out.write(line + self.delimiter + tail + "\n")
 

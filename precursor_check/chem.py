@@ -100,7 +100,7 @@ def _charge_queries():
     return Chem.MolFromSmarts("[!+0]"), Chem.MolFromSmarts("[#6;!+0]")
 
 
-def _neutral(mol: Chem.Mol) -> tuple[Chem.Mol, str, bool]:
+def _neutral(mol: Chem.Mol, maybe_charged: bool = True) -> tuple[Chem.Mol, str, bool]:
     """(neutral molecule, its formula, whether neutralising changed it).
 
     Substructure queries in C++ find charges without a Python loop over atoms; formulas
@@ -108,6 +108,8 @@ def _neutral(mol: Chem.Mol) -> tuple[Chem.Mol, str, bool]:
     without two canonical SMILES.
     """
     formula = _formula(mol)
+    if not maybe_charged:
+        return mol, formula, False
     any_charge, carbon_charge = _charge_queries()
     if "+" not in formula and "-" not in formula and not mol.HasSubstructMatch(any_charge):
         return mol, formula, False  # no charged atom at all (a net-neutral zwitterion has some)
@@ -119,8 +121,10 @@ def _neutral(mol: Chem.Mol) -> tuple[Chem.Mol, str, bool]:
     new = _formula(out)
     if new != formula:
         return out, new, True
-    changed = Chem.MolToSmiles(out) != Chem.MolToSmiles(mol)  # zwitterion rearranged, same formula
-    return (out, new, True) if changed else (mol, formula, False)
+    # same formula: a zwitterion neutralised (fewer charged atoms), or nothing to do (quaternary ammonium)
+    if len(out.GetSubstructMatches(any_charge)) < len(mol.GetSubstructMatches(any_charge)):
+        return out, new, True
+    return mol, formula, False
 
 
 def _inorganic_name(mol: Chem.Mol) -> str:
@@ -142,42 +146,101 @@ def _ions_by_formula() -> dict[str, dict[str, str]]:
     return table
 
 
-def standardise(mol: Chem.Mol, split: bool = True) -> Standardised:
+_PIECE_NAMES: dict[str, str] = {}  # '.'-separated SMILES piece -> the counter-ion/inorganic name it was found to be
+
+
+def _fragments(mol: Chem.Mol, smiles: str | None):
+    """(fragment molecule or None, SMILES piece or None) for each component.
+
+    Splitting the SMILES string and parsing its organic pieces costs a fraction of RDKit's
+    GetMolFrags(asMols=True), which re-sanitises every fragment; pieces already seen to be
+    counter-ions are not parsed again. A piece that does not parse alone (a ring bond written
+    across a '.') falls back to splitting the molecule.
+    """
+    if smiles is not None:
+        out = []
+        for piece in dict.fromkeys(smiles.split(".")) if smiles.count(".") < 50 else ():
+            if piece in _PIECE_NAMES:
+                out.append((None, piece))
+                continue
+            frag = Chem.MolFromSmiles(piece)
+            if frag is None:
+                break
+            out.append((frag, piece))
+        else:
+            if out:
+                return out
+        if mol is None:
+            mol = parse_smiles(smiles)
+            if mol is None:
+                return None
+    return [(f, None) for f in Chem.GetMolFrags(mol, asMols=True)]
+
+
+def standardise_smiles(smiles: str) -> Standardised | None:
+    """Standardise straight from SMILES (a salt is parsed piece by piece); None if it does not parse."""
+    if not smiles or len(smiles) > 5000:
+        return None
+    if "." in smiles:
+        return standardise(None, smiles)
+    mol = parse_smiles(smiles)
+    return None if mol is None else standardise(mol, smiles)
+
+
+def standardise(mol: Chem.Mol | None, smiles: str | None = None) -> Standardised | None:
     """Split into components, drop known counter-ions/solvents and inorganic parts, neutralise.
 
     Every organic component that is not a known counter-ion is kept (the listed part of a
-    salt can be the smaller one, e.g. piperidine tosylate). The common case (one component,
-    no charge) costs one molecular formula.
+    salt can be the smaller one, e.g. piperidine tosylate). Given the SMILES the molecule was
+    parsed from, the common case (no '.', no charge sign) costs one molecular formula.
+    With a SMILES, `mol` may be None (it is parsed only if needed); the result is None only
+    then, when the SMILES does not parse.
     """
-    frags = Chem.GetMolFrags(mol, asMols=True) if split else (mol,)
-    if len(frags) == 1:
-        neutral, formula, charged = _neutral(frags[0])
+    maybe_charged = smiles is None or "+" in smiles or "-" in smiles
+    if smiles is not None and "." not in smiles:
+        neutral, formula, charged = _neutral(mol, maybe_charged)
         if not _has_carbon(formula):
-            return Standardised((Part(frags[0], _formula(frags[0]), False),), (), True)
+            return Standardised((Part(mol, _formula(mol), False),), (), True)
         return Standardised((Part(neutral, formula, charged),), (), False)
     ions = _ions_by_formula()
     parts: list[Part] = []
     removed: list[str] = []
+    organic_ions: list[tuple[Part, str]] = []
     seen: dict[str, list[Chem.Mol]] = {}  # formula -> parts kept with it
-    for frag in frags:
-        neutral, formula, charged = _neutral(frag)
-        if not _has_carbon(formula):
-            flat = Chem.MolToSmiles(neutral, isomericSmiles=False)
-            removed.append(ions.get(formula, {}).get(flat) or _inorganic_name(frag))
+    frags = _fragments(mol, smiles)
+    if frags is None:
+        return None
+    for frag, piece in frags:
+        if frag is None:  # a piece already known to be a counter-ion or inorganic part
+            removed.append(_PIECE_NAMES[piece])
             continue
-        if formula in ions:
-            name = ions[formula].get(Chem.MolToSmiles(neutral, isomericSmiles=False))
-            if name:
-                removed.append(name)
-                continue
+        neutral, formula, charged = _neutral(frag, piece is None or "+" in piece or "-" in piece)
+        flat = Chem.MolToSmiles(neutral, isomericSmiles=False) if formula in ions or not _has_carbon(formula) else ""
+        if not _has_carbon(formula):
+            name = ions.get(formula, {}).get(flat) or _inorganic_name(frag)
+            removed.append(name)
+            if piece is not None and len(_PIECE_NAMES) < 10_000:
+                _PIECE_NAMES[piece] = name
+            continue
+        part = Part(neutral, formula, charged)
+        if ions.get(formula, {}).get(flat):  # an organic counter-ion or solvent (acetate, ethanol ...)
+            organic_ions.append((part, ions[formula][flat]))
+            continue
         if formula in seen:  # 2:1 salts: screen the repeated part once
             iso = Chem.MolToSmiles(neutral)
             if any(Chem.MolToSmiles(p) == iso for p in seen[formula]):
                 continue
         seen.setdefault(formula, []).append(neutral)
-        parts.append(Part(neutral, formula, charged))
+        parts.append(part)
+    if not parts and organic_ions:  # the counter-ion is the substance itself (acetic acid hydrate)
+        parts = [p for p, _name in organic_ions[:1]]
+        organic_ions = organic_ions[1:]
+    removed += [name for _p, name in organic_ions]
     if not parts:  # nothing organic: identity of the whole input only (KMnO4, NaMnO4 ...)
-        return Standardised((Part(mol, _formula(mol), False),), (), True)
+        whole = mol if mol is not None else parse_smiles(smiles)
+        if whole is None:
+            return None
+        return Standardised((Part(whole, _formula(whole), False),), (), True)
     known = set(counter_ions().values()) | set(_METAL_NAMES.values())
     unusual = any(r not in known for r in removed)
     # a metal with a neutral organic part is an adduct or complex (magnesium bromide etherate),

@@ -383,15 +383,18 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
             writer = batch_writer(fmt, out, **kw)
             writer.begin(meta_of(screener))
             sink = stack.enter_context(side_outputs(opts, screener))  # --report / --audit-log
+            write = writer.write
+            tally: dict = {}  # Verdict -> rows (enum keys: .value on every row costs more than the count)
             for r in results:
-                writer.write(r)
+                write(r)
                 sink(r)
-                v = r.verdict.value
-                counts[v] = counts.get(v, 0) + 1
+                v = r.verdict
+                tally[v] = tally.get(v, 0) + 1
                 n += 1
                 if progress is not None and not n % 500:
                     progress.update(task, completed=src.done, rows=n)
             writer.end()
+            counts.update({v.value: k for v, k in tally.items()})
     except KeyboardInterrupt:
         click.echo("precheck: interrupted; no report written", err=True)
         sys.exit(130)

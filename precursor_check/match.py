@@ -74,14 +74,13 @@ def match_part(c: Compiled, part: chem.Part, removed: tuple[str, ...], opts: Opt
     nearest: list[tuple[str, float]] = []
     if c.fps:
         sims = DataStructs.BulkTanimotoSimilarity(chem.fingerprint(mol), c.fps)
-        order = sorted(range(len(sims)), key=sims.__getitem__, reverse=True)
-        nearest = [(c.fp_ids[i], round(sims[i], 3)) for i in order[:NEAREST]]
-        for i in order:
-            if sims[i] < opts.threshold:
+        ranked = sorted(zip(sims, c.fp_ids), reverse=True)  # C-level tuple sort: ~5 µs for a few hundred
+        nearest = [(eid, round(sim, 3)) for sim, eid in ranked[:NEAREST]]
+        for sim, eid in ranked:
+            if sim < opts.threshold:
                 break
-            eid = c.fp_ids[i]
             if eid not in identity_ids:
-                hits.append(_similar_hit(c, eid, sims[i], opts, fragment))
+                hits.append(_similar_hit(c, eid, sim, opts, fragment))
     return hits, nearest
 
 

@@ -79,10 +79,7 @@ class Screener:
         if kind == "cas":
             return self._cas(q)
         if kind == "smiles":
-            mol = chem.parse_smiles(q)
-            if mol is None:
-                return Result(q, kind, Verdict.INVALID, error="SMILES does not parse (check brackets, ring closures and valences)")
-            return self.screen_mol(mol, q, kind, Resolved(q, "input"))
+            return self._smiles(q, kind, Resolved(q, "input"))
         if kind == "inchi":
             mol = chem.parse_inchi(q)
             if mol is None:
@@ -143,21 +140,41 @@ class Screener:
                       families=e.families,
                       counted=e.status == "watch" or any(self.options.applies(lst) for lst in applicable))
             return Result(q, kind, verdict_of([hit]), hits=(hit,), source=res.source)
-        mol = chem.parse_smiles(res.smiles) if res.smiles else None
-        if mol is None:
+        if not res.smiles:
             return Result(q, kind, Verdict.UNRESOLVED, source=res.source,
                           error=f"the structure from {res.source} does not parse")
-        return self.screen_mol(mol, q, kind, res)
+        return self._smiles(q, kind, res)
+
+    def _smiles(self, q: str, kind: str, res: Resolved) -> Result:
+        """Screen res.smiles. A salt or mixture ('.') is parsed piece by piece, never twice."""
+        if "." not in res.smiles:
+            mol = chem.parse_smiles(res.smiles)
+            return self.screen_mol(mol, q, kind, res) if mol is not None else self._unparsable(q, kind, res)
+        std = chem.standardise_smiles(res.smiles)
+        return self._screen_std(std, q, kind, res) if std is not None else self._unparsable(q, kind, res)
+
+    @staticmethod
+    def _unparsable(q: str, kind: str, res: Resolved) -> Result:
+        if res.source == "input":
+            return Result(q, kind, Verdict.INVALID, error="SMILES does not parse (check brackets, ring closures and valences)")
+        return Result(q, kind, Verdict.UNRESOLVED, source=res.source, error=f"the structure from {res.source} does not parse")
 
     max_heavy_atoms: int | None = None  # batch guard: larger molecules are reported, not screened
 
     def screen_mol(self, mol, q: str, kind: str, res: Resolved) -> Result:
-        """Screen an RDKit molecule (already resolved) against the compiled watchlist."""
-        if self.max_heavy_atoms and mol.GetNumHeavyAtoms() > self.max_heavy_atoms:
+        """Screen an RDKit molecule (already resolved) against the compiled watchlist.
+
+        res.smiles, when given, must be the SMILES `mol` was parsed from (it gates the
+        standardisation steps); pass Resolved(None, source) otherwise.
+        """
+        return self._screen_std(chem.standardise(mol, res.smiles), q, kind, res)
+
+    def _screen_std(self, std: chem.Standardised, q: str, kind: str, res: Resolved) -> Result:
+        heavy = sum(p.mol.GetNumHeavyAtoms() for p in std.parts)
+        if self.max_heavy_atoms and heavy > self.max_heavy_atoms:
             return Result(q, kind, Verdict.INVALID, source=res.source,
-                          error=f"not screened: {mol.GetNumHeavyAtoms()} heavy atoms, above the cap of "
+                          error=f"not screened: {heavy} heavy atoms, above the cap of "
                                 f"{self.max_heavy_atoms} (precursors are small; see --max-atoms)")
-        std = chem.standardise(mol, split="." in (res.smiles or "."))
         removed = std.removed + ((res.form,) if res.form and res.form not in std.removed else ())
         multi = len(std.parts) > 1
         hits: list[Hit] = []
@@ -174,11 +191,12 @@ class Screener:
             nearest += n
         hits = sort_hits(hits)
         verdict = verdict_of(hits)
-        nearest = sorted(nearest, key=lambda x: -x[1])[:3]
+        if multi:
+            nearest = sorted(nearest, key=lambda x: -x[1])[:3]
         if hits:  # canonical parent SMILES and InChIKey cost ~60 + ~230 µs: only where a human will look
             smiles = ".".join(chem.canonical(p.mol) for p in std.parts)
         else:  # clear: the structure as resolved
-            smiles = res.smiles if res.smiles is not None else chem.canonical(mol)
+            smiles = res.smiles if res.smiles is not None else ".".join(chem.canonical(p.mol) for p in std.parts)
         key = None
         if verdict.is_hit:
             key = ".".join(k for k in (chem.inchikey(p.mol) for p in std.parts) if k) or None
