@@ -215,6 +215,8 @@ def _expand(input_path, storage_options: dict | None) -> tuple[list[str], object
     return found, fs
 
 
+ROWS_PER_TASK = 10_000  # seconds of screening per task (the unit of retry and of load balance); ~10^5 tasks per 10^9 rows
+PARQUET_BLOCKSIZE = "4MiB"  # row groups are read in partitions of about this (uncompressed), then sliced into tasks
 HIDDEN = "__precheck_molblock__"  # an SDF record's molblock: the query, not an output column
 
 
@@ -243,7 +245,10 @@ def _read(paths: list[str], fmt: str, fs, storage_options: dict | None):
 
     try:
         if fmt == "parquet":
-            ddf = dd.read_parquet(paths, storage_options=storage_options, dtype_backend=None)
+            # row groups are gathered into partitions of about PARQUET_BLOCKSIZE (uncompressed), never split:
+            # Dask's default (256 MiB) would give a few huge tasks, and screening costs ~ms per row
+            ddf = dd.read_parquet(paths, storage_options=storage_options, dtype_backend=None,
+                                  split_row_groups="infer", blocksize=PARQUET_BLOCKSIZE)
         else:
             from .readers import sniff_delimiter
 
@@ -396,13 +401,15 @@ def start_client(scheduler: str | None = None, workers: int | None = None):
 def screen_dask(input_path, output: str, config: ScreenerConfig, column: str | None = None, input_type: str = "auto",
                 input_format: str = "auto", client=None, scheduler: str | None = None, workers: int | None = None,
                 storage_options: dict | None = None, hook=None, expected_sha256: str | None = None,
-                report: str | None = None, audit_log: str | None = None, screener=None) -> DaskRun:
+                report: str | None = None, audit_log: str | None = None, screener=None,
+                rows_per_task: int = ROWS_PER_TASK) -> DaskRun:
     """Screen partitioned Parquet/CSV/.smi/SDF with Dask into a directory of Parquet parts plus a summary JSON.
 
     Uses `client` if given, else connects to `scheduler` or starts a LocalCluster (closed at the end).
     `expected_sha256`: the watchlist the caller compiled; any partition screened with another fails the run.
     `report` (HTML) and `audit_log` (JSONL, appended) are built here, in the client, from the written
     partitions once every partition is in; `screener` (the caller's) supplies the report's entry drawings.
+    `rows_per_task`: input partitions with more rows are screened as several tasks (and output parts).
     """
     require_dask()
     import dask
@@ -430,13 +437,11 @@ def screen_dask(input_path, output: str, config: ScreenerConfig, column: str | N
             raise
         except Exception as exc:
             raise InputError(f"cannot read {input_path}: {type(exc).__name__}: {exc}") from None
-        starts, total = [], 1
-        for n in lengths:
-            starts.append(total)
-            total += n
-        tasks = [dask.delayed(_screen_partition, pure=False)(p, i, starts[i], config, src.column, src.input_type,
+        pieces, total = _pieces(parts, lengths, rows_per_task)
+        parts = [p for p, _ in pieces]
+        tasks = [dask.delayed(_screen_partition, pure=False)(p, i, start, config, src.column, src.input_type,
                                                              work, storage_options, hook, details, src.hidden, src.text)
-                 for i, p in enumerate(parts)]
+                 for i, (p, start) in enumerate(pieces)]
         try:
             done = client.gather(client.compute(tasks))
         except (PrecheckError, OSError):
@@ -549,6 +554,30 @@ def _flagged_records(fs, path: str):
     with fs.open(path, "rt", encoding="utf-8") as fh:
         for line in fh:
             yield json.loads(line)
+
+
+def _pieces(parts: list, lengths: list[int], rows_per_task: int) -> tuple[list, int]:
+    """[(partition or a slice of one, its first global row number)], and 1 + the number of rows.
+
+    An input partition larger than `rows_per_task` (a big file with one row group, a CSV block) is
+    screened as several tasks, so that one file still keeps every worker busy.
+    """
+    import dask
+
+    pieces, start = [], 1
+    for p, n in zip(parts, lengths):
+        k = max(1, -(-n // rows_per_task)) if rows_per_task else 1
+        step = -(-n // k) if n else 0
+        if k == 1:
+            pieces.append((p, start))
+        else:
+            pieces.extend((dask.delayed(_rows, pure=True)(p, a, min(a + step, n)), start + a) for a in range(0, n, step))
+        start += n
+    return pieces, start
+
+
+def _rows(df, a: int, b: int):
+    return df.iloc[a:b]
 
 
 def _warm_local_db() -> None:

@@ -116,8 +116,8 @@ def test_csv_with_cas_and_names_matches_local_engine(client, tmp_path):
     (tmp_path / "in" / "b.csv").write_text("\n".join(lines[:1] + lines[26:]) + "\n")
     (tmp_path / "all.csv").write_text("\n".join(lines) + "\n")
     config = ScreenerConfig(watchlists=(str(FIXTURE),), replace=True)
-    res = screen_dask(str(tmp_path / "in"), str(tmp_path / "out"), config, client=client)
-    assert res.rows == 50 and res.partitions == 2
+    res = screen_dask(str(tmp_path / "in"), str(tmp_path / "out"), config, client=client, rows_per_task=7)
+    assert res.rows == 50 and res.partitions == 8  # 2 files of 25 rows, each screened as 4 tasks of <= 7 rows
     loc = run("screen", tmp_path / "all.csv", "-o", tmp_path / "local.parquet", *WL)
     assert loc.returncode == 1, loc.stderr
     got, want = _read_dir(tmp_path / "out"), _read_dir(tmp_path / "local.parquet")
