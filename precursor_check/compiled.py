@@ -12,12 +12,12 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__, chem
+from . import __version__, chem, gates
 from .errors import WatchlistError
 from .names import normalise_name
 from .watchlist import Entry, Rule, Watchlist, default_paths, digest, file_closure, load
 
-CACHE_FORMAT = 6
+CACHE_FORMAT = 9
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Compiled:
     except_keys: dict[tuple[str, int], frozenset[str]] = field(default_factory=dict)
     fps: list = field(default_factory=list)  # fingerprints of similarity-eligible entries
     fp_ids: list[str] = field(default_factory=list)
-    catalog: object = None  # rdkit FilterCatalog over every include pattern's cheap relaxation (see relax_smarts)
+    gates: object = None  # gates.GateCatalog: cheap necessary conditions in front of every include pattern
     excludes: dict[str, list] = field(default_factory=dict)  # rule id -> exclude pattern mols
     cas_index: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # cas -> (entry id, form)
     name_index: dict[str, str] = field(default_factory=dict)  # normalised name -> entry id
@@ -72,7 +72,6 @@ class Compiled:
 
 def compile_watchlist(wl: Watchlist) -> Compiled:
     from rdkit import Chem
-    from rdkit.Chem import FilterCatalog
 
     c = Compiled(wl)
     for e in wl.entries:
@@ -114,50 +113,10 @@ def compile_watchlist(wl: Watchlist) -> Compiled:
         if e.similarity and not std.inorganic:
             c.fps.append(chem.fingerprint(part.mol))
             c.fp_ids.append(e.id)
-    catalog = FilterCatalog.FilterCatalog()
     for r in wl.rules:
         c.excludes[r.id] = [Chem.MolFromSmarts(s) for s in r.exclude_smarts]
-        for i, smarts in enumerate(r.smarts):
-            gate = relax_smarts(smarts)
-            exact = gate == smarts
-            pat = c.patterns(r.id)[i] if exact else Chem.MolFromSmarts(gate)
-            if pat is None:  # cannot happen for valid SMARTS, but never lose a rule over a gate
-                pat, exact = c.patterns(r.id)[i], True
-            entry = FilterCatalog.FilterCatalogEntry(f"{r.id}#{i}", FilterCatalog.SmartsMatcher(f"{r.id}#{i}", pat, 1))
-            entry.SetProp("rule", r.id)
-            entry.SetProp("pattern", str(i))
-            entry.SetProp("exact", "1" if exact else "")
-            catalog.AddEntry(entry)
-    c.catalog = catalog
+    c.gates = gates.GateCatalog(wl.rules)
     return c
-
-
-def relax_smarts(smarts: str) -> str:
-    """The pattern with every recursive primitive `$(...)` / `!$(...)` replaced by `*` (any atom).
-
-    The result matches a superset of what the pattern matches (inside an atom expression
-    `*` is true, and a negated primitive is dropped, not negated), but costs a fraction:
-    RDKit evaluates each recursive primitive over the whole molecule before matching.
-    So the relaxed pattern is a sound gate; the full pattern runs only where it matches.
-
-    >>> relax_smarts("[CX3;$([CH1]),$(C-[#6])](=O)[N;!$(N-C=O)]")
-    '[CX3;*,*](=O)[N;*]'
-    """
-    out: list[str] = []
-    i = 0
-    while i < len(smarts):
-        neg = smarts.startswith("!$(", i)
-        if neg or smarts.startswith("$(", i):
-            j, depth = i + (3 if neg else 2), 1
-            while depth and j < len(smarts):
-                depth += {"(": 1, ")": -1}.get(smarts[j], 0)
-                j += 1
-            out.append("*")
-            i = j
-        else:
-            out.append(smarts[i])
-            i += 1
-    return "".join(out)
 
 
 def cache_dir() -> Path:

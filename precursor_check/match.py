@@ -67,7 +67,7 @@ def match_part(c: Compiled, part: chem.Part, removed: tuple[str, ...], opts: Opt
     if inorganic:
         return hits, []
     mol = part.mol
-    # 2. class rules: one FilterCatalog pass over the cheap gates, full patterns where a gate matched
+    # 2. class rules: cheap necessary conditions first (gates.py), full patterns where they pass
     for rid, atoms in rules_matching(c, mol):
         hits.append(_rule_hit(c, rid, mol, atoms, opts, fragment))
     # 3. similarity to every similarity-eligible entry
@@ -87,12 +87,10 @@ def match_part(c: Compiled, part: chem.Part, removed: tuple[str, ...], opts: Opt
 def rules_matching(c: Compiled, mol) -> list[tuple[str, tuple[int, ...]]]:
     """(rule id, matched atoms) for every rule whose include pattern matches and no exclude does."""
     found: dict[str, tuple[int, ...]] = {}
-    for m in c.catalog.GetMatches(mol):
-        rid = m.GetProp("rule")
+    for rid, pi in c.gates.candidates(mol):
         if rid in found:
             continue
-        pat = c.patterns(rid)[int(m.GetProp("pattern"))]
-        atoms = mol.GetSubstructMatch(pat)  # the gate matched; the full pattern decides
+        atoms = mol.GetSubstructMatch(c.patterns(rid)[pi])  # the gates passed; the full pattern decides
         if atoms and not any(mol.HasSubstructMatch(x) for x in c.excludes[rid]):
             found[rid] = tuple(atoms)
     return list(found.items())
