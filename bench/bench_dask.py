@@ -1,16 +1,17 @@
 """Dask engine overhead against the local multiprocessing engine, same input, same run.
 
-Input: the first --rows SMILES (column 5) of the `chemicals` package's "chemical identifiers
-pubchem large.tsv", written as --files Parquet files (the dask input) and as one Parquet file
+Input: the first --rows SMILES (column 5; 0: all 71k) of the `chemicals` package's "chemical
+identifiers pubchem large.tsv", written as --files Parquet files (the dask input) and as one Parquet file
 with the same rows (the local engine's input). Both engines screen with the shipped watchlist on
 --workers processes, end to end through the real `precheck` binary (start-up, cluster start,
 reading, screening, writing). The two are interleaved --repeats times; the best of each counts.
 Also printed: each run's own screen time (the summary line), i.e. without process start-up.
 
-    python bench/bench_dask.py [--rows 40000] [--files 8] [--workers 2] [--repeats 2]
+    python bench/bench_dask.py [--rows 0] [--files 8] [--workers 2] [--repeats 3]
 
-Writes bench/results/dask.txt. The machine's load average is recorded: other processes on a
-2-core box inflate both figures, the ratio less so.
+Writes bench/results/dask.txt. The machine's 1-minute load average is recorded before every run:
+other processes on a shared 2-core box inflate both figures, the ratio less so (the engines
+alternate, so both see the same load on average).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def smiles_corpus(rows: int) -> list[str]:
             cols = line.rstrip("\n").split("\t")
             if len(cols) > 4 and cols[4]:
                 out.append(cols[4])
-                if len(out) >= rows:
+                if rows and len(out) >= rows:
                     break
     return out
 
@@ -58,10 +59,10 @@ def timed(cmd: list[str]) -> tuple[float, float, str]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rows", type=int, default=40_000)
+    ap.add_argument("--rows", type=int, default=0)
     ap.add_argument("--files", type=int, default=8)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
 
     import pyarrow as pa
@@ -84,16 +85,18 @@ def main() -> None:
         dask = [exe, "screen", str(tmp / "in" / "*.parquet"), "--engine", "dask", "-o", str(tmp / "out"), *j]
         subprocess.run([exe, "screen", str(tmp / "in" / "part-00.parquet"), "-o", str(tmp / "warm.parquet")],
                        capture_output=True)  # warm the watchlist cache
-        load0 = os.getloadavg()[0]
         runs: dict[str, list[tuple[float, float]]] = {"local": [], "dask": []}
+        loads: list[float] = []
         counts = {}
         for _ in range(args.repeats):
             for name, cmd in (("local", local), ("dask", dask)):
+                loads.append(os.getloadavg()[0])
                 wall, inner, summary = timed(cmd)
                 runs[name].append((wall, inner))
                 counts[name] = summary.split(": ", 1)[1]
-                print(f"  {name:5s} wall {wall:6.2f} s   screen {inner:6.2f} s   {summary}", flush=True)
-        load1 = os.getloadavg()[0]
+                print(f"  {name:5s} load {loads[-1]:4.1f}  wall {wall:6.2f} s   screen {inner:6.2f} s   {summary}",
+                      flush=True)
+        loads.append(os.getloadavg()[0])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -102,12 +105,15 @@ def main() -> None:
     lines = [
         f"bench_dask: {n:,} SMILES (pubchem large.tsv, column 5) in {args.files} Parquet files vs one file; "
         f"shipped watchlist; {args.workers} workers; {os.cpu_count()} cores; best of {args.repeats}",
-        f"load average before/after: {load0:.1f} / {load1:.1f} (other processes share these cores)",
+        f"1-min load average before each run and at the end: {' '.join(f'{x:.1f}' for x in loads)} "
+        f"(other processes share these cores)",
         f"local (multiprocessing Pool): wall {lw:6.2f} s ({n / lw:7,.0f} rows/s) | screen {li:6.2f} s "
         f"({n / li:7,.0f} rows/s, {n / li / args.workers:6,.0f} rows/s/core)",
         f"dask (LocalCluster, 1 thread/worker): wall {dw:6.2f} s ({n / dw:7,.0f} rows/s) | screen {di:6.2f} s "
         f"({n / di:7,.0f} rows/s, {n / di / args.workers:6,.0f} rows/s/core)",
         f"ratio dask/local: wall {dw / lw:.2f}x, screen (incl. cluster start and worker warm-up) {di / li:.2f}x",
+        f"dask overhead: {100 * (dw / lw - 1):+.0f}% wall ({dw - lw:+.1f} s), "
+        f"{100 * (di / li - 1):+.0f}% screen ({di - li:+.1f} s)",
         f"verdicts identical: {counts['local'] == counts['dask']} ({counts['dask']})",
     ]
     text = "\n".join(lines) + "\n"
