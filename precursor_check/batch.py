@@ -102,6 +102,7 @@ def screen_queries(screener, queries: list[str], input_type: str = "auto") -> li
     first. Results carry no row number; the caller attaches rows and extra columns.
     """
     _prefetch_cas(screener, queries, input_type)
+    _prefetch_opsin(screener, queries, input_type)
     seen: dict[str, Result] = {}
     out = []
     for q in queries:
@@ -172,6 +173,20 @@ def _prefetch_cas(screener, queries: list[str], input_type: str) -> None:
             wanted.add(format_cas(d))
     if len(wanted) > 1:
         local.prefetch_cas(wanted)
+
+
+def _prefetch_opsin(screener, queries: list[str], input_type: str) -> None:
+    """Names that no table knows go to OPSIN in one run per partition, not one Java start each."""
+    resolver = getattr(screener, "resolver", None)
+    if resolver is None or not getattr(resolver, "opsin", False) or input_type not in ("auto", "name"):
+        return
+    from .identifiers import detect_type
+
+    names = [q.strip() for q in dict.fromkeys(queries)
+             if q and (input_type == "name" or detect_type(q) == "name")]
+    unknown = [n for n in names if resolver.name(n) is None]
+    if len(unknown) > 1:
+        resolver.prefetch_opsin(unknown)
 
 
 # -- worker side -------------------------------------------------------------------------------------

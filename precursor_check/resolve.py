@@ -118,7 +118,24 @@ class Resolver:
         """(structure, None) or (None, why not) for a systematic name via OPSIN (optional extra)."""
         if not self.opsin:
             return None, None
-        return opsin_resolve(text)
+        cache = self.__dict__.setdefault("_opsin", {})
+        if text in cache:
+            return cache[text]
+        got = opsin_resolve_many([text])[text]
+        if got[1] is None:  # a reason (no Java, no extra) is not remembered: it can be fixed
+            cache[text] = got
+        return got
+
+    def prefetch_opsin(self, names) -> None:
+        """Resolve many names with one OPSIN run (each run starts Java: ~1-3 s), for a batch."""
+        if not self.opsin:
+            return
+        cache = self.__dict__.setdefault("_opsin", {})
+        todo = [n for n in dict.fromkeys(names) if n not in cache]
+        if todo:
+            if len(cache) > 100_000:
+                cache.clear()
+            cache.update((n, got) for n, got in opsin_resolve_many(todo).items() if got[1] is None)
 
     def suggestions(self, text: str, limit: int = 3) -> list[str]:
         from rapidfuzz import fuzz, process
@@ -166,10 +183,21 @@ OPSIN_FAILED = "OPSIN failed to run: check that `java -version` works (OPSIN nee
 def opsin_resolve(name: str) -> tuple[Resolved | None, str | None]:
     """OPSIN via py2opsin: (structure, None), (None, None) for a name OPSIN cannot parse, or
     (None, one-line reason) when the extra or Java is missing or OPSIN fails."""
+    return opsin_resolve_many([name])[name]
+
+
+def opsin_resolve_many(names: list[str]) -> dict[str, tuple[Resolved | None, str | None]]:
+    """`opsin_resolve` for many names in one OPSIN (Java) run."""
     import shutil
     import tempfile
     import warnings
 
+    # one name per line in OPSIN's input: a name with a line break in it cannot be a chemical name
+    names = list(dict.fromkeys(names))
+    clean = [n for n in names if n and "\n" not in n and "\r" not in n]
+    out: dict[str, tuple[Resolved | None, str | None]] = {n: (None, None) for n in names}
+    if not clean:
+        return out
     # py2opsin reports through warnings (on import too, when Java is missing): the reason goes
     # in the result instead, as one line
     with warnings.catch_warnings():
@@ -177,16 +205,21 @@ def opsin_resolve(name: str) -> tuple[Resolved | None, str | None]:
         try:
             from py2opsin import py2opsin
         except ImportError:
-            return None, OPSIN_EXTRA
+            return {n: (None, OPSIN_EXTRA) for n in names}
         if shutil.which("java") is None:
-            return None, OPSIN_JAVA
+            return {n: (None, OPSIN_JAVA) for n in names}
         try:
             # py2opsin writes its input to a fixed file name in the working directory: give it a
             # private one, so concurrent runs do not share it and a read-only directory works
             with tempfile.TemporaryDirectory(prefix="precheck-opsin-") as tmp:
-                smiles = py2opsin(name, tmp_fpath=os.path.join(tmp, "names.txt"))
+                got = py2opsin(clean, tmp_fpath=os.path.join(tmp, "names.txt"))
         except Exception:  # a Java that does not run (py2opsin then fails in its own error handling)
-            return None, OPSIN_FAILED
-    if not smiles:
-        return None, None
-    return Resolved(smiles, "OPSIN (systematic name)"), None
+            return {n: (None, OPSIN_FAILED) for n in names}
+    if isinstance(got, str):
+        got = [got]
+    if len(got) != len(clean):  # OPSIN's output did not line up with its input: resolve nothing
+        return {n: (None, OPSIN_FAILED) for n in names}
+    for name, smiles in zip(clean, got):
+        if smiles:
+            out[name] = (Resolved(smiles, "OPSIN (systematic name)"), None)
+    return out

@@ -102,3 +102,24 @@ def test_in_process_without_java(screener, monkeypatch, tmp_path):
     r = screener.screen(NAME, input_type="name")
     assert r.verdict.value == "unresolved" and resolve.OPSIN_JAVA in r.error
     assert screener.screen("79099-07-3").verdict.value == "controlled"  # the rest still works
+
+
+def test_a_batch_of_unknown_names_starts_opsin_once(monkeypatch):
+    """Each OPSIN run starts Java (~1-3 s): a batch resolves all its unknown names in one run."""
+    from precursor_check import Screener
+    from precursor_check.batch import screen_queries
+
+    calls = []
+
+    def fake_many(names):
+        calls.append(list(names))
+        return {n: (resolve.Resolved("CCO" if "ethan" in n else "CC(C)O", "OPSIN (systematic name)"), None)
+                for n in names}
+
+    monkeypatch.setattr(resolve, "opsin_resolve_many", fake_many)
+    s = Screener(watchlists=[FIXTURE], replace=True, local_db=False)
+    names = ["2-ethanyl-oxidane", "propan-2-ol-ish name", "2-ethanyl-oxidane", "79099-07-3"]
+    results = screen_queries(s, names, "auto")
+    assert len(calls) == 1 and sorted(calls[0]) == ["2-ethanyl-oxidane", "propan-2-ol-ish name"]
+    assert [r.source for r in results[:3]] == ["OPSIN (systematic name)"] * 3
+    assert results[0].smiles == "CCO" and results[3].verdict.value == "controlled"
