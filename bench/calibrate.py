@@ -4,8 +4,9 @@ Screens the ~71k chemicals of the `chemicals` package's PubChem table ("pubchem 
 with the shipped watchlist, records each molecule's non-similarity verdict and its best
 Tanimoto to a similarity-eligible entry, and reports for a range of thresholds:
   - how many ordinary chemicals come out controlled / watch / analog;
-  - recall on positives: salts of every entry, and the must-match examples of every rule
-    (designer relatives), which must never come out clear.
+  - recall on relatives, which must never come out clear: the salt of every entry, the
+    methyl/ethyl esters of every acid, every ring position substituted with F/Cl/CH3, and the
+    must-match examples of every rule (designer relatives), per kind.
 It also lists every chemical that comes out `controlled`, for review: each must be a
 listed substance, a salt of one, or a member of a legal clause.
 
@@ -73,9 +74,9 @@ def main() -> None:
     base = Counter(r[3] for r in results)
     lines.append("without similarity: " + ", ".join(f"{k} {v}" for k, v in base.most_common()))
     lines.append("")
-    lines.append("threshold  controlled  watch  analog (share)   recall on relatives")
     _init()
     positives = positives_set()
+    lines.append("threshold  controlled  watch  analog (share)   relatives not clear: " + ", ".join(positives))
     for t in THRESHOLDS:
         c = Counter()
         for _cas, _smi, _name, v, best, _ in results:
@@ -83,8 +84,8 @@ def main() -> None:
                 v = "analog"
             c[v] += 1
         rec = recall(positives, t)
-        lines.append(f"  {t:.2f}     {c['controlled']:6d}  {c['watch']:5d}  {c['analog']:6d} ({c['analog'] / n:.2%})"
-                     f"   {rec[0]}/{rec[1]} caught")
+        lines.append(f"  {t:.2f}     {c['controlled']:6d}  {c['watch']:5d}  {c['analog']:6d} ({c['analog'] / n:.2%})   "
+                     + ", ".join(f"{a}/{b}" for a, b in rec.values()))
     lines.append("")
     lines.append("every ordinary chemical that came out `controlled` (review: each must be a listed substance,")
     lines.append("a salt or isomer of one, or a member of a legal clause):")
@@ -98,23 +99,50 @@ def main() -> None:
     out.write_text(text + "\n")
 
 
-def positives_set() -> list[str]:
-    """Relatives that must not come out clear: salts of every entry and every rule's match examples."""
+def positives_set() -> dict[str, list[str]]:
+    """Relatives that must not come out clear, by kind, built from the watchlist by structure edits:
+    the hydrochloride of every entry, the methyl and ethyl esters of every acid entry, every
+    single ring position of every entry with F, Cl or CH3 in place of H, and every rule's
+    must-match examples (designer relatives written by hand)."""
+    from rdkit import Chem
+    from rdkit.Chem import AllChem
+
     wl = _S.watchlist
-    pos = [f"{e.smiles}.Cl" for e in wl.entries if e.smiles and e.similarity]
-    for r in wl.rules:
-        pos += list(r.examples_match)
+    bases = [Chem.MolFromSmiles(e.smiles) for e in wl.entries if e.smiles and e.similarity]
+    bases = [m for m in bases if m is not None and m.GetNumHeavyAtoms() >= 6]
+    edits = {
+        "esters": ["[C:1](=[O:2])[OX2H1:3]>>[C:1](=[O:2])[O:3]C", "[C:1](=[O:2])[OX2H1:3]>>[C:1](=[O:2])[O:3]CC"],
+        "ring-substituted": ["[cH:1]>>[c:1]F", "[cH:1]>>[c:1]Cl", "[cH:1]>>[c:1]C"],
+    }
+    pos: dict[str, list[str]] = {"salts": [Chem.MolToSmiles(m) + ".Cl" for m in bases]}
+    for kind, smarts in edits.items():
+        found: set[str] = set()
+        for sm in smarts:
+            rxn = AllChem.ReactionFromSmarts(sm)
+            for m in bases:
+                for prods in rxn.RunReactants((m,)):
+                    p = prods[0]
+                    try:
+                        Chem.SanitizeMol(p)
+                    except Exception:
+                        continue
+                    found.add(Chem.MolToSmiles(p))
+        pos[kind] = sorted(found)
+    pos["rule examples"] = [s for r in wl.rules for s in r.examples_match]
     return pos
 
 
-def recall(pos: list[str], t: float) -> tuple[int, int]:
-    caught = 0
-    for smi in pos:
-        r = _S.screen(smi, input_type="smiles")
-        best = r.nearest[0][1] if r.nearest else 0.0
-        if r.verdict.is_hit or best >= t:
-            caught += 1
-    return caught, len(pos)
+def recall(pos: dict[str, list[str]], t: float) -> dict[str, tuple[int, int]]:
+    out = {}
+    for kind, smiles in pos.items():
+        caught = 0
+        for smi in smiles:
+            r = _S.screen(smi, input_type="smiles")
+            best = r.nearest[0][1] if r.nearest else 0.0
+            if r.verdict.is_hit or best >= t:
+                caught += 1
+        out[kind] = (caught, len(smiles))
+    return out
 
 
 if __name__ == "__main__":

@@ -12,12 +12,12 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__, chem, gates
+from . import __version__, chem, gates, variants
 from .errors import WatchlistError
 from .names import normalise_name
 from .watchlist import Entry, Rule, Watchlist, default_paths, digest, file_closure, load
 
-CACHE_FORMAT = 9
+CACHE_FORMAT = 10
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class Compiled:
     by_flat: dict[str, list[str]] = field(default_factory=dict)
     by_taut: dict[str, list[str]] = field(default_factory=dict)
     except_keys: dict[tuple[str, int], frozenset[str]] = field(default_factory=dict)
+    variant_formulas: dict[str, set[str]] = field(default_factory=dict)  # see variants.py
     fps: list = field(default_factory=list)  # fingerprints of similarity-eligible entries
     fp_ids: list[str] = field(default_factory=list)
     gates: object = None  # gates.GateCatalog: cheap necessary conditions in front of every include pattern
@@ -74,6 +75,7 @@ def compile_watchlist(wl: Watchlist) -> Compiled:
     from rdkit import Chem
 
     c = Compiled(wl)
+    ring_entries: dict[str, str] = {}  # entries whose ring-substituted variants are looked for
     for e in wl.entries:
         for cas in e.all_cas():
             form = None if cas == e.cas else next(o.form for o in e.other_cas if o.cas == cas)
@@ -113,9 +115,12 @@ def compile_watchlist(wl: Watchlist) -> Compiled:
         if e.similarity and not std.inorganic:
             c.fps.append(chem.fingerprint(part.mol))
             c.fp_ids.append(e.id)
+            if part.mol.GetNumHeavyAtoms() >= 6 and any(a.GetIsAromatic() for a in part.mol.GetAtoms()):
+                ring_entries[e.id] = keys.formula
     for r in wl.rules:
         c.excludes[r.id] = [Chem.MolFromSmarts(s) for s in r.exclude_smarts]
     c.gates = gates.GateCatalog(wl.rules)
+    c.variant_formulas = variants.variant_formulas(ring_entries)
     return c
 
 

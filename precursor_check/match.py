@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from rdkit import DataStructs
 
-from . import chem
+from . import chem, variants
 from .compiled import Compiled
 from .model import Hit, Listing, MatchKind, Verdict
 
@@ -70,7 +70,12 @@ def match_part(c: Compiled, part: chem.Part, removed: tuple[str, ...], opts: Opt
     # 2. class rules: cheap necessary conditions first (gates.py), full patterns where they pass
     for rid, atoms in rules_matching(c, mol):
         hits.append(_rule_hit(c, rid, mol, atoms, opts, fragment))
-    # 3. similarity to every similarity-eligible entry
+    # 3. ring-substituted variants of a listed structure (only inputs with such a formula: ~1-2 %)
+    if part.formula in c.variant_formulas and not identity_ids:
+        for eid, names in ring_variants(c, part):
+            identity_ids.add(eid)
+            hits.append(_variant_hit(c, eid, names, opts, fragment))
+    # 4. similarity to every similarity-eligible entry
     nearest: list[tuple[str, float]] = []
     if c.fps:
         sims = DataStructs.BulkTanimotoSimilarity(chem.fingerprint(mol), c.fps)
@@ -82,6 +87,17 @@ def match_part(c: Compiled, part: chem.Part, removed: tuple[str, ...], opts: Opt
             if eid not in identity_ids:
                 hits.append(_similar_hit(c, eid, sim, opts, fragment))
     return hits, nearest
+
+
+def ring_variants(c: Compiled, part: chem.Part) -> list[tuple[str, list[str]]]:
+    """(entry id, substituents) for each listed structure this part is a ring-substituted variant of."""
+    out: dict[str, list[str]] = {}
+    allowed = c.variant_formulas[part.formula]
+    for stripped, names in variants.parents(part.mol, part.formula, c.by_formula.__contains__):
+        for eid in c.by_flat.get(chem.canonical(stripped, isomeric=False), ()):
+            if eid in allowed and eid not in out:
+                out[eid] = names
+    return list(out.items())
 
 
 def rules_matching(c: Compiled, mol) -> list[tuple[str, tuple[int, ...]]]:
@@ -170,6 +186,16 @@ def _rule_hit(c: Compiled, rid: str, mol, atoms: tuple[int, ...], opts: Options,
     return Hit(id=r.id, name=r.name, cas=first.cas if first else None, match=kind, verdict=verdict, score=None,
                lists=r.listings, reason=reason, families=r.families, subject=r.subject, fragment=fragment,
                atoms=atoms, counted=counted)
+
+
+def _variant_hit(c: Compiled, eid: str, names: list[str], opts: Options, fragment: str | None) -> Hit:
+    e = c.entry(eid)
+    lists = e.listings
+    counted = e.status == "watch" or not lists or any(opts.applies(lst) for lst in lists)
+    where = f" ({describe_lists(lists)})" if lists else " (watch list)"
+    return Hit(id=e.id, name=e.name, cas=e.cas, match=MatchKind.SUBSTRUCTURE, verdict=Verdict.ANALOG, score=None,
+               lists=lists, reason=f"ring-substituted variant of {e.label}, {variants.describe(names)}{where}",
+               families=e.families, fragment=fragment, counted=counted)
 
 
 def _similar_hit(c: Compiled, eid: str, score: float, opts: Options, fragment: str | None) -> Hit:

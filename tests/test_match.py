@@ -73,7 +73,7 @@ def test_alert_rule_is_an_analog(mini_screener):
 
 
 def test_similarity_flags_a_close_relative_with_its_score(mini_screener):
-    r, hit = top(mini_screener, "O=C1CCN(CCc2ccc(F)cc2)CC1")
+    r, hit = top(mini_screener, "O=C1CCN(CCCc2ccccc2)CC1")  # one CH2 longer than NPP
     assert (r.verdict, hit.match, hit.id) == (Verdict.ANALOG, MatchKind.SIMILARITY, "T-NPP")
     assert 0.6 <= hit.score < 1
     assert r.nearest[0][0] == "T-NPP"
@@ -147,3 +147,22 @@ def test_screen_many_keeps_order_and_rows(mini_screener):
     rs = list(mini_screener.screen_many(["CCO", "NPP", "CCO"]))
     assert [r.row for r in rs] == [1, 2, 3]
     assert [r.input for r in rs] == ["CCO", "NPP", "CCO"]
+
+
+@pytest.mark.parametrize("smiles, names", [
+    ("CC(=O)Cc1ccc(F)cc1", "F in place of a ring H"),  # 4-fluoro P2P
+    ("CC(=O)Cc1cc(Cl)ccc1OC", "Cl and OCH3 in place of ring H"),
+    ("Cl.CC(=O)Cc1ccccc1C(F)(F)F", "CF3 in place of a ring H"),  # a salt of one is one too
+])
+def test_ring_substituted_variant_of_a_listed_structure(mini_screener, smiles, names):
+    r = mini_screener.screen(smiles)
+    hit = next(h for h in r.hits if h.reason.startswith("ring-substituted"))
+    assert (r.verdict, hit.id, hit.match) == (Verdict.ANALOG, "T-P2P", MatchKind.SUBSTRUCTURE)
+    assert names in hit.reason
+
+
+def test_ring_variants_need_a_listed_parent(mini_screener):
+    # three substituents, a commodity-style parent, or no aromatic ring: not a variant
+    for smiles in ("CC(=O)Cc1c(F)cc(F)cc1F", "Cc1ccccc1C", "CC(=O)CC1CCC(F)CC1"):
+        r = mini_screener.screen(smiles)
+        assert not any(h.reason.startswith("ring-substituted") for h in r.hits), smiles
