@@ -109,7 +109,7 @@ class Result:
     input_type: str  # cas | smiles | inchi | name | empty
     verdict: Verdict
     hits: tuple[Hit, ...] = ()
-    smiles: str | None = None  # the parent structure that was screened
+    smiles: str | None = None  # hits: the canonical parent(s) screened; clear: the structure as resolved
     source: str | None = None  # where the structure came from (watchlist, local table, user file, input ...)
     removed: tuple[str, ...] = ()  # what standardisation removed ("hydrochloride", ...)
     error: str | None = None  # for invalid / unresolved
