@@ -127,35 +127,40 @@ def write_csv(path: Path, header: str, values, repeat: int = 1) -> None:
 
 
 def stage_profile(sample: list[str]) -> None:
-    """Per-stage cost of the single-row screen, in this process (µs per molecule)."""
+    """Per-stage cost of the single-row screen, in this process (µs per molecule, CPU time)."""
     from rdkit import Chem, DataStructs
 
     from precursor_check import chem
+    from precursor_check.match import rules_matching
     from precursor_check.screen import Screener
 
     s = Screener()
     c = s.compiled
-    mols = [m for m in (Chem.MolFromSmiles(x) for x in sample) if m is not None]
-    n = len(mols)
+    smiles = [x for x in sample if Chem.MolFromSmiles(x) is not None]
+    stds = [chem.standardise_smiles(x) for x in smiles]
+    parts = [p.mol for st in stds for p in st.parts if not st.inorganic]
+    fps = [chem.fingerprint(m) for m in parts]
+    n = len(smiles)
 
-    def t(fn) -> float:
-        t0 = time.perf_counter()
-        for m in mols:
-            fn(m)
-        return (time.perf_counter() - t0) / n * 1e6
+    def t(fn, items) -> float:
+        best = float("inf")
+        for _ in range(3):  # best of three: the machine is shared
+            t0 = time.process_time()
+            for x in items:
+                fn(x)
+            best = min(best, time.process_time() - t0)
+        return best / n * 1e6
 
-    say(f"  per-stage profile over {n} molecules (µs/mol, in-process, shipped watchlist: "
+    parse = t(Chem.MolFromSmiles, smiles)
+    say(f"  per-stage profile over {n} molecules (µs per input molecule, CPU, best of 3; shipped watchlist: "
         f"{len(c.watchlist.entries)} entries, {len(c.watchlist.rules)} rules, {len(c.fps)} fingerprints):")
-    say(f"    parse (MolFromSmiles)          {t(lambda m: Chem.MolFromSmiles(Chem.MolToSmiles(m))) - t(Chem.MolToSmiles):8.1f}")
-    say(f"    standardise (split/uncharge)   {t(lambda m: chem.standardise(m)):8.1f}")
-    say(f"    class rules (FilterCatalog)    {t(lambda m: c.catalog.GetMatches(m)):8.1f}")
-    say(f"    fingerprint + Tanimoto         {t(lambda m: DataStructs.BulkTanimotoSimilarity(chem.fingerprint(m), c.fps)):8.1f}")
-    say(f"    canonical SMILES (reported)    {t(chem.canonical):8.1f}")
-    sm = [Chem.MolToSmiles(m) for m in mols]
-    t0 = time.perf_counter()
-    for x in sm:
-        s.screen(x, "smiles")
-    say(f"    whole Screener.screen          {(time.perf_counter() - t0) / n * 1e6:8.1f}")
+    say(f"    parse (MolFromSmiles)              {parse:8.1f}")
+    say(f"    standardise (beyond the parse)     {t(chem.standardise_smiles, smiles) - parse:8.1f}")
+    say(f"    class rules (gates + patterns)     {t(lambda m: rules_matching(c, m), parts):8.1f}")
+    say(f"    fingerprint                        {t(chem.fingerprint, parts):8.1f}")
+    say(f"    Tanimoto to every entry            {t(lambda f: DataStructs.BulkTanimotoSimilarity(f, c.fps), fps):8.1f}")
+    whole = t(lambda x: s.screen(x, "smiles"), smiles)
+    say(f"    whole Screener.screen              {whole:8.1f}   ({whole / parse:.2f}x the parse)")
 
 
 def main() -> None:
