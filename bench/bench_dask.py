@@ -46,7 +46,7 @@ def precheck() -> str:
     return str(exe if exe.exists() else shutil.which("precheck"))
 
 
-def timed(cmd: list[str]) -> tuple[float, float, str]:
+def timed(cmd: list[str], summary_json: Path | None = None) -> tuple[float, float, str, float | None]:
     t0 = time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -54,7 +54,12 @@ def timed(cmd: list[str]) -> tuple[float, float, str]:
         raise SystemExit(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stderr}")
     line = [ln for ln in r.stderr.splitlines() if " queries: " in ln][-1]
     inner = float(re.search(r"\(([\d.]+) s", line).group(1))
-    return wall, inner, line.split(" (")[0]
+    tasks = None
+    if summary_json is not None:
+        import json
+
+        tasks = json.loads(summary_json.read_text())["task_seconds"]
+    return wall, inner, line.split(" (")[0], tasks
 
 
 def main() -> None:
@@ -86,13 +91,16 @@ def main() -> None:
         subprocess.run([exe, "screen", str(tmp / "in" / "part-00.parquet"), "-o", str(tmp / "warm.parquet")],
                        capture_output=True)  # warm the watchlist cache
         runs: dict[str, list[tuple[float, float]]] = {"local": [], "dask": []}
+        task_seconds: list[float] = []
         loads: list[float] = []
         counts = {}
         for _ in range(args.repeats):
             for name, cmd in (("local", local), ("dask", dask)):
                 loads.append(os.getloadavg()[0])
-                wall, inner, summary = timed(cmd)
+                wall, inner, summary, tasks = timed(cmd, tmp / "out" / "_precheck_summary.json" if name == "dask" else None)
                 runs[name].append((wall, inner))
+                if tasks is not None:
+                    task_seconds.append(tasks)
                 counts[name] = summary.split(": ", 1)[1]
                 print(f"  {name:5s} load {loads[-1]:4.1f}  wall {wall:6.2f} s   screen {inner:6.2f} s   {summary}",
                       flush=True)
@@ -114,6 +122,8 @@ def main() -> None:
         f"ratio dask/local: wall {dw / lw:.2f}x, screen (incl. cluster start and worker warm-up) {di / li:.2f}x",
         f"dask overhead: {100 * (dw / lw - 1):+.0f}% wall ({dw - lw:+.1f} s), "
         f"{100 * (di / li - 1):+.0f}% screen ({di - li:+.1f} s)",
+        f"dask per core inside the tasks (rows / summed task seconds, best run): {n / min(task_seconds):,.0f} rows/s "
+        f"(local engine: {n / li / args.workers:,.0f} rows/s/core incl. pool start)",
         f"verdicts identical: {counts['local'] == counts['dask']} ({counts['dask']})",
     ]
     text = "\n".join(lines) + "\n"

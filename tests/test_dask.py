@@ -100,6 +100,7 @@ def test_identical_to_local_engine_through_the_cli(client, tmp_path):
     assert summary["rows"] == 240 and summary["partitions"] == 4
     assert summary["watchlist_sha256"] == got["watchlist_sha256"].iloc[0]
     assert summary["watchlist_version"] and summary["tool_version"]
+    assert 0 < summary["task_seconds"] and summary["engine"] == "dask"
     assert sum(summary["counts"].values()) == 240
     assert summary["counts"]["controlled"] == (got["verdict"] == "controlled").sum()
 
