@@ -29,7 +29,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
-from .formats import CsvWriter, flat_record, neutralise_cell
+from .formats import FORMULA_PREFIXES, RESULT_COLUMNS, CsvWriter, flat_record, neutralise_cell
 from .model import Result, Verdict
 
 DEFAULT_CHUNK = 256  # query strings per task: large enough to amortise IPC, small enough to balance
@@ -194,16 +194,24 @@ def _prefetch_opsin(screener, queries: list[str], input_type: str) -> None:
 _WORKER = None
 
 
-def _init_worker(config) -> None:
+_TAIL = None
+
+
+def _init_worker(config, tail=None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # pool.terminate() must kill, whatever the parent installed
-    global _WORKER
+    global _WORKER, _TAIL
     _WORKER = config.build()
+    _TAIL = tail
 
 
 def _work(task: tuple[list[str], str]) -> list[Result]:
     queries, input_type = task
-    return screen_queries(_WORKER, queries, input_type)
+    results = screen_queries(_WORKER, queries, input_type)
+    if _TAIL is not None:  # render the CSV result columns here, in parallel, not in the parent
+        for r in results:
+            r.__dict__["_tail"] = _TAIL(r)
+    return results
 
 
 # -- the engine --------------------------------------------------------------------------------------
@@ -239,34 +247,30 @@ def batch_writer(fmt, out, **kw):
     return make_writer(fmt, out, **kw)
 
 
-class BatchCsvWriter(CsvWriter):
-    """CSV/TSV writer for batches: the result columns of a repeated query are rendered (and
-    neutralised) once, so a cached row costs a few microseconds. Output is byte-identical to
-    `formats.CsvWriter`."""
+class TailRenderer:
+    """The result columns of a CSV/TSV row after `row,input` (verdict ... watchlist_sha256), rendered
+    and neutralised exactly as `formats.CsvWriter` writes them. Picklable: pool workers render
+    tails in parallel and the parent only joins lines."""
 
-    TAILS = 20_000
+    COLUMNS = RESULT_COLUMNS[2:]
 
-    def begin(self, meta: dict) -> None:
+    def __init__(self, delimiter: str, escape: bool, meta: dict):
+        self.delimiter, self.escape, self.meta = delimiter, escape, meta
+        self.__setstate__(self.__getstate__())
+
+    def __getstate__(self):
+        return self.delimiter, self.escape, self.meta
+
+    def __setstate__(self, state) -> None:
         import csv
         import io
-        import re
 
-        from .formats import FORMULA_PREFIXES, RESULT_COLUMNS
-
-        super().begin(meta)
-        self.fast = RESULT_COLUMNS[:2] == ["row", "input"]
-        self.head_cols = [c for c in self.cols if c not in RESULT_COLUMNS]
-        self.tail_cols = RESULT_COLUMNS[2:]
-        self.tails: dict = {}
+        self.delimiter, self.escape, self.meta = state
         self.buf = io.StringIO()
         # same line terminator as CsvWriter: the csv module quotes fields containing its characters
         self.cw = csv.writer(self.buf, delimiter=self.delimiter, lineterminator="\n")
-        d = re.escape(self.delimiter)
-        self.special = re.compile(f'[{d}"\n\r]')  # a cell with one of these is quoted
-        # a cell that starts with a formula character (at the line start or after a delimiter)
-        self.formula = re.compile(f"(?:^|{d})[{re.escape(''.join(FORMULA_PREFIXES))}]")
 
-    def _render(self, values: list) -> str:
+    def render(self, values: list) -> str:
         """One CSV line fragment exactly as csv.writer would write these fields."""
         buf = self.buf
         buf.seek(0)
@@ -274,17 +278,42 @@ class BatchCsvWriter(CsvWriter):
         self.cw.writerow(values)
         return buf.getvalue()[:-1]
 
+    def __call__(self, r: Result) -> str:
+        rec = flat_record(r, self.meta)
+        vals = [rec[c] for c in self.COLUMNS]
+        if self.escape:
+            vals = [neutralise_cell(v) if isinstance(v, str) else v for v in vals]
+        return self.render(vals)
+
+
+class BatchCsvWriter(CsvWriter):
+    """CSV/TSV writer for batches: the result columns of a repeated query are rendered (and
+    neutralised) once, or arrive rendered from a worker, so a row costs a few microseconds.
+    Output is byte-identical to `formats.CsvWriter`."""
+
+    TAILS = 20_000
+
+    def begin(self, meta: dict) -> None:
+        import re
+
+        super().begin(meta)
+        self.fast = RESULT_COLUMNS[:2] == ["row", "input"]
+        self.head_cols = [c for c in self.cols if c not in RESULT_COLUMNS]
+        self.tails: dict = {}
+        self.renderer = TailRenderer(self.delimiter, self.escape, meta)
+        d = re.escape(self.delimiter)
+        self.special = re.compile(f'[{d}"\n\r]')  # a cell with one of these is quoted
+        # a cell that starts with a formula character (at the line start or after a delimiter)
+        self.formula = re.compile(f"(?:^|{d})[{re.escape(''.join(FORMULA_PREFIXES))}]")
+
     def write(self, r: Result) -> None:
-        key = r.__dict__.get("_key")
+        d = r.__dict__
+        key = d.get("_key")
         if not self.fast or key is None:
             return super().write(r)
         tail = self.tails.get(key)
         if tail is None:
-            rec = flat_record(r, self.meta)
-            vals = [rec[c] for c in self.tail_cols]
-            if self.escape:
-                vals = [neutralise_cell(v) if isinstance(v, str) else v for v in vals]
-            tail = self._render(vals)
+            tail = d.get("_tail") or self.renderer(r)
             if len(self.tails) >= self.TAILS:
                 self.tails.clear()
             self.tails[key] = tail
@@ -300,7 +329,7 @@ class BatchCsvWriter(CsvWriter):
         if not plain:  # let the csv module decide, exactly as CsvWriter does
             if self.escape:
                 head = [neutralise_cell(v) if isinstance(v, str) else v for v in head]
-            line = self._render(head)
+            line = self.renderer.render(head)
         self.out.write(line + self.delimiter + tail + "\n")
 
 
@@ -323,8 +352,10 @@ class BatchRunner:
 
     def __init__(self, config: ScreenerConfig, input_type: str = "auto", workers: int | None = None,
                  chunk_size: int = DEFAULT_CHUNK, row_timeout: float = DEFAULT_ROW_TIMEOUT,
-                 cache_size: int = CACHE_SIZE, screener=None, max_inflight: int | None = None):
+                 cache_size: int = CACHE_SIZE, screener=None, max_inflight: int | None = None,
+                 tail: TailRenderer | None = None):
         self.config = config
+        self.tail = tail  # workers render CSV result columns with it (see TailRenderer)
         self.input_type = input_type
         self.workers = (os.cpu_count() or 1) if workers is None else max(0, workers)
         self.chunk_size = max(1, chunk_size)
@@ -349,7 +380,7 @@ class BatchRunner:
             local.by_cas("50-00-0")
 
     def _start(self) -> None:
-        self.pool = self._ctx().Pool(self.workers, initializer=_init_worker, initargs=(self.config,))
+        self.pool = self._ctx().Pool(self.workers, initializer=_init_worker, initargs=(self.config, self.tail))
 
     def _restart(self) -> None:
         self._kill()

@@ -382,6 +382,7 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
                 task = progress.add_task("screen", total=src.total, rows=0)
             writer = batch_writer(fmt, out, **kw)
             writer.begin(meta_of(screener))
+            runner.tail = getattr(writer, "renderer", None)  # CSV/TSV: workers render the result columns
             sink = stack.enter_context(side_outputs(opts, screener))  # --report / --audit-log
             write = writer.write
             tally: dict = {}  # Verdict -> rows (enum keys: .value on every row costs more than the count)
