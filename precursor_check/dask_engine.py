@@ -5,19 +5,24 @@
 
 How it runs (see docs/dask.md):
 
-* The input (a path, a glob or a list; local or anything fsspec reads) is opened with
-  `dask.dataframe.read_parquet` / `read_csv` (CSV: every cell a string, like the local reader)
-  and turned into a fixed list of partitions (`to_delayed`), so both passes below see the same split.
+* The input (a path, a directory, a glob or a list; local or anything fsspec reads) becomes a
+  fixed list of delayed pandas partitions: Parquet row groups gathered into ~4 MiB partitions and
+  CSV blocks (`dask.dataframe.read_parquet` / `read_csv`; CSV cells are strings, like the local
+  reader's), or one partition per .smi / SDF file (read by the local engine's readers).
 * Pass 1 counts the rows of each partition (cheap next to screening) so that `row` is the global,
-  1-based input row number, exactly as the local engine numbers the rows of the same data.
-* Pass 2 screens each partition with `batch.screen_records` (the local engine's per-partition
-  code) and writes it as `part-NNNNN.parquet` (input columns with their types, then RESULT_COLUMNS).
-  A task writes its file under a temporary name and renames it, so a partition that is re-run
+  1-based input row number, exactly as the local engine numbers the rows of the same data; a
+  partition of more than ROWS_PER_TASK rows is then sliced into several tasks.
+* Pass 2 screens each task's rows with `batch.screen_queries` (the local engine's per-chunk
+  function) and writes `part-NNNNN.parquet` (input columns with their types, then RESULT_COLUMNS).
+  A task writes its file under a temporary name and renames it, so a task that is re-run
   (a worker died; Dask reschedules its tasks) overwrites its own file: every row lands exactly once.
 * Each worker process builds the Screener (compiles the watchlist) once per `ScreenerConfig`
   and keeps it in a module-global cache; the version and sha256 of the watchlist that screened
   each partition are written into every row, and the client refuses to finish if any partition
   was screened with a watchlist other than its own.
+* With --report / --audit-log the tasks also write their flagged rows' full JSON results to
+  `_flagged/`; the client then reads the parts back in row order, writes the report and the audit
+  lines as the local engine would, and removes `_flagged/`.
 * Finally `_precheck_summary.json` (tool version, watchlist version and sha256, counts per
   verdict, rows, seconds, partitions) is written; on a local disk the whole directory appears
   at once (built under a temporary name, then renamed).
