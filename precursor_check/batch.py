@@ -35,6 +35,7 @@ from .model import Result, Verdict
 DEFAULT_CHUNK = 256  # query strings per task: large enough to amortise IPC, small enough to balance
 DEFAULT_MAX_ATOMS = 250  # heavy atoms; precursors have < 60, so beyond this a row is cut off, not screened
 DEFAULT_ROW_TIMEOUT = 10.0  # seconds one row may take before it is cut off
+STARTUP_TIMEOUT = 300.0  # seconds a new worker may take to build its Screener
 CACHE_SIZE = 100_000  # results kept per run for repeated inputs (a few hundred bytes to ~2 KB each)
 
 
@@ -380,7 +381,17 @@ class BatchRunner:
             local.by_cas("50-00-0")
 
     def _start(self) -> None:
+        """Start the pool and wait until a worker has built its Screener, so that the start-up
+        (seconds on a loaded machine) is never counted against a row's time limit."""
         self.pool = self._ctx().Pool(self.workers, initializer=_init_worker, initargs=(self.config, self.tail))
+        try:
+            self.pool.apply_async(os.getpid).get(timeout=STARTUP_TIMEOUT)
+        except mp.TimeoutError:
+            self._kill()
+            from .errors import PrecheckError
+
+            raise PrecheckError(f"worker processes did not start within {STARTUP_TIMEOUT:g} s; "
+                                "try --workers 0 to screen in one process") from None
 
     def _restart(self) -> None:
         self._kill()
