@@ -79,7 +79,10 @@ def match_part(c: Compiled, part: chem.Part, removed: tuple[str, ...], opts: Opt
     nearest: list[tuple[str, float]] = []
     if c.fps:
         sims = DataStructs.BulkTanimotoSimilarity(chem.fingerprint(mol), c.fps)
-        ranked = sorted(zip(sims, c.fp_ids), reverse=True)  # C-level tuple sort: ~5 µs for a few hundred
+        # only the nearest few and those over the threshold are ranked: sorting every (score, id)
+        # pair costs ~30 µs per molecule, sorting the bare scores ~3 µs
+        cut = min(sorted(sims, reverse=True)[NEAREST - 1] if len(sims) >= NEAREST else 0.0, opts.threshold)
+        ranked = sorted([pair for pair in zip(sims, c.fp_ids) if pair[0] >= cut], reverse=True)
         nearest = [(eid, round(sim, 3)) for sim, eid in ranked[:NEAREST]]
         for sim, eid in ranked:
             if sim < opts.threshold:
