@@ -19,7 +19,7 @@ FLAGGED = ["79099-07-3",  # controlled, exact
            "COC(=O)N1CCC(=O)CC1",  # controlled, class rule
            "O=C1CCN(Cc2ccccc2)CC1",  # watch
            "CC(=Cc1ccc(Cl)cc1)[N+](=O)[O-]",  # analog, alert rule
-           "O=C1CCN(CCc2ccc(F)cc2)CC1",  # analog, similarity
+           "O=C1CCN(CCCc2ccccc2)CC1",  # analog, similarity (NPP one CH2 longer)
            "NPP.HCl"]  # controlled, salt, by abbreviation
 OTHER = ["CCO", "99990-00-8", "1609-66-5"]  # clear, unresolved (a CAS in no source), invalid
 
@@ -96,7 +96,7 @@ def test_summary_rows_and_details(screener):
     assert "T-BOCPIP" in exact and "FR Doc 2025-19349" in exact and "1.00" in exact
     assert "T-R-4PIP-CARB" in rule and "88 FR 21902" in rule and "class rule matched" in rule
     assert "data-jur=' US '" in rule and "data-fam=' fentanyl '" in rule
-    assert "T-NPP" in similar and "maximum common substructure" in similar and "0.6" in similar
+    assert "T-NPP" in similar and "maximum common substructure" in similar and "0.80" in similar
     assert "removed: hydrochloride" in salt
     # every flagged row has two depictions, each drawn once as a symbol and used by reference
     for r in rows:
@@ -256,3 +256,10 @@ def test_read_results_rejects_non_results():
 
 def test_fixture_path_exists():
     assert FIXTURE.exists()
+
+
+def test_ring_substituted_variant_is_drawn_against_its_entry(screener):
+    page = render_live(screener, ["CC(=O)Cc1ccc(F)cc1"])  # 4-fluoro P2P: a variant of the entry T-P2P
+    (row,) = body_rows(page)
+    assert "T-P2P" in row and "the listed structure inside the input" in row
+    assert row.count("<use href='#m") == 2  # both structures drawn

@@ -243,7 +243,7 @@ class HtmlReport:
         hid = hit.get("id") or ""
         if self.entries is None:
             return None, None, None, "watchlist not loaded"
-        if hit.get("match") in RULES:
+        if hit.get("match") in RULES and hid not in self.entries:  # (a ring-substituted variant names an entry)
             rule = self.rules.get(hid)
             if rule is None:
                 return None, None, None, f"rule {hid} is not in this watchlist"
@@ -288,7 +288,12 @@ class HtmlReport:
         e_atoms: tuple[int, ...] = ()
         note = ""
         kind = hit.get("match")
-        if kind in RULES:
+        if kind in RULES and patterns is None and emol is not None:  # a ring-substituted variant of an entry
+            if qmol is not None:
+                q_atoms = tuple(qmol.GetSubstructMatch(emol))
+            e_atoms = tuple(range(emol.GetNumAtoms()))
+            note = "highlighted: the listed structure inside the input"
+        elif kind in RULES:
             if qmol is not None:
                 q_atoms = _rule_atoms(qmol, patterns, hit.get("atoms"))
             if emol is not None:  # the pattern itself is drawn whole; an entry shows where the rule matches
