@@ -271,7 +271,7 @@ def test_interrupt_leaves_no_output(tmp_path, sig):
     big = tmp_path / "big.csv"
     with open(big, "w") as fh:
         fh.write("smiles\n")
-        for i in range(60_000):
+        for i in range(600_000):  # long enough that even a fast machine is still screening when interrupted
             fh.write(f"CCCCC(C)C(=O)N{'C' * (i % 17)}c1ccc(O)cc1\n" if i % 2 else f"C{'C' * (i % 23)}O{i % 7}\n")
     out = tmp_path / "out.csv"
     env = dict(os.environ)
