@@ -366,6 +366,7 @@ class BatchRunner:
         self.max_inflight = max_inflight or max(2, 3 * self.workers)
         self.cache: dict[str, Result] = {}
         self.pool = None
+        self._ready = None  # the pool's start-up probe, until a worker has answered it
         self.cut_off = 0
 
     # -- pool management
@@ -381,17 +382,23 @@ class BatchRunner:
             local.by_cas("50-00-0")
 
     def _start(self) -> None:
-        """Start the pool and wait until a worker has built its Screener, so that the start-up
-        (seconds on a loaded machine) is never counted against a row's time limit."""
         self.pool = self._ctx().Pool(self.workers, initializer=_init_worker, initargs=(self.config, self.tail))
+        self._ready = self.pool.apply_async(os.getpid)  # runs once a worker has built its Screener
+
+    def _wait_ready(self) -> None:
+        """Block until a worker has started, so that the start-up (seconds on a loaded machine) is
+        never counted against a row's time limit; the parent keeps reading and submitting meanwhile."""
+        if self._ready is None:
+            return
         try:
-            self.pool.apply_async(os.getpid).get(timeout=STARTUP_TIMEOUT)
+            self._ready.get(timeout=STARTUP_TIMEOUT)
         except mp.TimeoutError:
             self._kill()
             from .errors import PrecheckError
 
             raise PrecheckError(f"worker processes did not start within {STARTUP_TIMEOUT:g} s; "
                                 "try --workers 0 to screen in one process") from None
+        self._ready = None
 
     def _restart(self) -> None:
         self._kill()
@@ -465,6 +472,7 @@ class BatchRunner:
 
     def _finish(self, ch: _Chunk, pending: deque) -> Iterator[Result]:
         if ch.future is not None:
+            self._wait_ready()
             deadline = self.row_timeout + 0.05 * len(ch.todo)
             try:
                 ch.results = dict(zip(ch.todo, ch.future.get(timeout=deadline)))
@@ -480,6 +488,7 @@ class BatchRunner:
         out: dict[str, Result] = {}
         for q in todo:
             fut = self.pool.apply_async(_work, (([q], self.input_type),))
+            self._wait_ready()
             try:
                 out[q] = fut.get(timeout=self.row_timeout + 1.0)[0]
             except mp.TimeoutError:
