@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__, chem, gates, variants
+from . import __version__, chem
 from .errors import WatchlistError
 from .names import normalise_name
 from .watchlist import Entry, Rule, Watchlist, default_paths, digest, file_closure, load
@@ -119,6 +119,8 @@ def compile_watchlist(wl: Watchlist) -> Compiled:
                 ring_entries[e.id] = keys.formula
     for r in wl.rules:
         c.excludes[r.id] = [Chem.MolFromSmarts(s) for s in r.exclude_smarts]
+    from . import gates, variants  # compile time only (unpickling imports gates by itself)
+
     c.gates = gates.GateCatalog(wl.rules)
     c.variant_formulas = variants.variant_formulas(ring_entries)
     return c

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from rdkit import DataStructs
 
-from . import chem, variants
+from . import chem
 from .compiled import Compiled
 from .model import Hit, Listing, MatchKind, Verdict
 
@@ -94,6 +94,8 @@ def match_part(c: Compiled, part: chem.Part, removed: tuple[str, ...], opts: Opt
 
 def ring_variants(c: Compiled, part: chem.Part) -> list[tuple[str, list[str]]]:
     """(entry id, substituents) for each listed structure this part is a ring-substituted variant of."""
+    from . import variants  # ~1-2 % of inputs get here: off the start-up path
+
     out: dict[str, list[str]] = {}
     allowed = c.variant_formulas[part.formula]
     for stripped, names in variants.parents(part.mol, part.formula, c.by_formula.__contains__):
@@ -192,6 +194,8 @@ def _rule_hit(c: Compiled, rid: str, mol, atoms: tuple[int, ...], opts: Options,
 
 
 def _variant_hit(c: Compiled, eid: str, names: list[str], opts: Options, fragment: str | None) -> Hit:
+    from . import variants
+
     e = c.entry(eid)
     lists = e.listings
     counted = e.status == "watch" or not lists or any(opts.applies(lst) for lst in lists)
