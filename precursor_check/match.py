@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import compress
 
 from rdkit import DataStructs
 
@@ -82,7 +83,8 @@ def match_part(c: Compiled, part: chem.Part, removed: tuple[str, ...], opts: Opt
         # only the nearest few and those over the threshold are ranked: sorting every (score, id)
         # pair costs ~30 µs per molecule, sorting the bare scores ~3 µs
         cut = min(sorted(sims, reverse=True)[NEAREST - 1] if len(sims) >= NEAREST else 0.0, opts.threshold)
-        ranked = sorted([pair for pair in zip(sims, c.fp_ids) if pair[0] >= cut], reverse=True)
+        keep = list(map(cut.__le__, sims))  # C-level filter: a Python loop over every score costs ~9 µs
+        ranked = sorted(zip(compress(sims, keep), compress(c.fp_ids, keep)), reverse=True)
         nearest = [(eid, round(sim, 3)) for sim, eid in ranked[:NEAREST]]
         for sim, eid in ranked:
             if sim < opts.threshold:
