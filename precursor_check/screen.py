@@ -120,9 +120,15 @@ class Screener:
             res, why = self.resolver.opsin_name(q)
             if res is None:
                 sugg = tuple(self.resolver.suggestions(q))
-                msg = f"name {q!r} not found in the watchlist or the local table"
-                if sugg:
-                    msg += f"; did you mean {' or '.join(repr(s) for s in sugg)}?"
+                local = self.resolver.local
+                shared = bool(sugg) and local is not None and bool(local.candidates(q))
+                if shared:  # the local table has the name, but for several chemicals (or as a short code)
+                    msg = (f"name {q!r} is ambiguous in the local table (several chemicals, or a short code); "
+                           f"screen the CAS number instead: {' or '.join(sugg)}")
+                else:
+                    msg = f"name {q!r} not found in the watchlist or the local table"
+                    if sugg:
+                        msg += f"; did you mean {' or '.join(repr(s) for s in sugg)}?"
                 if why:
                     msg += f" ({why})"
                 return Result(q, "name", Verdict.UNRESOLVED, error=msg, suggestions=sugg)

@@ -63,7 +63,7 @@ def test_screen_suggests_the_cas_numbers_of_an_ambiguous_name():
     s = Screener(watchlists=[FIXTURE], replace=True, opsin=False)
     r = s.screen("puromycin", input_type="name")
     assert r.verdict.value == "unresolved" and r.smiles is None
-    assert set(r.suggestions) == {"58-58-2", "53-79-2"} and "did you mean" in r.error
+    assert set(r.suggestions) == {"58-58-2", "53-79-2"} and "is ambiguous in the local table" in r.error
     assert all(s.screen(c, input_type="cas").source.startswith("local table") for c in r.suggestions)
     short = s.screen("DCNA", input_type="name")  # a short synonym of dichloran
     assert short.verdict.value == "unresolved" and short.suggestions == ("99-30-9",)
