@@ -126,6 +126,15 @@ def detect_type(text: str) -> str:
     return "smiles"
 
 
+def looks_like_smiles(s: str) -> bool:
+    """Only SMILES tokens and no whitespace (it may still be a name: 'NPP', 'BOC').
+
+    >>> looks_like_smiles("Cl"), looks_like_smiles("II"), looks_like_smiles("acetone 99%")
+    (True, True, False)
+    """
+    return bool(s) and not any(ch.isspace() for ch in s) and _is_smiles_tokens(s)
+
+
 def _is_smiles_tokens(s: str) -> bool:
     pos = 0
     for m in _SMILES_TOKEN.finditer(s):

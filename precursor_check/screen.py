@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import chem
 from .compiled import Compiled, load_compiled
-from .identifiers import cas_near_misses, detect_type, normalise_cas
+from .identifiers import cas_near_misses, detect_type, looks_like_smiles, normalise_cas
 from .localdb import LocalDB
 from .match import DEFAULT_THRESHOLD, Options, match_part, sort_hits, verdict_of
 from .model import Hit, MatchKind, Result, Verdict
@@ -118,8 +118,12 @@ class Screener:
         res = self.resolver.name(q)
         if res is None:
             res, why = self.resolver.opsin_name(q)
+            sugg = tuple(self.resolver.suggestions(q)) if res is None else ()
+            if res is None and not sugg and looks_like_smiles(q) and chem.parse_smiles(q) is not None:
+                # 'Cl', 'II', 'OCCO': written like a word, but no name is even close and it is a valid
+                # SMILES ('BOC' has near names, so it stays unresolved with suggestions)
+                return self._smiles(q, "smiles", Resolved(q, "input (read as SMILES: no name matched)"))
             if res is None:
-                sugg = tuple(self.resolver.suggestions(q))
                 local = self.resolver.local
                 shared = bool(sugg) and local is not None and bool(local.candidates(q))
                 if shared:  # the local table has the name, but for several chemicals (or as a short code)

@@ -166,3 +166,11 @@ def test_ring_variants_need_a_listed_parent(mini_screener):
     for smiles in ("CC(=O)Cc1c(F)cc(F)cc1F", "Cc1ccccc1C", "CC(=O)CC1CCC(F)CC1"):
         r = mini_screener.screen(smiles)
         assert not any(h.reason.startswith("ring-substituted") for h in r.hits), smiles
+
+
+def test_a_word_that_no_name_comes_near_is_read_as_smiles(mini_screener):
+    r = mini_screener.screen("Cl")  # written like a word; no name is close; a valid SMILES
+    assert (r.verdict, r.top.id, r.input_type) == (Verdict.CONTROLLED, "T-HCL", "smiles")
+    assert r.source.startswith("input (read as SMILES")
+    typo = mini_screener.screen("NPPP")  # also a valid SMILES, but close to the name NPP: a suggestion
+    assert typo.verdict is Verdict.UNRESOLVED and "NPP" in typo.suggestions
