@@ -100,6 +100,25 @@ def _charge_queries():
     return Chem.MolFromSmarts("[!+0]"), Chem.MolFromSmarts("[#6;!+0]")
 
 
+ISOTOPE_LABELS = "isotope labels"  # named in `removed` when D, 13C ... were read as ordinary atoms
+_ISOTOPE = re.compile(r"\[\d")  # an isotope is written as a number opening a bracket atom: [2H], [13C]
+
+
+def _unlabelled(mol: Chem.Mol) -> Chem.Mol | None:
+    """The molecule with isotope labels removed (deuterium becomes hydrogen), or None if it has none:
+    a deuterated or 13C-labelled precursor is the same substance for screening."""
+    atoms = [a for a in mol.GetAtoms() if a.GetIsotope()]
+    if not atoms:
+        return None
+    out = Chem.RWMol(mol)
+    for a in atoms:
+        out.GetAtomWithIdx(a.GetIdx()).SetIsotope(0)
+    try:
+        return Chem.RemoveHs(out.GetMol())
+    except Exception:  # RDKit could not fold the hydrogens back: screen the labelled form
+        return None
+
+
 def _neutral(mol: Chem.Mol, maybe_charged: bool = True) -> tuple[Chem.Mol, str, bool]:
     """(neutral molecule, its formula, whether neutralising changed it).
 
@@ -181,7 +200,7 @@ def standardise_smiles(smiles: str) -> Standardised | None:
     """Standardise straight from SMILES (a salt is parsed piece by piece); None if it does not parse."""
     if not smiles or len(smiles) > 5000:
         return None
-    if "." in smiles:
+    if "." in smiles and not _ISOTOPE.search(smiles):
         return standardise(None, smiles)
     mol = parse_smiles(smiles)
     return None if mol is None else standardise(mol, smiles)
@@ -197,6 +216,13 @@ def standardise(mol: Chem.Mol | None, smiles: str | None = None) -> Standardised
     then, when the SMILES does not parse.
     """
     maybe_charged = smiles is None or "+" in smiles or "-" in smiles
+    labelled = smiles is None or _ISOTOPE.search(smiles) is not None
+    if labelled and mol is not None:
+        plain = _unlabelled(mol)
+        if plain is not None:  # screen the unlabelled substance, and say so
+            std = standardise(plain, Chem.MolToSmiles(plain))
+            if std is not None:
+                return Standardised(std.parts, std.removed + (ISOTOPE_LABELS,), std.inorganic, std.complex)
     if smiles is not None and "." not in smiles:
         neutral, formula, charged = _neutral(mol, maybe_charged)
         if not _has_carbon(formula):

@@ -39,13 +39,15 @@ def describe_lists(listings) -> str:
 
 
 def _form_words(removed: tuple[str, ...]) -> str:
+    label = "isotope-labelled " if chem.ISOTOPE_LABELS in removed else ""
+    removed = tuple(r for r in removed if r != chem.ISOTOPE_LABELS)
     salts = [r for r in removed if r not in _SOLVENT_FORMS]
     solvents = [r for r in removed if r in _SOLVENT_FORMS and r != "hydrate"]
     if salts:
-        return f"{' '.join(salts)} salt"
+        return f"{label}{' '.join(salts)} salt"
     if solvents:
-        return f"{' '.join(solvents)} solvate"
-    return "hydrate" if removed else ""
+        return f"{label}{' '.join(solvents)} solvate"
+    return f"{label}hydrate" if removed else f"{label}form" if label else ""
 
 
 def match_part(c: Compiled, part: chem.Part, removed: tuple[str, ...], opts: Options,
@@ -124,7 +126,7 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
     e = c.entry(eid)
     keys = c.keys[eid]
     same_stereo = iso == keys.iso
-    is_salt = any(r not in _SOLVENT_FORMS for r in removed) and not complex_input  # an adduct is no salt
+    is_salt = any(r not in _SOLVENT_FORMS and r != chem.ISOTOPE_LABELS for r in removed) and not complex_input
     excluded: list[str] = []
     applicable: list[Listing] = []
     for i, lst in enumerate(e.listings):
@@ -169,6 +171,11 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
         verdict = Verdict.ANALOG
         reason = (f"contains {e.label} as one component of a multi-component record (mixture, polymer or "
                   f"complex); review ({describe_lists(applicable)})")
+    if verdict is Verdict.CONTROLLED and chem.ISOTOPE_LABELS in removed:
+        # the lists name the substance; whether an isotope-labelled form (an NMR solvent, a reference
+        # standard) is covered is a reading of the law: flag for review, never silently clear
+        verdict = Verdict.ANALOG
+        reason += "; whether the listing covers a labelled form is for review"
     if excluded and applicable:
         reason += f"; note: {'; '.join(excluded)}"
     return Hit(id=e.id, name=e.name, cas=e.cas, match=kind, verdict=verdict, score=1.0,

@@ -97,17 +97,26 @@ class Resolver:
             self.local and self.local.has_cas(cas))
 
     def name(self, text: str) -> Resolved | None:
+        """A name (or abbreviation), with a trailing salt word ('NPP hydrochloride') allowed.
+
+        Each source is asked for the whole text and then for the name without its salt word
+        before the next source is asked: the curated watchlist knows 'pseudoephedrine' better
+        than the local table knows 'pseudoephedrine hydrochloride' (whose first record there is
+        the other enantiomer).
+        """
         base, form = split_salt_word(text)
-        for candidate, f in ((text, None), (base, form)) if base != text else ((text, None),):
-            key = normalise_name(candidate)
-            if not key:
-                continue
+        candidates = [(text, None)] + ([(base, form)] if base != text else [])
+        keys = [(c, f, normalise_name(c)) for c, f in candidates]
+        keys = [(c, f, k) for c, f, k in keys if k]
+        for candidate, f, key in keys:
             eid = self.c.name_index.get(key) or self.c.abbreviations.get(candidate.strip().upper())
             if eid:
                 return self._entry(eid, f, f"name {candidate.strip()!r}")
+        for candidate, f, key in keys:
             for t in self.user:
                 if key in t.by_name:
                     return Resolved(t.by_name[key], f"user file {t.path.name}", form=f)
+        for candidate, f, key in keys:
             rec = self.local.by_name(candidate) if self.local else None
             if rec:
                 return Resolved(rec.smiles, f"local table (PubChem CID {rec.cid}, {rec.name!r})", form=f,

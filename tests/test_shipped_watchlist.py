@@ -80,3 +80,10 @@ def test_relaxed_gate_is_a_superset_of_the_pattern():
         if Chem.MolFromSmiles(smi).HasSubstructMatch(Chem.MolFromSmarts(pattern)):
             assert Chem.MolFromSmiles(smi).HasSubstructMatch(gate)
     assert Chem.MolFromSmiles("CC(=O)NC(C)=O").HasSubstructMatch(gate)  # the relaxed N no longer excludes
+
+
+def test_a_salt_name_resolves_through_the_watchlist_first(shipped_screener):
+    """The local table's first 'pseudoephedrine hydrochloride' is the other enantiomer; the
+    curated watchlist entry, asked for the name without its salt word, wins."""
+    r = shipped_screener.screen("pseudoephedrine hydrochloride")
+    assert (r.top.id, r.top.match.value) == ("PC-0004", "parent") and r.source.startswith("watchlist")
