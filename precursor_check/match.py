@@ -205,24 +205,24 @@ def _rule_hit(c: Compiled, rid: str, mol, atoms: tuple[int, ...], opts: Options,
 def _variant_hit(c: Compiled, eid: str, names: list[str], opts: Options, fragment: str | None) -> Hit:
     from . import variants
 
-    e = c.entry(eid)
-    lists = e.listings
-    counted = e.status == "watch" or not lists or any(opts.applies(lst) for lst in lists)
-    where = f" ({describe_lists(lists)})" if lists else " (watch list)"
-    return Hit(id=e.id, name=e.name, cas=e.cas, match=MatchKind.SUBSTRUCTURE, verdict=Verdict.ANALOG, score=None,
-               lists=lists, reason=f"ring-substituted variant of {e.label}, {variants.describe(names)}{where}",
-               families=e.families, fragment=fragment, counted=counted)
+    return _relative_hit(c, eid, opts, fragment, MatchKind.SUBSTRUCTURE, None,
+                         lambda label, where: f"ring-substituted variant of {label}, {variants.describe(names)}{where}")
 
 
 def _similar_hit(c: Compiled, eid: str, score: float, opts: Options, fragment: str | None) -> Hit:
+    return _relative_hit(c, eid, opts, fragment, MatchKind.SIMILARITY, round(score, 3),
+                         lambda label, where: f"similar to {label}{where}, Tanimoto {score:.2f}")
+
+
+def _relative_hit(c: Compiled, eid: str, opts: Options, fragment: str | None, kind: MatchKind,
+                  score: float | None, reason) -> Hit:
+    """An `analog` hit on a listed entry's relative; `reason(label, where)` words it."""
     e = c.entry(eid)
     lists = e.listings
     counted = e.status == "watch" or not lists or any(opts.applies(lst) for lst in lists)
     where = f" ({describe_lists(lists)})" if lists else " (watch list)"
-    return Hit(id=e.id, name=e.name, cas=e.cas, match=MatchKind.SIMILARITY, verdict=Verdict.ANALOG,
-               score=round(score, 3), lists=lists,
-               reason=f"similar to {e.label}{where}, Tanimoto {score:.2f}", families=e.families,
-               fragment=fragment, counted=counted)
+    return Hit(id=e.id, name=e.name, cas=e.cas, match=kind, verdict=Verdict.ANALOG, score=score, lists=lists,
+               reason=reason(e.label, where), families=e.families, fragment=fragment, counted=counted)
 
 
 def sort_hits(hits: list[Hit]) -> list[Hit]:

@@ -106,8 +106,7 @@ class Resolver:
         """
         base, form = split_salt_word(text)
         candidates = [(text, None)] + ([(base, form)] if base != text else [])
-        keys = [(c, f, normalise_name(c)) for c, f in candidates]
-        keys = [(c, f, k) for c, f, k in keys if k]
+        keys = [(c, f, k) for c, f in candidates if (k := normalise_name(c))]
         for candidate, f, key in keys:
             eid = self.c.name_index.get(key) or self.c.abbreviations.get(candidate.strip().upper())
             if eid:
@@ -125,37 +124,37 @@ class Resolver:
 
     def opsin_name(self, text: str) -> tuple[Resolved | None, str | None]:
         """(structure, None) or (None, why not) for a systematic name via OPSIN (optional extra)."""
-        if not self.opsin:
-            return None, None
-        cache = self.__dict__.setdefault("_opsin", {})
-        if text in cache:
-            return cache[text]
-        got = opsin_resolve_many([text])[text]
-        if got[1] is None:  # a reason (no Java, no extra) is not remembered: it can be fixed
-            cache[text] = got
-        return got
+        return self.prefetch_opsin([text])[text] if self.opsin else (None, None)
 
-    def prefetch_opsin(self, names) -> None:
-        """Resolve many names with one OPSIN run (each run starts Java: ~1-3 s), for a batch."""
-        if not self.opsin:
-            return
+    def prefetch_opsin(self, names) -> dict[str, tuple[Resolved | None, str | None]]:
+        """OPSIN's answers for these names, all new ones in one run (each run starts Java: ~1-3 s).
+
+        Answers are remembered; a reason (no Java, no extra) is not, since it can be fixed.
+        """
         cache = self.__dict__.setdefault("_opsin", {})
         todo = [n for n in dict.fromkeys(names) if n not in cache]
-        if todo:
-            if len(cache) > 100_000:
-                cache.clear()
-            cache.update((n, got) for n, got in opsin_resolve_many(todo).items() if got[1] is None)
+        fresh = opsin_resolve_many(todo) if todo else {}
+        if len(cache) > 100_000:
+            cache.clear()
+        cache.update((n, got) for n, got in fresh.items() if got[1] is None)
+        return {n: fresh[n] if n in fresh else cache[n] for n in names}
+
+    def ambiguous(self, text: str) -> list[str]:
+        """The CAS numbers a name left out of the local index as ambiguous may mean (else none)."""
+        if not self.local:
+            return []
+        return self.local.candidates(text) or self.local.candidates(split_salt_word(text)[0])
 
     def suggestions(self, text: str, limit: int = 3) -> list[str]:
+        """'Did you mean' candidates: the CAS numbers of an ambiguous name, else near names."""
         from rapidfuzz import fuzz, process
 
         key = normalise_name(text)
         if not key:
             return []
-        if self.local:  # a name left out of the index as ambiguous: the CAS numbers it may mean
-            cas = self.local.candidates(text) or self.local.candidates(split_salt_word(text)[0])
-            if cas:
-                return cas[:limit]
+        cas = self.ambiguous(text)
+        if cas:
+            return cas[:limit]
         choices = {normalise_name(n): n for e in self.c.watchlist.entries
                    for n in (e.name, *e.synonyms, *e.abbreviations)}
         best = process.extract(key, list(choices), scorer=fuzz.ratio, limit=limit, score_cutoff=75)

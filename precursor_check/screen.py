@@ -116,27 +116,27 @@ class Screener:
 
     def _name(self, q: str) -> Result:
         res = self.resolver.name(q)
+        why = None
         if res is None:
             res, why = self.resolver.opsin_name(q)
-            sugg = tuple(self.resolver.suggestions(q)) if res is None else ()
-            if res is None and not sugg and looks_like_smiles(q) and chem.parse_smiles(q) is not None:
-                # 'Cl', 'II', 'OCCO': written like a word, but no name is even close and it is a valid
-                # SMILES ('BOC' has near names, so it stays unresolved with suggestions)
-                return self._smiles(q, "smiles", Resolved(q, "input (read as SMILES: no name matched)"))
-            if res is None:
-                local = self.resolver.local
-                shared = bool(sugg) and local is not None and bool(local.candidates(q))
-                if shared:  # the local table has the name, but for several chemicals (or as a short code)
-                    msg = (f"name {q!r} is ambiguous in the local table (several chemicals, or a short code); "
-                           f"screen the CAS number instead: {' or '.join(sugg)}")
-                else:
-                    msg = f"name {q!r} not found in the watchlist or the local table"
-                    if sugg:
-                        msg += f"; did you mean {' or '.join(repr(s) for s in sugg)}?"
-                if why:
-                    msg += f" ({why})"
-                return Result(q, "name", Verdict.UNRESOLVED, error=msg, suggestions=sugg)
-        return self._resolved(q, "name", res)
+        if res is not None:
+            return self._resolved(q, "name", res)
+        shared = self.resolver.ambiguous(q)
+        sugg = tuple(shared[:3] or self.resolver.suggestions(q))
+        if not sugg and looks_like_smiles(q) and chem.parse_smiles(q) is not None:
+            # 'Cl', 'II', 'OCCO': written like a word, but no name is even close and it is a valid
+            # SMILES ('BOC' has near names, so it stays unresolved with suggestions)
+            return self._smiles(q, "smiles", Resolved(q, "input (read as SMILES: no name matched)"))
+        if shared:  # the local table has the name, but for several chemicals (or as a short code)
+            msg = (f"name {q!r} is ambiguous in the local table (several chemicals, or a short code); "
+                   f"screen the CAS number instead: {' or '.join(sugg)}")
+        else:
+            msg = f"name {q!r} not found in the watchlist or the local table"
+            if sugg:
+                msg += f"; did you mean {' or '.join(repr(s) for s in sugg)}?"
+        if why:
+            msg += f" ({why})"
+        return Result(q, "name", Verdict.UNRESOLVED, error=msg, suggestions=sugg)
 
     def _resolved(self, q: str, kind: str, res: Resolved) -> Result:
         if res.smiles is None and res.entry_id:  # a structureless entry (red phosphorus): identifier match
@@ -156,15 +156,10 @@ class Screener:
         return self._smiles(q, kind, res)
 
     def _smiles(self, q: str, kind: str, res: Resolved) -> Result:
-        """Screen res.smiles. A salt or mixture ('.') is parsed piece by piece, never twice."""
-        if "." not in res.smiles:
-            mol = chem.parse_smiles(res.smiles)
-            return self.screen_mol(mol, q, kind, res) if mol is not None else self._unparsable(q, kind, res)
+        """Screen res.smiles (a salt or mixture is parsed piece by piece, never twice)."""
         std = chem.standardise_smiles(res.smiles)
-        return self._screen_std(std, q, kind, res) if std is not None else self._unparsable(q, kind, res)
-
-    @staticmethod
-    def _unparsable(q: str, kind: str, res: Resolved) -> Result:
+        if std is not None:
+            return self._screen_std(std, q, kind, res)
         if res.source == "input":
             return Result(q, kind, Verdict.INVALID, error="SMILES does not parse (check brackets, ring closures and valences)")
         return Result(q, kind, Verdict.UNRESOLVED, source=res.source, error=f"the structure from {res.source} does not parse")
