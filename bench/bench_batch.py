@@ -118,6 +118,16 @@ def run_screen(args: list[str], poll_rss: bool = False) -> tuple[float, int, int
     return wall, peak_p, peak_t, err.strip().splitlines()[-1] if err.strip() else ""
 
 
+def screened(label: str, args: list[str], n: int) -> tuple[float, float]:
+    """Run `precheck screen ARGS` over n rows, print wall, rate, summary, CPU and load; (wall, CPU)."""
+    wall, _, _, line = run_screen(args)
+    say(f"{label}  {wall:7.2f} s  {n / wall:9,.0f} rows/s  ({wall / n * 1e6:.0f} µs/row)")
+    say(f"    {line}")
+    cpu = CPU["last"]
+    say(f"    CPU {cpu:.1f} s ({cpu / n * 1e6:.0f} µs/row); load average at the end {CPU['load']}")
+    return wall, cpu
+
+
 def write_csv(path: Path, header: str, values, repeat: int = 1) -> None:
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(header + "\n")
@@ -196,21 +206,13 @@ def main() -> None:
     say(f"\n1. SMILES: {n} rows")
     say(f"  baseline bare Chem.MolFromSmiles loop: {parse:7.2f} s  {n / parse:9,.0f} rows/s  "
         f"({parse / n * 1e6:.0f} µs/row)")
-    w1, _, _, line1 = run_screen([str(smi_csv), "-j", "1", "-o", str(out)])
-    say(f"  precheck screen -j 1 (end to end):     {w1:7.2f} s  {n / w1:9,.0f} rows/s  ({w1 / n * 1e6:.0f} µs/row)")
-    say(f"    {line1}")
-    cpu1 = CPU["last"]
-    say(f"    CPU {cpu1:.1f} s ({cpu1 / n * 1e6:.0f} µs/row); load average at the end {CPU['load']}")
+    w1, cpu1 = screened(f"  precheck screen -j 1 (end to end):   ", [str(smi_csv), "-j", "1", "-o", str(out)], n)
     ratio = w1 / parse
     say(f"  ratio 1 worker / bare parse: {ratio:.2f}x wall   (target <= 2.5x: {'met' if ratio <= 2.5 else 'MISSED'}); "
         f"CPU time: {cpu1 / parse_cpu:.2f}x (parse loop {parse_cpu / n * 1e6:.0f} µs/row CPU)")
 
     # 2. scaling
-    w2, _, _, line2 = run_screen([str(smi_csv), "-j", "2", "-o", str(out)])
-    say(f"\n2. precheck screen -j 2:                {w2:7.2f} s  {n / w2:9,.0f} rows/s")
-    say(f"    {line2}")
-    cpu2 = CPU["last"]
-    say(f"    CPU {cpu2:.1f} s ({cpu2 / n * 1e6:.0f} µs/row); load average at the end {CPU['load']}")
+    w2, cpu2 = screened("\n2. precheck screen -j 2:              ", [str(smi_csv), "-j", "2", "-o", str(out)], n)
     if cpu1:
         say(f"    CPU 2 workers / CPU 1 worker: {cpu2 / cpu1:.2f}x (parallel overhead); speed-up expected on 2 idle "
             f"cores: ~{2 * cpu1 / cpu2:.2f}x")
