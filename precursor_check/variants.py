@@ -15,6 +15,7 @@ relative of toluene in this sense.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from itertools import combinations
 
 # substituent -> change of the molecular formula when it replaces one aromatic H
@@ -85,17 +86,12 @@ def _multisets(items: list, k: int):
             yield (x, *rest)
 
 
-_QUERY = None
-
-
+@lru_cache(maxsize=1)
 def _query():
     """Aromatic carbon - (halogen | CH3 | CF3 | O of OCH3): a superset, narrowed in Python."""
-    global _QUERY
-    if _QUERY is None:
-        from rdkit import Chem
+    from rdkit import Chem
 
-        _QUERY = Chem.MolFromSmarts("c-[F,Cl,Br,I,CX4,OX2]")
-    return _QUERY
+    return Chem.MolFromSmarts("c-[F,Cl,Br,I,CX4,OX2]")
 
 
 def _substituent(mol, ring: int, first: int) -> tuple[str, tuple[int, ...]] | None:
