@@ -8,9 +8,9 @@ neutralisation only when there is a charge), as measured in shared/PERFORMANCE.m
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from rdkit import Chem, RDLogger
 from rdkit.Chem import rdMolDescriptors
@@ -22,8 +22,7 @@ FP_BITS = 2048
 MAX_HEAVY_ATOMS = 400  # beyond this a query is not a precursor; screened by identity only
 
 
-@dataclass(frozen=True)
-class Part:
+class Part(NamedTuple):  # a NamedTuple, not a dataclass: one is built per query (~0.3 vs ~1.5 µs)
     """One organic component of a query, standardised."""
 
     mol: Chem.Mol
@@ -31,8 +30,7 @@ class Part:
     charged: bool  # neutralisation changed it
 
 
-@dataclass(frozen=True)
-class Standardised:
+class Standardised(NamedTuple):
     parts: tuple[Part, ...]  # organic components to screen (or the whole input when none is organic)
     removed: tuple[str, ...]  # names of what was stripped ("hydrochloride", "sodium", "hydrate")
     inorganic: bool  # no organic component: only identity applies
@@ -126,7 +124,7 @@ def _neutral(mol: Chem.Mol, maybe_charged: bool = True) -> tuple[Chem.Mol, str, 
     (which carry the charge and hydrogen count) tell whether the Uncharger changed anything,
     without two canonical SMILES.
     """
-    formula = _formula(mol)
+    formula = mol_formula(mol)
     if not maybe_charged:
         return mol, formula, False
     any_charge, carbon_charge = _charge_queries()
@@ -137,7 +135,7 @@ def _neutral(mol: Chem.Mol, maybe_charged: bool = True) -> tuple[Chem.Mol, str, 
         # parent: benzylmagnesium chloride is not toluene. Keep it charged.
         return mol, formula, False
     out = _uncharger().uncharge(mol)
-    new = _formula(out)
+    new = mol_formula(out)
     if new != formula:
         return out, new, True
     # same formula: a zwitterion neutralised (fewer charged atoms), or nothing to do (quaternary ammonium)
@@ -161,7 +159,7 @@ def _ions_by_formula() -> dict[str, dict[str, str]]:
     """Neutral formula -> {flat canonical SMILES -> name}: the formula gates the SMILES comparison."""
     table: dict[str, dict[str, str]] = {}
     for smi, name in counter_ions().items():
-        table.setdefault(_formula(Chem.MolFromSmiles(smi)), {})[smi] = name
+        table.setdefault(mol_formula(Chem.MolFromSmiles(smi)), {})[smi] = name
     return table
 
 
@@ -226,7 +224,7 @@ def standardise(mol: Chem.Mol | None, smiles: str | None = None) -> Standardised
     if smiles is not None and "." not in smiles:
         neutral, formula, charged = _neutral(mol, maybe_charged)
         if not _has_carbon(formula):
-            return Standardised((Part(mol, _formula(mol), False),), (), True)
+            return Standardised((Part(mol, mol_formula(mol), False),), (), True)
         return Standardised((Part(neutral, formula, charged),), (), False)
     ions = _ions_by_formula()
     parts: list[Part] = []
@@ -266,7 +264,7 @@ def standardise(mol: Chem.Mol | None, smiles: str | None = None) -> Standardised
         whole = mol if mol is not None else parse_smiles(smiles)
         if whole is None:
             return None
-        return Standardised((Part(whole, _formula(whole), False),), (), True)
+        return Standardised((Part(whole, mol_formula(whole), False),), (), True)
     known = set(counter_ions().values()) | set(_METAL_NAMES.values())
     unusual = any(r not in known for r in removed)
     # a metal with a neutral organic part is an adduct or complex (magnesium bromide etherate),
@@ -276,8 +274,10 @@ def standardise(mol: Chem.Mol | None, smiles: str | None = None) -> Standardised
                         complex=len(parts) > 1 or unusual or adduct)
 
 
-def _formula(mol: Chem.Mol) -> str:
+def mol_formula(mol: Chem.Mol) -> str:
+    """Molecular formula in Hill order, charge included ('C9H10O', 'C2H3O2-')."""
     return rdMolDescriptors.CalcMolFormula(mol)
+
 
 
 def canonical(mol: Chem.Mol, isomeric: bool = True) -> str:
@@ -319,21 +319,32 @@ def inchikey(mol: Chem.Mol) -> str | None:
 def fingerprint(mol: Chem.Mol):
     """Morgan radius-2, 2048-bit fingerprint.
 
-    rdMolDescriptors' Morgan function gives the same bits as rdFingerprintGenerator's
-    MorganGenerator (tests/test_chem.py checks) without importing numpy, which would add
-    ~100 ms to every single-query start-up.
+    Two RDKit functions give the same bits (tests/test_chem.py checks). rdMolDescriptors'
+    legacy one needs no numpy, whose import would add ~140 ms to every single-query
+    start-up; rdFingerprintGenerator's is ~10 µs faster per molecule (the legacy one builds
+    a deprecation warning on every call), so batches switch to it (`for_throughput`).
     """
-    return _fp_function()(mol)
+    if not _fp:
+        _fp.append(_legacy_fp())
+    return _fp[0](mol)
 
 
-@lru_cache(maxsize=1)
-def _fp_function():
+_fp: list = []  # the fingerprint function in use: chosen on first use, or by for_throughput()
+
+
+def _legacy_fp():
     legacy = getattr(rdMolDescriptors, "GetMorganFingerprintAsBitVect", None)
-    if legacy is not None:
-        return lambda m: legacy(m, FP_RADIUS, nBits=FP_BITS)
+    if legacy is None:  # removed in some future RDKit: the generator is the only way
+        return _generator_fp()
+    return lambda m: legacy(m, FP_RADIUS, FP_BITS)
+
+
+def _generator_fp():
     from rdkit.Chem import rdFingerprintGenerator
 
-    gen = rdFingerprintGenerator.GetMorganGenerator(radius=FP_RADIUS, fpSize=FP_BITS)
-    return gen.GetFingerprint
+    return rdFingerprintGenerator.GetMorganGenerator(radius=FP_RADIUS, fpSize=FP_BITS).GetFingerprint
 
 
+def for_throughput() -> None:
+    """Use the fastest functions even where their import costs start-up time (batch workers)."""
+    _fp[:] = [_generator_fp()]

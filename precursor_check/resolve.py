@@ -9,8 +9,8 @@ from __future__ import annotations
 import csv
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .compiled import Compiled
 from .errors import InputError
@@ -26,8 +26,7 @@ SALT_WORDS = {
 }
 
 
-@dataclass(frozen=True)
-class Resolved:
+class Resolved(NamedTuple):  # one per query: a NamedTuple is built ~5x faster than a frozen dataclass
     smiles: str | None  # None for structureless watchlist entries (red phosphorus)
     source: str  # "watchlist PC-0018", "local table (PubChem CID 96437)", "user file orders.csv", "OPSIN"
     entry_id: str | None = None  # resolved to a watchlist entry by identifier

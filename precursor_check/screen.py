@@ -175,36 +175,39 @@ class Screener:
         return self._screen_std(chem.standardise(mol, res.smiles), q, kind, res)
 
     def _screen_std(self, std: chem.Standardised, q: str, kind: str, res: Resolved) -> Result:
-        heavy = sum(p.mol.GetNumHeavyAtoms() for p in std.parts)
+        parts = std.parts
+        heavy = parts[0].mol.GetNumHeavyAtoms() if len(parts) == 1 else sum(p.mol.GetNumHeavyAtoms() for p in parts)
         if self.max_heavy_atoms and heavy > self.max_heavy_atoms:
             return Result(q, kind, Verdict.INVALID, source=res.source,
                           error=f"not screened: {heavy} heavy atoms, above the cap of "
                                 f"{self.max_heavy_atoms} (precursors are small; see --max-atoms)")
         removed = std.removed + ((res.form,) if res.form and res.form not in std.removed else ())
-        multi = len(std.parts) > 1
+        multi = len(parts) > 1
         hits: list[Hit] = []
         nearest: list[tuple[str, float]] = []
-        for part in std.parts:
-            if part.mol.GetNumHeavyAtoms() > chem.MAX_HEAVY_ATOMS:
-                continue  # far too large for a precursor: identity only would be meaningless too
-            h, n = match_part(self.compiled, part, removed, self.options, inorganic=std.inorganic,
-                              complex_input=std.complex)
+        for part in parts:
+            if multi or heavy > chem.MAX_HEAVY_ATOMS:
+                if part.mol.GetNumHeavyAtoms() > chem.MAX_HEAVY_ATOMS:
+                    continue  # far too large for a precursor: identity only would be meaningless too
+            h, n = match_part(self.compiled, part, removed, self.options, std.inorganic, None, std.complex)
             if h and multi:  # say which component matched
                 frag = chem.canonical(part.mol)
                 h = [replace(x, fragment=frag) for x in h]
             hits += h
             nearest += n
-        hits = sort_hits(hits)
-        verdict = verdict_of(hits)
         if multi:
             nearest = sorted(nearest, key=lambda x: -x[1])[:3]
-        if hits:  # canonical parent SMILES and InChIKey cost ~60 + ~230 µs: only where a human will look
-            smiles = ".".join(chem.canonical(p.mol) for p in std.parts)
-        else:  # clear: the structure as resolved
-            smiles = res.smiles if res.smiles is not None else ".".join(chem.canonical(p.mol) for p in std.parts)
+        if not hits:  # clear: the structure as resolved (the common case: nothing more to compute)
+            smiles = res.smiles if res.smiles is not None else ".".join(chem.canonical(p.mol) for p in parts)
+            return Result(q, kind, Verdict.CLEAR, smiles=smiles, source=res.source, removed=removed,
+                          nearest=tuple(nearest))
+        hits = sort_hits(hits)
+        verdict = verdict_of(hits)
+        # canonical parent SMILES and InChIKey cost ~60 + ~230 µs: only where a human will look
+        smiles = ".".join(chem.canonical(p.mol) for p in parts)
         key = None
         if verdict.is_hit:
-            key = ".".join(k for k in (chem.inchikey(p.mol) for p in std.parts) if k) or None
+            key = ".".join(k for k in (chem.inchikey(p.mol) for p in parts) if k) or None
         return Result(q, kind, verdict, hits=tuple(hits), smiles=smiles, source=res.source,
                       removed=removed, inchikey=key, nearest=tuple(nearest))
 
