@@ -117,16 +117,25 @@ def _unlabelled(mol: Chem.Mol) -> Chem.Mol | None:
         return None
 
 
-def _neutral(mol: Chem.Mol, maybe_charged: bool = True) -> tuple[Chem.Mol, str, bool]:
+_PROTONATED = re.compile(r"H\d*\+")  # a bracket atom with hydrogen and a positive charge: [NH3+], [nH+]
+
+
+def _neutral(mol: Chem.Mol, smiles: str | None = None) -> tuple[Chem.Mol, str, bool]:
     """(neutral molecule, its formula, whether neutralising changed it).
 
-    Substructure queries in C++ find charges without a Python loop over atoms; formulas
-    (which carry the charge and hydrogen count) tell whether the Uncharger changed anything,
-    without two canonical SMILES.
+    `smiles`, when given, is what `mol` was parsed from; it spares the common cases any
+    RDKit work beyond the formula: no charge written, or (nitro groups, N-oxides, betaines)
+    a net-neutral molecule with no protonated cation, which the Uncharger leaves as it is.
+    Otherwise substructure queries in C++ find charges without a Python loop over atoms,
+    and formulas (which carry the charge and hydrogen count) tell whether the Uncharger
+    changed anything, without two canonical SMILES.
     """
     formula = mol_formula(mol)
-    if not maybe_charged:
-        return mol, formula, False
+    if smiles is not None:
+        if "+" not in smiles and "-" not in smiles:
+            return mol, formula, False
+        if "+" not in formula and "-" not in formula and not _PROTONATED.search(smiles):
+            return mol, formula, False
     any_charge, carbon_charge = _charge_queries()
     if "+" not in formula and "-" not in formula and not mol.HasSubstructMatch(any_charge):
         return mol, formula, False  # no charged atom at all (a net-neutral zwitterion has some)
@@ -152,6 +161,12 @@ def _inorganic_name(mol: Chem.Mol) -> str:
     if Chem.MolToSmiles(mol) == "[NH4+]":
         return "ammonium"
     return rdMolDescriptors.CalcMolFormula(mol)
+
+
+@lru_cache(maxsize=1)
+def _known_names() -> frozenset[str]:
+    """Names of the counter-ions, solvents and metals a salt or hydrate is expected to have."""
+    return frozenset(counter_ions().values()) | frozenset(_METAL_NAMES.values())
 
 
 @lru_cache(maxsize=1)
@@ -213,7 +228,6 @@ def standardise(mol: Chem.Mol | None, smiles: str | None = None) -> Standardised
     With a SMILES, `mol` may be None (it is parsed only if needed); the result is None only
     then, when the SMILES does not parse.
     """
-    maybe_charged = smiles is None or "+" in smiles or "-" in smiles
     labelled = smiles is None or _ISOTOPE.search(smiles) is not None
     if labelled and mol is not None:
         plain = _unlabelled(mol)
@@ -222,7 +236,7 @@ def standardise(mol: Chem.Mol | None, smiles: str | None = None) -> Standardised
             if std is not None:
                 return Standardised(std.parts, std.removed + (ISOTOPE_LABELS,), std.inorganic, std.complex)
     if smiles is not None and "." not in smiles:
-        neutral, formula, charged = _neutral(mol, maybe_charged)
+        neutral, formula, charged = _neutral(mol, smiles)
         if not _has_carbon(formula):
             return Standardised((Part(mol, mol_formula(mol), False),), (), True)
         return Standardised((Part(neutral, formula, charged),), (), False)
@@ -238,7 +252,7 @@ def standardise(mol: Chem.Mol | None, smiles: str | None = None) -> Standardised
         if frag is None:  # a piece already known to be a counter-ion or inorganic part
             removed.append(_PIECE_NAMES[piece])
             continue
-        neutral, formula, charged = _neutral(frag, piece is None or "+" in piece or "-" in piece)
+        neutral, formula, charged = _neutral(frag, piece)
         flat = Chem.MolToSmiles(neutral, isomericSmiles=False) if formula in ions or not _has_carbon(formula) else ""
         if not _has_carbon(formula):
             name = ions.get(formula, {}).get(flat) or _inorganic_name(frag)
@@ -265,8 +279,7 @@ def standardise(mol: Chem.Mol | None, smiles: str | None = None) -> Standardised
         if whole is None:
             return None
         return Standardised((Part(whole, mol_formula(whole), False),), (), True)
-    known = set(counter_ions().values()) | set(_METAL_NAMES.values())
-    unusual = any(r not in known for r in removed)
+    unusual = any(r not in _known_names() for r in removed)
     # a metal with a neutral organic part is an adduct or complex (magnesium bromide etherate),
     # not a salt of that part: a salt needs the organic part to carry the opposite charge
     adduct = any(r in _METALS for r in removed) and not any(p.charged for p in parts)
