@@ -179,6 +179,7 @@ def _ions_by_formula() -> dict[str, dict[str, str]]:
 
 
 _PIECE_NAMES: dict[str, str] = {}  # '.'-separated SMILES piece -> the counter-ion/inorganic name it was found to be
+_ION_PIECES: dict[str, tuple[Part, str]] = {}  # SMILES piece -> (its part, name) for organic counter-ions (acetate ...)
 
 
 def _fragments(mol: Chem.Mol, smiles: str | None):
@@ -192,7 +193,7 @@ def _fragments(mol: Chem.Mol, smiles: str | None):
     if smiles is not None:
         out = []
         for piece in dict.fromkeys(smiles.split(".")) if smiles.count(".") < 50 else ():
-            if piece in _PIECE_NAMES:
+            if piece in _PIECE_NAMES or piece in _ION_PIECES:
                 out.append((None, piece))
                 continue
             frag = Chem.MolFromSmiles(piece)
@@ -250,7 +251,10 @@ def standardise(mol: Chem.Mol | None, smiles: str | None = None) -> Standardised
         return None
     for frag, piece in frags:
         if frag is None:  # a piece already known to be a counter-ion or inorganic part
-            removed.append(_PIECE_NAMES[piece])
+            if piece in _ION_PIECES:
+                organic_ions.append(_ION_PIECES[piece])
+            else:
+                removed.append(_PIECE_NAMES[piece])
             continue
         neutral, formula, charged = _neutral(frag, piece)
         flat = Chem.MolToSmiles(neutral, isomericSmiles=False) if formula in ions or not _has_carbon(formula) else ""
@@ -263,6 +267,8 @@ def standardise(mol: Chem.Mol | None, smiles: str | None = None) -> Standardised
         part = Part(neutral, formula, charged)
         if ions.get(formula, {}).get(flat):  # an organic counter-ion or solvent (acetate, ethanol ...)
             organic_ions.append((part, ions[formula][flat]))
+            if piece is not None and len(_ION_PIECES) < 10_000:
+                _ION_PIECES[piece] = organic_ions[-1]
             continue
         if formula in seen:  # 2:1 salts: screen the repeated part once
             iso = Chem.MolToSmiles(neutral)
