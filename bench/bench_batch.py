@@ -141,15 +141,16 @@ def stage_profile(sample: list[str]) -> None:
     from rdkit import Chem, DataStructs
 
     from precursor_check import chem
+    from precursor_check.batch import ScreenerConfig
     from precursor_check.match import rules_matching
-    from precursor_check.screen import Screener
 
-    s = Screener()
+    s = ScreenerConfig().build()  # as a batch worker builds it
     c = s.compiled
     smiles = [x for x in sample if Chem.MolFromSmiles(x) is not None]
     stds = [chem.standardise_smiles(x) for x in smiles]
-    parts = [p.mol for st in stds for p in st.parts if not st.inorganic]
-    fps = [chem.fingerprint(m) for m in parts]
+    parts = [p for st in stds for p in st.parts if not st.inorganic]
+    mols = [p.mol for p in parts]
+    fps = [chem.fingerprint(m) for m in mols]
     n = len(smiles)
 
     def t(fn, items) -> float:
@@ -166,8 +167,8 @@ def stage_profile(sample: list[str]) -> None:
         f"{len(c.watchlist.entries)} entries, {len(c.watchlist.rules)} rules, {len(c.fps)} fingerprints):")
     say(f"    parse (MolFromSmiles)              {parse:8.1f}")
     say(f"    standardise (beyond the parse)     {t(chem.standardise_smiles, smiles) - parse:8.1f}")
-    say(f"    class rules (gates + patterns)     {t(lambda m: rules_matching(c, m), parts):8.1f}")
-    say(f"    fingerprint                        {t(chem.fingerprint, parts):8.1f}")
+    say(f"    class rules (gates + patterns)     {t(lambda p: rules_matching(c, p.mol, p.formula), parts):8.1f}")
+    say(f"    fingerprint                        {t(chem.fingerprint, mols):8.1f}")
     say(f"    Tanimoto to every entry            {t(lambda f: DataStructs.BulkTanimotoSimilarity(f, c.fps), fps):8.1f}")
     whole = t(lambda x: s.screen(x, "smiles"), smiles)
     say(f"    whole Screener.screen              {whole:8.1f}   ({whole / parse:.2f}x the parse)")
