@@ -57,11 +57,8 @@ class ScreenerConfig:
     max_atoms: int | None = DEFAULT_MAX_ATOMS
 
     def build(self):
-        """The Screener for a batch: built once per worker, so the fastest functions are worth their imports."""
-        from . import chem
         from .screen import Screener
 
-        chem.for_throughput()
         s = Screener(watchlists=self.watchlists, replace=self.replace, threshold=self.threshold,
                      jurisdictions=self.jurisdictions, as_of=self.as_of, resolve_files=self.resolve_files,
                      local_db=self.local_db, opsin=self.opsin)
