@@ -266,10 +266,15 @@ class TailRenderer:
         import csv
         import io
 
+        import re
+
         self.delimiter, self.escape, self.meta = state
         self.buf = io.StringIO()
         # same line terminator as CsvWriter: the csv module quotes fields containing its characters
         self.cw = csv.writer(self.buf, delimiter=self.delimiter, lineterminator="\n")
+        self.special = re.compile(f'[{re.escape(self.delimiter)}"\n\r]')  # a cell with one of these is quoted
+        meta = [self.meta[c] for c in self.COLUMNS[-3:]]
+        self.suffix = self.render([neutralise_cell(v) if self.escape and isinstance(v, str) else v for v in meta])
 
     def render(self, values: list) -> str:
         """One CSV line fragment exactly as csv.writer would write these fields."""
@@ -280,6 +285,12 @@ class TailRenderer:
         return buf.getvalue()[:-1]
 
     def __call__(self, r: Result) -> str:
+        if not r.hits and r.error is None:  # most rows: five text cells, seven empty ones and the meta
+            cells = (r.input_type, r.verdict.value, r.smiles or "", r.inchikey or "", r.source or "")
+            if not self.special.search("".join(cells)) and not (
+                    self.escape and any(c.startswith(FORMULA_PREFIXES) for c in cells)):
+                d = self.delimiter
+                return d.join((*cells[:2], "", "", "", "", "", "", "", *cells[2:], "", self.suffix))
         rec = flat_record(r, self.meta)
         vals = [rec[c] for c in self.COLUMNS]
         if self.escape:

@@ -359,3 +359,23 @@ def test_batch_csv_writer_is_byte_identical(mini_screener, fmt, escape):
         w.end()
         outs.append(buf.getvalue())
     assert outs[0] == outs[1]
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t"])
+@pytest.mark.parametrize("escape", [True, False])
+def test_tail_renderer_shortcut_for_rows_without_hits_matches_the_csv_module(delimiter, escape):
+    """Rows with no hit skip flat_record and the csv module; the cells must come out the same."""
+    from precursor_check.batch import TailRenderer
+    from precursor_check.formats import RESULT_COLUMNS, flat_record, neutralise_cell
+
+    meta = {"tool_version": "0.1", "watchlist_version": "=w", "watchlist_sha256": "a,b"}
+    tail = TailRenderer(delimiter, escape, meta)
+    for smiles, source in [("CCO", "input"), ("a,b", "x"), ('q"x', "y"), ("-C", "@x"), ("C\tC", "s\nt"),
+                           ("CC", "local table (PubChem CID 702)"), (None, None)]:
+        r = Result("q", "smiles", Verdict.CLEAR, smiles=smiles, source=source)
+        vals = [flat_record(r, meta)[c] for c in RESULT_COLUMNS[2:]]
+        if escape:
+            vals = [neutralise_cell(v) if isinstance(v, str) else v for v in vals]
+        buf = io.StringIO()
+        csv.writer(buf, delimiter=delimiter, lineterminator="\n").writerow(vals)
+        assert tail(r) == buf.getvalue()[:-1], (smiles, source)
