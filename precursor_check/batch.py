@@ -314,35 +314,54 @@ class BatchCsvWriter(CsvWriter):
         self.tails: dict = {}
         self.renderer = TailRenderer(self.delimiter, self.escape, meta)
         d = re.escape(self.delimiter)
-        self.special = re.compile(f'[{d}"\n\r]')  # a cell with one of these is quoted
-        # a cell that starts with a formula character (at the line start or after a delimiter)
-        self.formula = re.compile(f"(?:^|{d})[{re.escape(''.join(FORMULA_PREFIXES))}]")
+        # a line needs the csv module when a cell holds a quote or a line break, or (escaping) a cell
+        # starts with a formula character (at the line start or after a delimiter); a cell holding
+        # the delimiter shows in the count of delimiters
+        unsafe = '["\n\r]' + (f"|(?:^|{d})[{re.escape(''.join(FORMULA_PREFIXES))}]" if self.escape else "")
+        self.unsafe = re.compile(unsafe)
+        self.lines: list[str] = []  # written in blocks: one write per line costs more than the line
 
     def write(self, r: Result) -> None:
         d = r.__dict__
         key = d.get("_key")
         if not self.fast or key is None:
+            self._flush()
             return super().write(r)
-        tail = self.tails.get(key)
-        if tail is None:
-            tail = d.get("_tail") or self.renderer(r)
-            if len(self.tails) >= self.TAILS:
-                self.tails.clear()
-            self.tails[key] = tail
+        tail = d.get("_tail")
+        if tail is None:  # not rendered by a worker (an inline run): render once per distinct query
+            tail = self.tails.get(key)
+            if tail is None:
+                tail = self.renderer(r)
+                if len(self.tails) >= self.TAILS:
+                    self.tails.clear()
+                self.tails[key] = tail
         extra = r.extra or {}
         head = [extra.get(c, "") for c in self.head_cols]
         head.append(str(r.row))
         head.append(r.input)
-        try:  # the common case: plain text cells, no quoting, nothing to neutralise; two C-level joins
-            line = self.delimiter.join(head)
-            plain = not self.special.search("".join(head)) and not (self.escape and self.formula.search(line))
+        delim = self.delimiter
+        try:  # the common case: plain text cells, no quoting, nothing to neutralise
+            line = delim.join(head)
+            plain = line.count(delim) == len(head) - 1 and not self.unsafe.search(line)
         except TypeError:  # a non-text cell (Parquet numbers, None)
             plain = False
         if not plain:  # let the csv module decide, exactly as CsvWriter does
             if self.escape:
                 head = [neutralise_cell(v) if isinstance(v, str) else v for v in head]
             line = self.renderer.render(head)
-        self.out.write(line + self.delimiter + tail + "\n")
+        lines = self.lines
+        lines.append(f"{line}{delim}{tail}\n")
+        if len(lines) >= 1000:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.lines:
+            self.out.write("".join(self.lines))
+            self.lines.clear()
+
+    def end(self) -> None:
+        self._flush()
+        super().end()
 
 
 class _Chunk:
