@@ -207,11 +207,36 @@ def stage_profile(sample: list[str]) -> None:
         say(f"    {label:34s} {cold[i] / k:8.1f} / {warm[i] / k:.1f}")
 
 
+def cas_batch(a, rng, cas: list[str], tmp: Path, out: Path) -> None:
+    """Section 3: an order book of watchlist and local-table CAS numbers with repeats, then all-distinct CAS."""
+    from precursor_check.compiled import load_compiled
+
+    wl_cas = list(load_compiled().cas_index)
+    distinct = wl_cas + rng.sample(cas, 2_000 if not a.quick else 500)
+    rows = 300_000 if not a.quick else 60_000
+    book = [rng.choice(distinct) for _ in range(rows)]
+    cas_csv = tmp / "cas.csv"
+    write_csv(cas_csv, "cas", book)
+    wc, _, _, linec = min(run_screen([str(cas_csv), "-o", str(out)]) for _ in range(max(1, a.repeat)))
+    rate = rows / wc
+    say(f"\n3. CAS-only batch: {rows} rows, {len(set(book))} distinct CAS ({len(wl_cas)} watchlist + local table), "
+        f"all cores")
+    say(f"  precheck screen: {wc:6.2f} s  {rate:9,.0f} rows/s   (target >= 100k rows/s: "
+        f"{'met' if rate >= 100_000 else 'MISSED'}; best of {max(1, a.repeat)})")
+    say(f"    {linec}")
+    uniq = rng.sample(cas, 5_000 if not a.quick else 2_000)
+    u_csv = tmp / "cas-unique.csv"
+    write_csv(u_csv, "cas", uniq)
+    wu, _, _, lineu = run_screen([str(u_csv), "-o", str(out)])
+    say(f"  all-distinct CAS ({len(uniq)} rows, every structure screened): {wu:6.2f} s  {len(uniq) / wu:9,.0f} rows/s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="a 10k-row sample instead of the full corpus")
     ap.add_argument("--repeat", type=int, default=2, help="runs of each SMILES screen; the best counts (default 2)")
     ap.add_argument("--stages", action="store_true", help="only the in-process per-stage profile (section 5)")
+    ap.add_argument("--cas", action="store_true", help="only the CAS-only batch (section 3)")
     a = ap.parse_args()
     from rdkit import Chem, RDLogger
 
@@ -221,8 +246,12 @@ def main() -> None:
     if a.quick:
         smiles = rng.sample(smiles, 10_000)
     n = len(smiles)
-    if a.stages:  # printed only: bench/results/batch.txt keeps the last full run
-        stage_profile(rng.sample(smiles, min(2000, n)))
+    if a.stages or a.cas:  # printed only: bench/results/batch.txt keeps the last full run
+        if a.stages:
+            stage_profile(rng.sample(smiles, min(2000, n)))
+        if a.cas:
+            tmp = Path(tempfile.mkdtemp(prefix="bench-batch-"))
+            cas_batch(a, rng, cas, tmp, tmp / "out.csv")
         return
     cores = os.cpu_count()
     say(f"load average before: {_loadavg()} (the machine is shared: high load inflates wall times)")
@@ -262,26 +291,7 @@ def main() -> None:
         f"{cores} cores on this machine)")
 
     # 3. CAS-only order book: watchlist CAS + local-table CAS, with repeats
-    from precursor_check.compiled import load_compiled
-
-    wl_cas = list(load_compiled().cas_index)
-    distinct = wl_cas + rng.sample(cas, 2_000 if not a.quick else 500)
-    rows = 300_000 if not a.quick else 60_000
-    book = [rng.choice(distinct) for _ in range(rows)]
-    cas_csv = tmp / "cas.csv"
-    write_csv(cas_csv, "cas", book)
-    wc, _, _, linec = min(run_screen([str(cas_csv), "-o", str(out)]) for _ in range(max(1, a.repeat)))
-    rate = rows / wc
-    say(f"\n3. CAS-only batch: {rows} rows, {len(set(book))} distinct CAS ({len(wl_cas)} watchlist + local table), "
-        f"all cores")
-    say(f"  precheck screen: {wc:6.2f} s  {rate:9,.0f} rows/s   (target >= 100k rows/s: "
-        f"{'met' if rate >= 100_000 else 'MISSED'}; best of {max(1, a.repeat)})")
-    say(f"    {linec}")
-    uniq = rng.sample(cas, 5_000 if not a.quick else 2_000)
-    u_csv = tmp / "cas-unique.csv"
-    write_csv(u_csv, "cas", uniq)
-    wu, _, _, lineu = run_screen([str(u_csv), "-o", str(out)])
-    say(f"  all-distinct CAS ({len(uniq)} rows, every structure screened): {wu:6.2f} s  {len(uniq) / wu:9,.0f} rows/s")
+    cas_batch(a, rng, cas, tmp, out)
 
     # 4. memory on 1M rows
     big_rows = 1_000_000 if not a.quick else 200_000
