@@ -2,9 +2,10 @@
 
 RDKit evaluates a pattern's recursive primitives `$(...)` over the whole molecule before it
 starts matching, so a rule's include pattern is reached through its *gate*: the pattern with
-every recursive primitive relaxed to `*` (`relax_smarts`). A gate is a sub-query of its
-pattern, so a molecule the pattern matches always passes it: gates change how fast a rule
-is found, never whether it is. All gates sit in one FilterCatalog, matched in one C++ call.
+every recursive primitive relaxed to what it says of its own atom (`relax_smarts`). A gate is
+implied by its pattern, so a molecule the pattern matches always passes it: gates change how
+fast a rule is found, never whether it is. The gates a molecule meets sit in one FilterCatalog,
+matched in one C++ call.
 
 Measured here (shared/PERFORMANCE.md has the method): the 28 include patterns of the shipped
 rules cost ~375 µs per molecule as one catalogue; their gates ~45 µs, and the full pattern
@@ -26,13 +27,18 @@ import re
 
 
 def relax_smarts(smarts: str) -> str:
-    """The pattern with every recursive primitive `$(...)` / `!$(...)` replaced by `*` (any atom).
+    """The pattern with every recursive primitive relaxed to what it says of its own atom.
 
-    The result matches a superset of what the pattern matches (inside an atom expression
-    `*` is true, and a negated primitive is dropped, not negated).
+    `$(X...)` holds for an atom that is the first atom of a match of `X...`, so it becomes
+    that first atom's own expression `X` (relaxed in turn); a negated primitive `!$(...)`, or a
+    first atom whose expression has `,` or `;` (which would change meaning inside another
+    expression), becomes `*` (any atom). Either way the result matches a superset of what the
+    pattern matches.
 
     >>> relax_smarts("[CX3;$([CH1]),$(C-[#6])](=O)[N;!$(N-C=O)]")
-    '[CX3;*,*](=O)[N;*]'
+    '[CX3;CH1,C](=O)[N;*]'
+    >>> relax_smarts("c-[CH1]=C-[$([NX3+](=O)[O-]),$([N,P](=O)=O)]")
+    'c-[CH1]=C-[NX3+,*]'
     """
     out: list[str] = []
     i = 0
@@ -43,12 +49,30 @@ def relax_smarts(smarts: str) -> str:
             while depth and j < len(smarts):
                 depth += {"(": 1, ")": -1}.get(smarts[j], 0)
                 j += 1
-            out.append("*")
+            out.append("*" if neg else _first_atom(smarts[i + 2:j - 1]))
             i = j
         else:
             out.append(smarts[i])
             i += 1
     return "".join(out)
+
+
+_ORGANIC_ATOM = re.compile(r"Cl|Br|[BCNOSPFI]|[cnosp]|\*")
+
+
+def _first_atom(inner: str) -> str:
+    """The expression of the first atom of a SMARTS, usable inside another atom's brackets, or '*'."""
+    if inner.startswith("["):
+        depth, j = 0, 0
+        for j, ch in enumerate(inner):
+            depth += {"[": 1, "]": -1}.get(ch, 0)
+            if depth == 0:
+                break
+        expr = relax_smarts(inner[1:j])
+    else:
+        m = _ORGANIC_ATOM.match(inner)
+        expr = m.group(0) if m else "*"
+    return "*" if not expr or "," in expr or ";" in expr else expr
 
 
 _BRACKET_OR_ATOM = re.compile(r"\[([^\]]*)\]|(Cl|Br|[BCNOSPFI]|[cnospa]|\*)")
@@ -61,22 +85,32 @@ def _atom_needs(text: str) -> tuple[str | None, bool]:
     """(element, aromatic) that one SMARTS atom (bracket contents or bare symbol) demands of
     every atom it matches; None / False where it demands none or the text is not understood.
 
-    Only AND-ed terms count: in `[N,O]` neither element is needed; a negated term is skipped.
+    In `[N,O]` neither element is needed, in `[NX3+,NX3]` N is; a negated primitive pins nothing.
     """
     element, aromatic = None, False
     for term in text.split(";"):  # lowest-precedence AND: every term must hold
-        if "," in term:  # an OR: no single element or aromaticity is certain
+        # an OR holds what all its alternatives hold: [NX3+,NX3] needs N, [N,O] neither
+        found = [_conjunction_needs(alt) for alt in term.split(",")]
+        els = {el for el, _aro in found}
+        if len(els) == 1 and None not in els:
+            element = element or els.pop()
+        aromatic = aromatic or all(aro for _el, aro in found)
+    return element, aromatic
+
+
+def _conjunction_needs(text: str) -> tuple[str | None, bool]:
+    """(element, aromatic) pinned by one '&'-joined conjunction of SMARTS primitives."""
+    element, aromatic = None, False
+    for conj in text.split("&"):
+        m = _ELEMENT_START.match(conj)
+        if not m or conj.startswith("!"):
             continue
-        for conj in term.split("&"):
-            m = _ELEMENT_START.match(conj)
-            if not m or conj.startswith("!"):
-                continue
-            sym = _BY_NUMBER.get(m.group(2) or "", "") if m.group(2) else m.group(1)
-            if sym == "a":
-                aromatic = True
-            elif sym:
-                aromatic = aromatic or sym.islower()
-                element = element or sym.capitalize()
+        sym = _BY_NUMBER.get(m.group(2) or "", "") if m.group(2) else m.group(1)
+        if sym == "a":
+            aromatic = True
+        elif sym:
+            aromatic = aromatic or sym.islower()
+            element = element or sym.capitalize()
     return element, aromatic
 
 

@@ -120,6 +120,11 @@ def test_relaxed_gate_is_a_superset_of_the_pattern():
         if Chem.MolFromSmiles(smi).HasSubstructMatch(Chem.MolFromSmarts(pattern)):
             assert Chem.MolFromSmiles(smi).HasSubstructMatch(gate)
     assert Chem.MolFromSmiles("CC(=O)NC(C)=O").HasSubstructMatch(gate)  # the relaxed N no longer excludes
+    # a recursive primitive keeps what it says of its own atom: the nitro N of a nitroalkene
+    nitro = "c-[CH1]=[CX3;H1,$(C-[CH3])]-[$([NX3+](=[OX1])[OX1-]),$([NX3](=[OX1])=[OX1])]"
+    gate = Chem.MolFromSmarts(relax_smarts(nitro))
+    assert Chem.MolFromSmiles("CC(=Cc1ccccc1)[N+](=O)[O-]").HasSubstructMatch(gate)
+    assert not Chem.MolFromSmiles("CC(=Cc1ccccc1)C(=O)O").HasSubstructMatch(gate)
 
 
 def test_a_salt_name_resolves_through_the_watchlist_first(shipped_screener):
