@@ -274,7 +274,7 @@ def main() -> None:
     say(f"\n1. SMILES: {n} rows")
     say(f"  baseline bare Chem.MolFromSmiles loop: {parse:7.2f} s  {n / parse:9,.0f} rows/s  "
         f"({parse / n * 1e6:.0f} µs/row)")
-    w1, cpu1 = screened(f"  precheck screen -j 1 (end to end):   ", [str(smi_csv), "-j", "1", "-o", str(out)], n,
+    w1, cpu1 = screened("  precheck screen -j 1 (end to end):   ", [str(smi_csv), "-j", "1", "-o", str(out)], n,
                         a.repeat)
     ratio = w1 / parse
     say(f"  ratio 1 worker / bare parse: {ratio:.2f}x wall   (target <= 2.5x: {'met' if ratio <= 2.5 else 'MISSED'}); "

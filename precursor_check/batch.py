@@ -24,7 +24,6 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
-import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace

@@ -298,7 +298,6 @@ def mol_formula(mol: Chem.Mol) -> str:
     return rdMolDescriptors.CalcMolFormula(mol)
 
 
-
 def canonical(mol: Chem.Mol, isomeric: bool = True) -> str:
     return Chem.MolToSmiles(mol, isomericSmiles=isomeric)
 

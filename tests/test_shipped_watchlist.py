@@ -75,7 +75,6 @@ def test_gates_never_lose_a_match_on_ordinary_chemicals(shipped_screener):
     """The same check over ~1,400 PubChem-table chemicals (every 50th), most of them without a
     ring or without one of the elements a gate needs, so the per-molecule gate choice is exercised."""
     chemicals = pytest.importorskip("chemicals")
-    from rdkit import Chem
 
     from precursor_check import chem
     from precursor_check.match import rules_matching
