@@ -183,24 +183,24 @@ def stage_profile(sample: list[str]) -> None:
         say(f"    {label:34s} {us:8.1f}" + (f"   ({us / parse:.2f}x the parse)" if label.startswith("whole") else ""))
     # the same steps in pipeline order on each freshly parsed molecule, each run twice: the first
     # run is what the pipeline pays (code and data gone cold while the other steps ran)
-    from precursor_check.match import rules_matching as rules
-
     tick = time.perf_counter_ns
     cold, warm = [0] * 3, [0] * 3
+
+    def twice(i: int, fn):
+        t0 = tick()
+        out = fn()
+        t1 = tick()
+        fn()
+        cold[i] += t1 - t0
+        warm[i] += tick() - t1
+        return out
+
     for _ in range(3):
-        for p_ in parts:
-            m = Chem.MolFromSmiles(Chem.MolToSmiles(p_.mol))
-            fp = None
-            for i, step in enumerate((lambda: rules(c, m, p_.formula), lambda: chem.fingerprint(m),
-                                      lambda: DataStructs.BulkTanimotoSimilarity(fp, c.fps))):
-                t0 = tick()
-                r = step()
-                t1 = tick()
-                step()
-                t2 = tick()
-                cold[i] += t1 - t0
-                warm[i] += t2 - t1
-                fp = r if i == 1 else fp
+        for p in parts:
+            m = Chem.MolFromSmiles(Chem.MolToSmiles(p.mol))
+            twice(0, lambda: rules_matching(c, m, p.formula))
+            fp = twice(1, lambda: chem.fingerprint(m))
+            twice(2, lambda: DataStructs.BulkTanimotoSimilarity(fp, c.fps))
     k = 3 * n * 1000
     say("  the same steps on each freshly parsed molecule, in pipeline order (µs, first call / second call):")
     for i, label in enumerate(("class rules", "fingerprint", "Tanimoto")):

@@ -264,7 +264,6 @@ class TailRenderer:
     def __setstate__(self, state) -> None:
         import csv
         import io
-
         import re
 
         self.delimiter, self.escape, self.meta = state

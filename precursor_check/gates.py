@@ -194,14 +194,12 @@ class GateCatalog:
         from rdkit import Chem
         from rdkit.Chem import FilterCatalog
 
-        index = [g for g, (need_ring, need_els) in zip(self.gates, self.needs)
-                 if (ring or not need_ring) and need_els <= elements]
-        if not index:
+        chosen = [i for i, (need_ring, need_els) in enumerate(self.needs) if (ring or not need_ring) and need_els <= elements]
+        if not chosen:
             return None, []
         catalog = FilterCatalog.FilterCatalog()
-        wanted = {g: i for i, g in enumerate(self.gates)}
-        for n, g in enumerate(index):
-            q = Chem.MolFromSmarts(self.smarts[wanted[g]])
+        for n, i in enumerate(chosen):
             name = str(n)
-            catalog.AddEntry(FilterCatalog.FilterCatalogEntry(name, FilterCatalog.SmartsMatcher(name, q, 1)))
-        return catalog, index
+            matcher = FilterCatalog.SmartsMatcher(name, Chem.MolFromSmarts(self.smarts[i]), 1)
+            catalog.AddEntry(FilterCatalog.FilterCatalogEntry(name, matcher))
+        return catalog, [self.gates[i] for i in chosen]

@@ -176,7 +176,7 @@ class Screener:
 
     def _screen_std(self, std: chem.Standardised, q: str, kind: str, res: Resolved) -> Result:
         parts = std.parts
-        heavy = parts[0].mol.GetNumHeavyAtoms() if len(parts) == 1 else sum(p.mol.GetNumHeavyAtoms() for p in parts)
+        heavy = sum(p.mol.GetNumHeavyAtoms() for p in parts)
         if self.max_heavy_atoms and heavy > self.max_heavy_atoms:
             return Result(q, kind, Verdict.INVALID, source=res.source,
                           error=f"not screened: {heavy} heavy atoms, above the cap of "
@@ -186,10 +186,10 @@ class Screener:
         hits: list[Hit] = []
         nearest: list[tuple[str, float]] = []
         for part in parts:
-            if multi or heavy > chem.MAX_HEAVY_ATOMS:
-                if part.mol.GetNumHeavyAtoms() > chem.MAX_HEAVY_ATOMS:
-                    continue  # far too large for a precursor: identity only would be meaningless too
-            h, n = match_part(self.compiled, part, removed, self.options, std.inorganic, None, std.complex)
+            if part.mol.GetNumHeavyAtoms() > chem.MAX_HEAVY_ATOMS:
+                continue  # far too large for a precursor: identity only would be meaningless too
+            h, n = match_part(self.compiled, part, removed, self.options, inorganic=std.inorganic,
+                              complex_input=std.complex)
             if h and multi:  # say which component matched
                 frag = chem.canonical(part.mol)
                 h = [replace(x, fragment=frag) for x in h]
