@@ -78,7 +78,6 @@ def _first_atom(inner: str) -> str:
 _BRACKET_OR_ATOM = re.compile(r"\[([^\]]*)\]|(Cl|Br|[BCNOSPFI]|[cnospa]|\*)")
 _ELEMENT_START = re.compile(r"(?:\d*)(Cl|Br|[CNOSPFI](?![a-z])|[cnosp](?![a-z])|a(?![a-z])|#(\d+))")
 _BY_NUMBER = {"6": "C", "7": "N", "8": "O", "9": "F", "15": "P", "16": "S", "17": "Cl", "35": "Br", "53": "I"}
-_FORMULA_ELEMENT = re.compile(r"[A-Z][a-z]?")
 
 
 def _atom_needs(text: str) -> tuple[str | None, bool]:
@@ -175,7 +174,9 @@ class GateCatalog:
         if els is None:
             if len(self._keys) > 50_000:
                 self._keys.clear()
-            els = self._keys[formula] = self.elements.intersection(_FORMULA_ELEMENT.findall(formula))
+            from .variants import counts  # the one molecular-formula parser (cached per formula here)
+
+            els = self._keys[formula] = self.elements.intersection(counts(formula))
         key = (mol.GetRingInfo().NumRings() > 0, els)
         entry = self._catalogs.get(key)
         if entry is None:
