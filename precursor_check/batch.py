@@ -16,7 +16,9 @@ Layers, from the inside out (each usable on its own):
   picklable `ScreenerConfig`, keeps a bounded number of chunks in flight (memory is
   flat however large the input), yields Results in input order, and cuts off a chunk
   that runs past its deadline (the pool is restarted and the chunk's queries are re-run
-  one at a time, so only the guilty row is marked).
+  one at a time, so only the guilty row is marked). `BatchRunner.run_chunks(items)` is
+  the same stream a chunk at a time, results not yet stamped with their rows, for
+  writers that take a chunk whole (`formats.batchcsv`).
 """
 
 from __future__ import annotations
@@ -27,9 +29,12 @@ import signal
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from .formats import FORMULA_PREFIXES, RESULT_COLUMNS, CsvWriter, flat_record, neutralise_cell
 from .model import Result, Verdict
+
+if TYPE_CHECKING:
+    from .formats.batchcsv import TailRenderer
 
 DEFAULT_CHUNK = 256  # query strings per task: large enough to amortise IPC, small enough to balance
 DEFAULT_MAX_ATOMS = 250  # heavy atoms; precursors have < 60, so beyond this a row is cut off, not screened
@@ -235,133 +240,6 @@ def _stamp(r: Result, row: int, query: str, extra: dict | None, key: str) -> Res
     return new
 
 
-def batch_writer(fmt, out, **kw):
-    """`formats.make_writer`, with the CSV/TSV writers swapped for the cached-columns variant."""
-    from .formats import Format, make_writer
-
-    if fmt in (Format.CSV, Format.TSV):
-        kw.pop("extra_types", None)
-        w = BatchCsvWriter(out, **kw)
-        w.delimiter = "\t" if fmt == Format.TSV else ","
-        return w
-    return make_writer(fmt, out, **kw)
-
-
-class TailRenderer:
-    """The result columns of a CSV/TSV row after `row,input` (verdict ... watchlist_sha256), rendered
-    and neutralised exactly as `formats.CsvWriter` writes them. Picklable: pool workers render
-    tails in parallel and the parent only joins lines."""
-
-    COLUMNS = RESULT_COLUMNS[2:]
-
-    def __init__(self, delimiter: str, escape: bool, meta: dict):
-        self.delimiter, self.escape, self.meta = delimiter, escape, meta
-        self.__setstate__(self.__getstate__())
-
-    def __getstate__(self):
-        return self.delimiter, self.escape, self.meta
-
-    def __setstate__(self, state) -> None:
-        import csv
-        import io
-        import re
-
-        self.delimiter, self.escape, self.meta = state
-        self.buf = io.StringIO()
-        # same line terminator as CsvWriter: the csv module quotes fields containing its characters
-        self.cw = csv.writer(self.buf, delimiter=self.delimiter, lineterminator="\n")
-        self.special = re.compile(f'[{re.escape(self.delimiter)}"\n\r]')  # a cell with one of these is quoted
-        meta = [self.meta[c] for c in self.COLUMNS[-3:]]
-        self.suffix = self.render([neutralise_cell(v) if self.escape and isinstance(v, str) else v for v in meta])
-
-    def render(self, values: list) -> str:
-        """One CSV line fragment exactly as csv.writer would write these fields."""
-        buf = self.buf
-        buf.seek(0)
-        buf.truncate()
-        self.cw.writerow(values)
-        return buf.getvalue()[:-1]
-
-    def __call__(self, r: Result) -> str:
-        if not r.hits and r.error is None:  # most rows: five text cells, seven empty ones and the meta
-            cells = (r.input_type, r.verdict.value, r.smiles or "", r.inchikey or "", r.source or "")
-            if not self.special.search("".join(cells)) and not (
-                    self.escape and any(c.startswith(FORMULA_PREFIXES) for c in cells)):
-                d = self.delimiter
-                return d.join((*cells[:2], "", "", "", "", "", "", "", *cells[2:], "", self.suffix))
-        rec = flat_record(r, self.meta)
-        vals = [rec[c] for c in self.COLUMNS]
-        if self.escape:
-            vals = [neutralise_cell(v) if isinstance(v, str) else v for v in vals]
-        return self.render(vals)
-
-
-class BatchCsvWriter(CsvWriter):
-    """CSV/TSV writer for batches: the result columns of a repeated query are rendered (and
-    neutralised) once, or arrive rendered from a worker, so a row costs a few microseconds.
-    Output is byte-identical to `formats.CsvWriter`."""
-
-    TAILS = 20_000
-
-    def begin(self, meta: dict) -> None:
-        import re
-
-        super().begin(meta)
-        self.fast = RESULT_COLUMNS[:2] == ["row", "input"]
-        self.head_cols = [c for c in self.cols if c not in RESULT_COLUMNS]
-        self.tails: dict = {}
-        self.renderer = TailRenderer(self.delimiter, self.escape, meta)
-        d = re.escape(self.delimiter)
-        # a line needs the csv module when a cell holds a quote or a line break, or (escaping) a cell
-        # starts with a formula character (at the line start or after a delimiter); a cell holding
-        # the delimiter shows in the count of delimiters
-        unsafe = '["\n\r]' + (f"|(?:^|{d})[{re.escape(''.join(FORMULA_PREFIXES))}]" if self.escape else "")
-        self.unsafe = re.compile(unsafe)
-        self.lines: list[str] = []  # written in blocks: one write per line costs more than the line
-
-    def write(self, r: Result) -> None:
-        d = r.__dict__
-        key = d.get("_key")
-        if not self.fast or key is None:
-            self._flush()
-            return super().write(r)
-        tail = d.get("_tail")
-        if tail is None:  # not rendered by a worker (an inline run): render once per distinct query
-            tail = self.tails.get(key)
-            if tail is None:
-                tail = self.renderer(r)
-                if len(self.tails) >= self.TAILS:
-                    self.tails.clear()
-                self.tails[key] = tail
-        extra = r.extra or {}
-        head = [extra.get(c, "") for c in self.head_cols]
-        head.append(str(r.row))
-        head.append(r.input)
-        delim = self.delimiter
-        try:  # the common case: plain text cells, no quoting, nothing to neutralise
-            line = delim.join(head)
-            plain = line.count(delim) == len(head) - 1 and not self.unsafe.search(line)
-        except TypeError:  # a non-text cell (Parquet numbers, None)
-            plain = False
-        if not plain:  # let the csv module decide, exactly as CsvWriter does
-            if self.escape:
-                head = [neutralise_cell(v) if isinstance(v, str) else v for v in head]
-            line = self.renderer.render(head)
-        lines = self.lines
-        lines.append(f"{line}{delim}{tail}\n")
-        if len(lines) >= 1000:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self.lines:
-            self.out.write("".join(self.lines))
-            self.lines.clear()
-
-    def end(self) -> None:
-        self._flush()
-        super().end()
-
-
 class _Chunk:
     __slots__ = ("items", "todo", "future", "results")
 
@@ -445,7 +323,13 @@ class BatchRunner:
 
     # -- the stream
     def run(self, items: Iterable[tuple[int, str, dict | None]]) -> Iterator[Result]:
-        """Results for (row, query, extra) items, in order; the pool is always torn down."""
+        """Results for (row, query, extra) items, in order, each stamped with its row, input and extra."""
+        for rows, results in self.run_chunks(items):
+            yield from self.stamped(rows, results)
+
+    def run_chunks(self, items: Iterable[tuple[int, str, object]]) -> Iterator[tuple[list, list[Result]]]:
+        """(items, results) a chunk at a time, in order; results[i] answers items[i] but is not stamped
+        with its row (rows with the same query share one Result). The pool is always torn down."""
         try:
             if self.workers == 0:
                 yield from self._inline(items)
@@ -453,6 +337,15 @@ class BatchRunner:
                 yield from self._pooled(items)
         finally:
             self._kill()
+
+    def stamped(self, rows: list, results: list[Result], columns: list[str] | None = None) -> Iterator[Result]:
+        """A chunk's results as per-row copies carrying row, input and extra (with `columns`, an item's
+        third element is a list of cell values, zipped into the extra dict)."""
+        molblock = self.input_type == "molblock"  # report the structure's SMILES, not the molblock
+        for (row, q, extra), r in zip(rows, results):
+            if columns is not None:
+                extra = dict(zip(columns, extra))
+            yield _stamp(r, row, r.input if molblock else q, extra, q)
 
     def _chunks(self, items) -> Iterator[_Chunk]:
         buf: list = []
@@ -525,16 +418,17 @@ class BatchRunner:
                 self._restart()
         return out
 
-    def _emit(self, ch: _Chunk) -> Iterator[Result]:
+    def _emit(self, ch: _Chunk) -> Iterator[tuple[list, list[Result]]]:
         cache, fresh = self.cache, ch.results
-        molblock = self.input_type == "molblock"  # report the structure's SMILES, not the molblock
         if fresh:
             if len(cache) + len(fresh) > self.cache_size:
                 for k in list(cache)[: max(len(fresh), self.cache_size // 10)]:  # drop the oldest
                     del cache[k]
             cache.update(fresh)
-        for row, q, extra in ch.items:
+        results = []
+        for _row, q, _extra in ch.items:
             r = fresh.get(q) or cache.get(q)
             if r is None:  # evicted between submit and now (tiny cache): compute it here
                 r = cache[q] = screen_query(self.screener(), q, self.input_type)
-            yield _stamp(r, row, r.input if molblock else q, extra, q)
+            results.append(r)
+        yield ch.items, results

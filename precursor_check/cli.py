@@ -169,7 +169,7 @@ def summary_line(counts: dict[str, int], n: int, seconds: float) -> str:
 
 @contextlib.contextmanager
 def side_outputs(opts: dict, screener):
-    """--report and --audit-log: yields `sink(result)`, to be called with every result.
+    """--report and --audit-log: yields `sink(result)`, to be called with every result (None: neither asked for).
 
     The HTML report appears (atomically) only if the block completes; audit lines are flushed
     even when it does not (the queries were screened).
@@ -178,7 +178,7 @@ def side_outputs(opts: dict, screener):
     if report_path == "-":
         raise click.BadParameter("give a file name (stdout carries the main report)", param_hint="--report")
     if not report_path and not audit_path:
-        yield lambda r: None
+        yield None
         return
     from .audit import maybe_audit
 
@@ -218,7 +218,8 @@ def run_report(results, opts: dict, screener, extra_columns: list[str] | None = 
         writer.begin(meta_of(screener))
         for r in results:
             writer.write(r)
-            sink(r)
+            if sink is not None:
+                sink(r)
             counts[r.verdict.value] = counts.get(r.verdict.value, 0) + 1
             n += 1
         writer.end()
@@ -322,7 +323,8 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
     """
     import contextlib
 
-    from .batch import BatchRunner, ScreenerConfig, batch_writer, output_columns
+    from .batch import BatchRunner, ScreenerConfig, output_columns
+    from .formats.batchcsv import batch_writer
     from .output import open_output
     from .readers import open_input
 
@@ -346,12 +348,12 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
     schema = getattr(src, "arrow_schema", None)
     if fmt.value == "parquet" and schema is not None:
         kw["extra_types"] = {names[f.name]: f.type for f in schema}
-    idx = src.index
+    idx, width = src.index, len(out_cols)
 
-    def items():
+    def items():  # (row, query, cell values); an SDF row also carries its molblock, dropped here
         for i, values in enumerate(src.rows(), start=1):
             q = values[idx]
-            yield i, "" if q is None else str(q), dict(zip(out_cols, values))
+            yield i, "" if q is None else str(q), values if len(values) == width else values[:width]
 
     runner = BatchRunner(config, input_type=src.input_type, workers=workers, chunk_size=chunk_size,
                          row_timeout=row_timeout, screener=screener)
@@ -368,7 +370,7 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
     try:
         with contextlib.ExitStack() as stack:
             out = stack.enter_context(open_output(opts.get("output"), binary=fmt.value == "parquet"))
-            results = stack.enter_context(contextlib.closing(runner.run(items())))
+            chunks = stack.enter_context(contextlib.closing(runner.run_chunks(items())))
             progress = task = None
             if show:
                 from rich.console import Console
@@ -384,15 +386,22 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
             writer.begin(meta_of(screener))
             runner.tail = getattr(writer, "renderer", None)  # CSV/TSV: workers render the result columns
             sink = stack.enter_context(side_outputs(opts, screener))  # --report / --audit-log
-            write = writer.write
+            # CSV/TSV take a chunk at a time; other formats and the side outputs a stamped result a row
+            whole = hasattr(writer, "write_chunk") and sink is None and src.input_type != "molblock"
             tally: dict = {}  # Verdict -> rows (enum keys: .value on every row costs more than the count)
-            for r in results:
-                write(r)
-                sink(r)
-                v = r.verdict
-                tally[v] = tally.get(v, 0) + 1
-                n += 1
-                if progress is not None and not n % 500:
+            for rows, results in chunks:
+                if whole:
+                    writer.write_chunk(rows, results)
+                else:
+                    for r in runner.stamped(rows, results, out_cols):
+                        writer.write(r)
+                        if sink is not None:
+                            sink(r)
+                for r in results:
+                    v = r.verdict
+                    tally[v] = tally.get(v, 0) + 1
+                n += len(rows)
+                if progress is not None:
                     progress.update(task, completed=src.done, rows=n)
             writer.end()
             counts.update({v.value: k for v, k in tally.items()})

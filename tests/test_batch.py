@@ -340,32 +340,40 @@ def test_open_input_streams_rows(tmp_path):
 @pytest.mark.parametrize("fmt", ["csv", "tsv"])
 @pytest.mark.parametrize("escape", [True, False])
 def test_batch_csv_writer_is_byte_identical(mini_screener, fmt, escape):
-    """The cached-columns CSV/TSV writer writes exactly what formats.CsvWriter writes."""
-    from precursor_check.batch import batch_writer
+    """The batch CSV/TSV writer writes exactly what formats.CsvWriter writes, a row or a chunk at a time."""
     from precursor_check.formats import Format, make_writer
+    from precursor_check.formats.batchcsv import batch_writer
 
     queries = ["79099-07-3", "50-00-0", "=1+2", "", "a,b", 'q"x', "50-00-0\n", "x\r\ny", P2P, "79099-07-3"] * 3
+    queries += ["50-00-0", "79099-07-3"] * 10  # whole chunks of plain rows
     extras = ["-x", "", "a\tb", "ok", "a,b", 'q"', "x\ry", None, 2.5, 7]
     meta = {"tool_version": "t", "watchlist_version": "w", "watchlist_sha256": "s"}
+    cols = ["note", "input_smiles"]
     outs = []
-    for make in (make_writer, batch_writer):
-        runner = BatchRunner(ScreenerConfig(), workers=0, screener=mini_screener)
+    for make, chunked in ((make_writer, False), (batch_writer, False), (batch_writer, True)):
+        runner = BatchRunner(ScreenerConfig(), workers=0, screener=mini_screener, chunk_size=4)
         buf = io.StringIO()
-        w = make(Format(fmt), buf, extra_columns=["note", "input_smiles"], escape_formulas=escape)
+        w = make(Format(fmt), buf, extra_columns=cols, escape_formulas=escape)
         w.begin(meta)
-        items = [(i, q, {"note": extras[i % len(extras)], "input_smiles": q}) for i, q in enumerate(queries, 1)]
-        for r in runner.run(items):
-            w.write(r)
+        notes = [extras[i % len(extras)] if i <= 30 else "plain" for i in range(1, len(queries) + 1)]
+        if chunked:
+            items = [(i, q, [n, q]) for i, (q, n) in enumerate(zip(queries, notes), 1)]
+            for rows, results in runner.run_chunks(items):
+                w.write_chunk(rows, results)
+        else:
+            items = [(i, q, dict(zip(cols, [n, q]))) for i, (q, n) in enumerate(zip(queries, notes), 1)]
+            for r in runner.run(items):
+                w.write(r)
         w.end()
         outs.append(buf.getvalue())
-    assert outs[0] == outs[1]
+    assert outs[0] == outs[1] == outs[2]
 
 
 @pytest.mark.parametrize("delimiter", [",", "\t"])
 @pytest.mark.parametrize("escape", [True, False])
 def test_tail_renderer_shortcut_for_rows_without_hits_matches_the_csv_module(delimiter, escape):
     """Rows with no hit skip flat_record and the csv module; the cells must come out the same."""
-    from precursor_check.batch import TailRenderer
+    from precursor_check.formats.batchcsv import TailRenderer
     from precursor_check.formats import RESULT_COLUMNS, flat_record, neutralise_cell
 
     meta = {"tool_version": "0.1", "watchlist_version": "=w", "watchlist_sha256": "a,b"}
