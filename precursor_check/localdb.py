@@ -31,8 +31,8 @@ class Record:
 
 
 def _chemicals_dir() -> tuple[Path, str] | None:
+    """(the `chemicals` Identifiers folder, the package version), without importing either."""
     try:
-        from importlib.metadata import version
         from importlib.util import find_spec
 
         spec = find_spec("chemicals")
@@ -40,7 +40,16 @@ def _chemicals_dir() -> tuple[Path, str] | None:
         return None
     if spec is None or not spec.submodule_search_locations:
         return None
-    return Path(list(spec.submodule_search_locations)[0]) / "Identifiers", version("chemicals")
+    pkg = Path(list(spec.submodule_search_locations)[0])
+    # the version from the installed dist-info's name: importlib.metadata costs ~50 ms of start-up
+    infos = sorted(pkg.parent.glob("chemicals-*.dist-info"))
+    if len(infos) == 1:
+        ver = infos[0].name[len("chemicals-"):-len(".dist-info")]
+    else:
+        from importlib.metadata import version
+
+        ver = version("chemicals")
+    return pkg / "Identifiers", ver
 
 
 class LocalDB:
