@@ -321,6 +321,36 @@ def test_row_timeout_cuts_off_only_the_slow_row():
     assert "cut off" in out[2].error and runner.cut_off == 1
 
 
+class _GcScreener(_SlowScreener):
+    def screen(self, query, input_type=None, row=None):
+        import gc
+
+        return Result(query, "smiles", Verdict.CLEAR, source=f"gc {'on' if gc.isenabled() else 'off'}")
+
+
+class GcConfig(ScreenerConfig):
+    def build(self):
+        return _GcScreener()
+
+
+def test_parent_pauses_its_gc_only_while_streaming_and_workers_keep_theirs():
+    import gc
+
+    runner = BatchRunner(GcConfig(), workers=1, chunk_size=2)
+    seen = []
+    for r in runner.run([(i, q, None) for i, q in enumerate("abcde", start=1)]):
+        seen.append(gc.isenabled())
+        assert r.source == "gc on"  # screened in a worker with its GC on
+    assert seen == [False] * 5 and gc.isenabled()
+    gc.disable()  # a worker (re)started while the parent's GC is paused turns its own back on
+    try:
+        runner._restart()
+        assert runner.pool.apply(gc.isenabled) is True
+    finally:
+        gc.enable()
+        runner._kill()
+
+
 def test_screen_records_partition_function(mini_screener):
     rows = [{"sku": 1, "cas": "79099-07-3"}, {"sku": 2, "cas": "bogus-1"}, {"sku": 3, "cas": "79099-07-3"}]
     out = screen_records(mini_screener, rows, "cas", "cas")
