@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing as mp
+import multiprocessing.pool
 import os
 import signal
 from collections import deque
@@ -242,6 +243,19 @@ def _stamp(r: Result, row: int, query: str, extra: dict | None, key: str) -> Res
     return new
 
 
+class _Pool(multiprocessing.pool.Pool):
+    """A Pool whose worker-handler thread wakes when a worker exits or the pool changes.
+
+    CPython's also wakes whenever a result is waiting in the result pipe, and spins until the
+    result-handler thread has read it: about a third of this process's CPU in a batch run
+    (perf, 71k SMILES, 2 workers), taken from the cores the workers screen on. Worker exits
+    still wake it (their sentinels are waited on as before); precheck sets no maxtasksperchild.
+    """
+
+    def _get_sentinels(self):
+        return [self._change_notifier._reader]
+
+
 class _Chunk:
     __slots__ = ("items", "todo", "future", "results")
 
@@ -290,7 +304,8 @@ class BatchRunner:
             local.by_cas("50-00-0")
 
     def _start(self) -> None:
-        self.pool = self._ctx().Pool(self.workers, initializer=_init_worker, initargs=(self.config, self.tail))
+        self.pool = _Pool(self.workers, initializer=_init_worker, initargs=(self.config, self.tail),
+                          context=self._ctx())
         self._ready = self.pool.apply_async(os.getpid)  # runs once a worker has built its Screener
 
     def _wait_ready(self) -> None:

@@ -302,6 +302,8 @@ class _SlowScreener:
     def screen(self, query, input_type=None, row=None):
         if query == "hang":
             time.sleep(30)
+        if query == "crash":  # a worker process dying under a row (a crash inside RDKit)
+            os._exit(1)
         return Result(query, "smiles", Verdict.CLEAR)
 
 
@@ -349,6 +351,17 @@ def test_parent_pauses_its_gc_only_while_streaming_and_workers_keep_theirs():
     finally:
         gc.enable()
         runner._kill()
+
+
+def test_a_worker_dying_costs_only_its_row():
+    items = [(i, q, None) for i, q in enumerate(["a", "b", "crash", "c", "d", "e", "f"], start=1)]
+    runner = BatchRunner(SlowConfig(), workers=2, chunk_size=2, row_timeout=1.0)
+    t0 = time.time()
+    out = list(runner.run(items))
+    assert time.time() - t0 < 30
+    assert [r.input for r in out] == ["a", "b", "crash", "c", "d", "e", "f"]
+    assert [r.verdict for r in out] == [Verdict.CLEAR] * 2 + [Verdict.INVALID] + [Verdict.CLEAR] * 4
+    assert "cut off" in out[2].error
 
 
 def test_screen_records_partition_function(mini_screener):
