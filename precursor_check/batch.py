@@ -227,7 +227,8 @@ def _work(task: tuple[list[str], str]) -> list[Result]:
 
 def _timed_out(query: str, input_type: str, seconds: float) -> Result:
     return Result(query, input_type, Verdict.INVALID,
-                  error=f"cut off: screening this row took longer than {seconds:g} s (pathological structure?)")
+                  error=f"cut off: screening this row did not finish within {seconds:g} s (a pathological "
+                        "structure, or the worker process crashed on it)")
 
 
 def _stamp(r: Result, row: int, query: str, extra: dict | None, key: str) -> Result:
