@@ -8,8 +8,11 @@ import re
 _CAS_PREFIX = re.compile(r"^\s*(?:CAS(?:[\s-]*(?:RN|No\.?|Number|Reg\.?\s*No\.?))?\s*[:#.]?\s*)", re.I)
 _CAS_BODY = re.compile(r"^(\d{2,7})-(\d{2})-(\d)$|^(\d{5,10})$")
 _INCHIKEY = re.compile(r"^[A-Z]{14}-[A-Z]{8}[SN][A-Z]-[A-Z]$")
-# SMILES tokens (organic subset, bracket atoms, bonds, branches, ring closures)
-_SMILES_TOKEN = re.compile(r"\[[^\[\]]+\]|Br|Cl|[BCNOPSFIbcnops*]|[-=#$:/\\.()+]|%\d\d|\d|@")
+# A string of SMILES tokens (organic subset, bracket atoms, bonds, branches, ring closures), each
+# token taken as the first alternative that fits (atomic groups: no re-splitting "Cl" into C + l)
+_SMILES_TOKENS = re.compile(r"(?>\[[^\[\]]+\]|Br|Cl|[BCNOPSFIbcnops*]|[-=#$:/\\.()+]|%\d\d|\d|@)++")
+_CAS_WORD = re.compile(r"CAS\b", re.I)
+_SPACE = re.compile(r"\s")
 _SMILES_PUNCT = set("()[]=#@/\\.+%$")
 _PLAIN_SMILES_LETTERS = set("CNOScnos")
 
@@ -112,9 +115,9 @@ def detect_type(text: str) -> str:
         return "inchi"
     if _INCHIKEY.match(s):
         return "inchikey"
-    if looks_like_cas(s) or re.match(r"^CAS\b", s, re.I):
+    if looks_like_cas(s) or _CAS_WORD.match(s):
         return "cas"
-    if any(ch.isspace() for ch in s):
+    if _SPACE.search(s):
         return "name"
     if not _is_smiles_tokens(s):
         return "name"
@@ -132,13 +135,8 @@ def looks_like_smiles(s: str) -> bool:
     >>> looks_like_smiles("Cl"), looks_like_smiles("II"), looks_like_smiles("acetone 99%")
     (True, True, False)
     """
-    return bool(s) and not any(ch.isspace() for ch in s) and _is_smiles_tokens(s)
+    return bool(s) and not _SPACE.search(s) and _is_smiles_tokens(s)
 
 
 def _is_smiles_tokens(s: str) -> bool:
-    pos = 0
-    for m in _SMILES_TOKEN.finditer(s):
-        if m.start() != pos:
-            return False
-        pos = m.end()
-    return pos == len(s)
+    return _SMILES_TOKENS.fullmatch(s) is not None

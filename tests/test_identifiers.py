@@ -32,6 +32,8 @@ def test_near_misses_cover_one_digit_and_neighbour_swaps():
     ("NPP", "name"), ("BOC", "name"), ("P2P", "name"), ("PMK", "name"), ("4-AP", "name"),
     ("1-boc-4-piperidone", "name"), ("BMK methyl glycidate", "name"),
     ("CCO", "smiles"), ("c1ccccc1", "smiles"), ("O=C1CCN(CCc2ccccc2)CC1", "smiles"), ("C1CCCCC1", "smiles"),
+    ("Brc1ccccc1", "smiles"), ("[Na+].[Cl-]", "smiles"), ("C%10CCCCC%10", "smiles"), ("C[C@@H](N)Cc1ccccc1", "smiles"),
+    ("Cr", "name"), ("Cla", "name"), ("acetone", "name"), ("CC |$a;b$|", "name"),
     ("InChI=1S/CH4/h1H4", "inchi"), ("ROUYFJUVMYHXFJ-UHFFFAOYSA-N", "inchikey"), ("   ", "empty"),
 ])
 def test_strict_type_detection(text, kind):
