@@ -61,6 +61,10 @@ class Compiled:
             cache[rule_id] = [Chem.MolFromSmarts(s) for s in self._rules[rule_id].smarts]
         return cache[rule_id]
 
+    def cas_starting_with(self, digits: str) -> list[str]:
+        """Watchlist CAS numbers whose digits begin with `digits` (a partial CAS: '79099' -> ['79099-07-3'])."""
+        return sorted({cas for cas in self.cas_index if cas.replace("-", "").startswith(digits)})
+
     def __getstate__(self):
         state = dict(self.__dict__)
         state.pop("_patterns", None)

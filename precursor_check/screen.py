@@ -8,7 +8,13 @@ from pathlib import Path
 
 from . import chem
 from .compiled import Compiled, load_compiled
-from .identifiers import cas_near_misses, detect_type, looks_like_smiles, normalise_cas
+from .identifiers import (
+    cas_near_misses,
+    detect_type,
+    looks_like_smiles,
+    normalise_cas,
+    strip_cas_prefix,
+)
 from .localdb import LocalDB
 from .match import DEFAULT_THRESHOLD, Options, match_part, sort_hits, verdict_of
 from .model import Hit, MatchKind, Result, Verdict
@@ -97,13 +103,24 @@ class Screener:
         except ValueError as exc:
             near = [c for c in cas_near_misses(q) if self.resolver.known_cas(c)]
             msg = str(exc) + (f"; did you mean {' or '.join(near[:3])}?" if near else "")
-            return Result(q, "cas", Verdict.INVALID, error=msg, suggestions=tuple(near[:3]))
+            partial = self._partial_cas(q)
+            if partial:  # 'CAS79099': the first digits of a listed CAS, as sellers write them
+                named = ", ".join(f"{cas} ({self.compiled.entry(self.compiled.cas_index[cas][0]).name})"
+                                  for cas in partial[:3])
+                msg += f"; or the start of a listed CAS number: {named}"
+            sugg = tuple(dict.fromkeys(partial + near))[:3]
+            return Result(q, "cas", Verdict.INVALID, error=msg, suggestions=sugg)
         res = self.resolver.cas(cas)
         if res is None:
             return Result(q, "cas", Verdict.UNRESOLVED,
                           error=f"CAS {cas} is in no available source (watchlist, local table, --resolve-file); "
                                 "screen its SMILES instead")
         return self._resolved(q, "cas", res)
+
+    def _partial_cas(self, q: str) -> list[str]:
+        """Watchlist CAS numbers that an unhyphenated run of 4+ digits is the start of."""
+        digits = strip_cas_prefix(q)
+        return self.compiled.cas_starting_with(digits) if digits.isdigit() and len(digits) >= 4 else []
 
     def _inchikey(self, q: str) -> Result:
         for eid, keys in self.compiled.keys.items():

@@ -49,14 +49,10 @@ class TextScanner:
         body = "|".join(r"[\s-]+".join(map(re.escape, re.split(r"[\s-]+", t))) for t in alts)
         return re.compile(rf"(?<![\w-])(?:{body})(?![\w-])", re.I)
 
-    @cached_property
-    def _cas_digits(self) -> list[tuple[str, str]]:
-        return [(cas.replace("-", ""), cas) for cas in self.c.cas_index]
-
     def _partial(self, digits: str) -> str | None:
         """A digit prefix that belongs to exactly one watchlist CAS ('79099' -> '79099-07-3')."""
-        found = {cas for d, cas in self._cas_digits if d.startswith(digits)}
-        return found.pop() if len(found) == 1 else None
+        found = self.c.cas_starting_with(digits)
+        return found[0] if len(found) == 1 else None
 
     def scan(self, lines) -> list[Mention]:
         out: list[Mention] = []

@@ -124,6 +124,13 @@ def test_wrong_check_digit_suggests_a_known_cas(mini_screener):
     assert r.verdict is Verdict.INVALID and "79099-07-3" in r.suggestions
 
 
+@pytest.mark.parametrize("query", ["CAS79099", "79099", "CAS 7909"])
+def test_partial_cas_is_invalid_and_names_the_listed_cas_it_begins(mini_screener, query):
+    r = mini_screener.screen(query, input_type="cas")
+    assert r.verdict is Verdict.INVALID and r.suggestions[0] == "79099-07-3"
+    assert "start of a listed CAS number: 79099-07-3" in r.error
+
+
 def test_unlisted_cas_resolves_through_the_local_table(mini_screener):
     r = mini_screener.screen("64-17-5")  # ethanol
     assert r.verdict is Verdict.CLEAR and r.source.startswith("local table")
