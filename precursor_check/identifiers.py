@@ -7,6 +7,8 @@ import re
 # "CAS 79099-07-3", "CAS No. 79099-07-3", "CAS#79099-07-3", "CAS RN: 79099-07-3", "79099073"
 _CAS_PREFIX = re.compile(r"^\s*(?:CAS(?:[\s-]*(?:RN|No\.?|Number|Reg\.?\s*No\.?))?\s*[:#.]?\s*)", re.I)
 _CAS_BODY = re.compile(r"^(\d{2,7})-(\d{2})-(\d)$|^(\d{5,10})$")
+# hyphens and dashes a word processor or web page writes for "-" (same length: text positions hold)
+DASHES = str.maketrans(dict.fromkeys("\u00ad\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-"))
 _INCHIKEY = re.compile(r"^[A-Z]{14}-[A-Z]{8}[SN][A-Z]-[A-Z]$")
 # A string of SMILES tokens (organic subset, bracket atoms, bonds, branches, ring closures), each
 # token taken as the first alternative that fits (atomic groups: no re-splitting "Cl" into C + l)
@@ -44,7 +46,8 @@ def cas_is_valid(cas: str) -> bool:
 
 
 def strip_cas_prefix(text: str) -> str:
-    return _CAS_PREFIX.sub("", text, count=1).strip()
+    """The text without a leading 'CAS', 'CAS No.' ..., typographic dashes written as '-'."""
+    return _CAS_PREFIX.sub("", text.translate(DASHES), count=1).strip()
 
 
 def cas_digits(text: str) -> str | None:

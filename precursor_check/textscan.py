@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .compiled import Compiled
-from .identifiers import cas_check_digit, cas_digits, detect_type, format_cas
+from .identifiers import DASHES, cas_check_digit, cas_digits, detect_type, format_cas
 
 _HYPHENATED = re.compile(r"(?<![\d-])(\d{2,7}-\d{2}-\d)(?![\d-])")
 _AFTER_CAS = re.compile(r"\bCAS(?:\s*(?:RN|No\.?|Number|#))?\s*[:#.]?\s*(\d[\d-]{3,11}\d)(?![\d-])", re.I)
@@ -57,36 +57,37 @@ class TextScanner:
     def scan(self, lines) -> list[Mention]:
         out: list[Mention] = []
         for no, line in enumerate(lines, start=1):
+            written, line = line, line.translate(DASHES)  # '79099–07–3' (en dash) is a CAS number too
             taken: list[tuple[int, int]] = []
 
             def free(a: int, b: int) -> bool:
                 return all(b <= x or a >= y for x, y in taken)
 
-            def add(a, b, text, query, kind, itype):
+            def add(a, b, query, kind, itype):
                 if free(a, b):
                     taken.append((a, b))
-                    out.append(Mention(no, a, b, text, query, kind, itype))
+                    out.append(Mention(no, a, b, written[a:b], query, kind, itype))
 
             for m in _AFTER_CAS.finditer(line):
                 raw = m.group(1)
                 digits = cas_digits(raw)
                 if digits and cas_check_digit(digits[:-1]) == int(digits[-1]):
-                    add(m.start(), m.end(1), m.group(0), format_cas(digits), "cas", "cas")
+                    add(m.start(), m.end(1), format_cas(digits), "cas", "cas")
                 elif raw.isdigit():
                     cas = self._partial(raw)
                     if cas:
-                        add(m.start(), m.end(1), m.group(0), cas, "partial_cas", "cas")
+                        add(m.start(), m.end(1), cas, "partial_cas", "cas")
             for m in _HYPHENATED.finditer(line):
                 d = m.group(1).replace("-", "")
                 if cas_check_digit(d[:-1]) == int(d[-1]):
-                    add(m.start(1), m.end(1), m.group(1), m.group(1), "cas", "cas")
+                    add(m.start(1), m.end(1), m.group(1), "cas", "cas")
             if self._names is not None:
                 for m in self._names.finditer(line):
-                    add(m.start(), m.end(), m.group(0), m.group(0), "name", "name")
+                    add(m.start(), m.end(), m.group(0), "name", "name")
             for m in _TOKEN.finditer(line):
                 tok = m.group(0).rstrip(".")
                 if detect_type(tok) == "smiles" and any(ch in tok for ch in "()=#[]") and _parses(tok):
-                    add(m.start(), m.start() + len(tok), tok, tok, "smiles", "smiles")
+                    add(m.start(), m.start() + len(tok), tok, "smiles", "smiles")
         out.sort(key=lambda x: (x.line, x.start))
         return out
 

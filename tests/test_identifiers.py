@@ -11,7 +11,8 @@ from precursor_check.identifiers import (
 
 
 @pytest.mark.parametrize("text", ["79099-07-3", "79099073", "CAS 79099-07-3", "CAS No. 79099-07-3",
-                                  "  79099-07-3  ", "CAS#79099-07-3", "cas rn: 79099-07-3"])
+                                  "  79099-07-3  ", "CAS#79099-07-3", "cas rn: 79099-07-3",
+                                  "79099\u201307\u20133", "CAS 79099\u201107\u20113", "79099\u221207\u22123"])
 def test_cas_forms_people_write(text):
     assert normalise_cas(text) == "79099-07-3"
 

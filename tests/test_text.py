@@ -38,6 +38,14 @@ def test_prices_phones_dates_and_bare_numbers_are_not_cas():
     assert recs == [] and p.returncode == 0
 
 
+def test_cas_written_with_typographic_dashes_is_found_as_written():
+    text = "offer 79099\u201307\u20133 99%, also 103\u201179\u20117 (word-processor dashes)\n"
+    p, recs = scan(text)
+    assert [(r["text"], r["input"], r["verdict"]) for r in recs] == [
+        ("79099\u201307\u20133", "79099-07-3", "controlled"), ("103\u201179\u20117", "103-79-7", "controlled")]
+    assert text[recs[0]["start"]:recs[0]["end"]] == recs[0]["text"] and p.returncode == 1
+
+
 def test_ambiguous_partial_cas_is_not_reported():
     _p, recs = scan("CAS 7 and CAS 10 are too short to mean anything\n")
     assert recs == []
