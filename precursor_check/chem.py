@@ -35,6 +35,9 @@ class Standardised(NamedTuple):
     removed: tuple[str, ...]  # names of what was stripped ("hydrochloride", "sodium", "hydrate")
     inorganic: bool  # no organic component: only identity applies
     complex: bool = False  # several organic parts, or an unusual inorganic part (metal complex, polymer record)
+    # inorganic inputs: the components (each anion or neutral piece neutralised, cations named as
+    # removed), screened when the whole is not listed: sodium hypophosphite -> hypophosphorous acid
+    components: Standardised | None = None
 
 
 # Stereo marks, an explicit hydrogen atom ([H], [2H]; not [Hg] or [NH4+]) or anything after a space
@@ -97,7 +100,8 @@ def counter_ions() -> dict[str, str]:
 
 _METAL_NAMES = {
     "Na": "sodium", "K": "potassium", "Li": "lithium", "Ca": "calcium", "Mg": "magnesium",
-    "Zn": "zinc", "Ba": "barium", "Al": "aluminium", "Fe": "iron", "Cs": "caesium", "NH4": "ammonium",
+    "Zn": "zinc", "Ba": "barium", "Al": "aluminium", "Fe": "iron", "Cs": "caesium", "Mn": "manganese",
+    "Cu": "copper", "Co": "cobalt", "Ni": "nickel", "Sr": "strontium", "Ag": "silver", "NH4": "ammonium",
 }
 _METALS = frozenset(v for k, v in _METAL_NAMES.items() if k != "NH4")
 
@@ -171,9 +175,11 @@ def _neutral(mol: Chem.Mol, smiles: str | None = None) -> tuple[Chem.Mol, str, b
 
 def _inorganic_name(mol: Chem.Mol) -> str:
     if mol.GetNumAtoms() == 1:
-        sym = mol.GetAtomWithIdx(0).GetSymbol()
-        if sym in _METAL_NAMES:
-            return _METAL_NAMES[sym]
+        atom = mol.GetAtomWithIdx(0)
+        if atom.GetSymbol() in _METAL_NAMES:
+            return _METAL_NAMES[atom.GetSymbol()]
+        if atom.GetSymbol() not in _NONMETALS:  # lead, tin ...
+            return Chem.GetPeriodicTable().GetElementName(atom.GetAtomicNum()).lower()
     if Chem.MolToSmiles(mol) == "[NH4+]":
         return "ammonium"
     return rdMolDescriptors.CalcMolFormula(mol)
@@ -251,7 +257,7 @@ def standardise(mol: Chem.Mol | None, smiles: str | None = None) -> Standardised
         if plain is not None:  # screen the unlabelled substance, and say so
             std = standardise(plain, Chem.MolToSmiles(plain))
             if std is not None:
-                return Standardised(std.parts, std.removed + (ISOTOPE_LABELS,), std.inorganic, std.complex)
+                return std._replace(removed=std.removed + (ISOTOPE_LABELS,))
     if smiles is not None and "." not in smiles:
         neutral, formula, charged = _neutral(mol, smiles)
         if not _has_carbon(formula):
@@ -296,17 +302,88 @@ def standardise(mol: Chem.Mol | None, smiles: str | None = None) -> Standardised
         parts = [p for p, _name in organic_ions[:1]]
         organic_ions = organic_ions[1:]
     removed += [name for _p, name in organic_ions]
-    if not parts:  # nothing organic: identity of the whole input only (KMnO4, NaMnO4 ...)
+    if not parts:  # nothing organic: the whole input, then its components (KMnO4, NaH2PO2, aqueous HCl)
         whole = mol if mol is not None else parse_smiles(smiles)
-        if whole is None:
-            return None
-        return Standardised((Part(whole, mol_formula(whole), False),), (), True)
+        return None if whole is None else _inorganic(whole)
+    for acid, name in _free_acids(parts, removed, frags):  # HCl in methanol: a solution of the acid, not a hydrochloride
+        parts.append(acid)
+        removed = [r for r in removed if r != name]
     unusual = any(r not in _known_names() for r in removed)
     # a metal with a neutral organic part is an adduct or complex (magnesium bromide etherate),
     # not a salt of that part: a salt needs the organic part to carry the opposite charge
     adduct = any(r in _METALS for r in removed) and not any(p.charged for p in parts)
     return Standardised(tuple(parts), tuple(dict.fromkeys(removed)), False,
                         complex=len(parts) > 1 or unusual or adduct)
+
+
+_ELEMENT = re.compile(r"[A-Z][a-z]?")
+_NONMETALS = frozenset("H He B C N O F Ne Si P S Cl Ar As Se Br Kr Te I Xe At Rn".split())
+
+
+def _takes_a_proton(formula: str) -> bool:
+    """Whether a piece can be what an acid piece is the salt of: a cation, a nitrogen or
+    phosphorus base, or a metal (the PubChem table writes zirconyl chloride as O=[Zr].Cl.Cl)."""
+    if "+" in formula:
+        return True
+    return any(el in ("N", "P") or el not in _NONMETALS for el in _ELEMENT.findall(formula))
+
+
+@lru_cache(maxsize=1)
+def _inorganic_acid_names() -> frozenset[str]:
+    """Names of the counter-ions that are inorganic acids (hydrochloride, sulfate ...)."""
+    return frozenset(name for smi, name in counter_ions().items()
+                     if name != "hydrate" and not _has_carbon(mol_formula(Chem.MolFromSmiles(smi))))
+
+
+def _free_acids(parts: list[Part], removed: list[str], frags) -> list[tuple[Part, str]]:
+    """(part, its counter-ion name) for each inorganic acid written as a neutral piece beside
+    organic parts none of which can take its proton (no nitrogen, nothing protonated): a
+    mixture or solution of the acid, not a salt."""
+    names = _inorganic_acid_names()
+    if not any(r in names for r in removed) or any(p.charged or _takes_a_proton(p.formula) for p in parts):
+        return []
+    if any(r in _METAL_NAMES.values() or r not in _known_names() for r in removed):
+        return []  # a metal, ammonium or another inorganic part is there to be its salt
+    ions = _ions_by_formula()
+    out: list[tuple[Part, str]] = []
+    for frag, piece in frags:
+        if frag is None and _PIECE_NAMES.get(piece) in names:
+            frag = parse_smiles(piece)
+        formula = mol_formula(frag) if frag is not None else "C"
+        if _has_carbon(formula) or "+" in formula or "-" in formula:
+            continue  # an ion belongs to a salt
+        flat = Chem.MolToSmiles(frag, isomericSmiles=False)
+        name = ions.get(formula, {}).get(flat)
+        if name in names and all(flat != Chem.MolToSmiles(p.mol, isomericSmiles=False) for p, _n in out):
+            out.append((Part(frag, formula, False), name))
+    return out
+
+
+def _inorganic(whole: Chem.Mol) -> Standardised:
+    """An input with no organic part: the whole without its water first (KMnO4 hydrate is KMnO4),
+    and its components as the alternative: each anion or neutral piece neutralised, each cation
+    named as removed (sodium hypophosphite -> hypophosphorous acid, removed: sodium)."""
+    pieces = [(f, mol_formula(f)) for f in Chem.GetMolFrags(whole, asMols=True)]
+    kept = [(f, formula) for f, formula in pieces if formula != "H2O"] or pieces
+    water = ("hydrate",) if len(kept) < len(pieces) else ()
+    core = whole if not water else parse_smiles(".".join(Chem.MolToSmiles(f) for f, _ in kept)) or whole
+    first = Part(core, mol_formula(core), False)
+    if len(pieces) == 1:
+        return Standardised((first,), (), True)
+    removed, comps = list(water), []
+    acids = _ions_by_formula()
+    for i, (f, formula) in enumerate(kept):
+        if "+" in formula:  # a metal cation or ammonium: what the salt is a salt of
+            removed.append(_inorganic_name(f))
+            continue
+        neutral, nformula, charged = _neutral(f)
+        if not charged and acids.get(nformula, {}).get(Chem.MolToSmiles(neutral, isomericSmiles=False)) and any(
+                _takes_a_proton(other) for j, (_f, other) in enumerate(kept) if j != i):
+            charged = True  # an acid written beside its base or metal: hydrazine hydrochloride, NN.Cl
+        if all(Chem.MolToSmiles(neutral) != Chem.MolToSmiles(p.mol) for p in comps):
+            comps.append(Part(neutral, nformula, charged))
+    alternative = Standardised(tuple(comps), tuple(dict.fromkeys(removed)), True, complex=len(comps) > 1) if comps else None
+    return Standardised((first,), water, True, components=alternative)
 
 
 def mol_formula(mol: Chem.Mol) -> str:

@@ -17,7 +17,7 @@ from .errors import WatchlistError
 from .names import normalise_name
 from .watchlist import Entry, Rule, Watchlist, default_paths, digest, file_closure, load
 
-CACHE_FORMAT = 12
+CACHE_FORMAT = 13
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class EntryKeys:
     formula: str
     taut: str  # tautomer-insensitive hash
     inchikey: str | None
+    also_iso: frozenset[str] = frozenset()  # isomeric keys of the entry's also_smiles (other writings)
 
 
 @dataclass
@@ -75,6 +76,15 @@ class Compiled:
         self._rules = {r.id: r for r in self.watchlist.rules}
 
 
+def _only_part(e: Entry, smiles: str, what: str, std: chem.Standardised | None = None) -> chem.Part:
+    """The one standardised part of an entry's structure (a watchlist entry is one substance)."""
+    std = std or chem.standardise(chem.parse_smiles(smiles))
+    if len(std.parts) != 1:
+        raise WatchlistError(f"{e.origin}: entry {e.id}: {what} has {len(std.parts)} organic parts; "
+                             "list each substance separately")
+    return std.parts[0]
+
+
 def compile_watchlist(wl: Watchlist) -> Compiled:
     from rdkit import Chem
 
@@ -93,24 +103,24 @@ def compile_watchlist(wl: Watchlist) -> Compiled:
             c.abbreviations.setdefault(a.upper(), e.id)
         if not e.smiles:
             continue
-        mol = chem.parse_smiles(e.smiles)
-        std = chem.standardise(mol)
-        if len(std.parts) != 1:
-            raise WatchlistError(f"{e.origin}: entry {e.id}: SMILES has {len(std.parts)} organic parts; list each substance separately")
-        part = std.parts[0]
+        std = chem.standardise(chem.parse_smiles(e.smiles))
+        part = _only_part(e, e.smiles, "SMILES", std)
         flat = chem.canonical(part.mol, isomeric=False)
+        also = [_only_part(e, s, "also_smiles") for s in e.also_smiles]
         keys = EntryKeys(
             iso=chem.canonical(part.mol),
             flat=flat,
             formula=part.formula,
             taut=chem.tautomer_key(part.mol),
             inchikey=chem.inchikey(part.mol),
+            also_iso=frozenset(chem.canonical(p.mol) for p in also),
         )
         c.keys[e.id] = keys
-        c.by_formula.setdefault(keys.formula, []).append(e.id)
-        c.by_flat.setdefault(keys.flat, []).append(e.id)
-        if keys.taut:
-            c.by_taut.setdefault(keys.taut, []).append(e.id)
+        for p in [part, *also]:  # the entry's structure and its other writings identify it alike
+            for index, key in ((c.by_formula, p.formula), (c.by_flat, chem.canonical(p.mol, isomeric=False)),
+                               (c.by_taut, chem.tautomer_key(p.mol))):
+                if key and e.id not in index.get(key, ()):
+                    index.setdefault(key, []).append(e.id)
         for i, lst in enumerate(e.listings):
             if lst.except_smiles:
                 c.except_keys[(e.id, i)] = frozenset(

@@ -64,6 +64,8 @@ def match_part(c: Compiled, part: chem.Part, removed: tuple[str, ...], opts: Opt
             taut = chem.tautomer_key(part.mol)
             found = [(eid, "tautomer") for eid in c.by_taut.get(taut, ())] if taut else []
         for eid, how in found:
+            if inorganic and part.charged and not any(lst.salts for lst in c.entry(eid).listings):
+                continue  # sodium chloride is not hydrochloric acid: the lists exclude those salts
             identity_ids.add(eid)
             hits.append(_identity_hit(c, eid, iso, how, removed, part.charged, opts, fragment, complex_input))
     if inorganic:
@@ -144,7 +146,7 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
                   opts: Options, fragment: str | None, complex_input: bool = False) -> Hit:
     e = c.entry(eid)
     keys = c.keys[eid]
-    same_stereo = iso == keys.iso
+    same_stereo = iso == keys.iso or iso in keys.also_iso
     is_salt = any(r not in _SOLVENT_FORMS and r != chem.ISOTOPE_LABELS for r in removed) and not complex_input
     excluded: list[str] = []
     applicable: list[Listing] = []
@@ -162,9 +164,10 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
     elif not same_stereo:
         kind = MatchKind.STEREO
         what = f"stereoisomer (or stereo-unspecified form) of {e.label}"
-    elif complex_input and removed:  # not a salt: a metal adduct, a mixture or a complex
+    elif complex_input and any(r != chem.ISOTOPE_LABELS for r in removed):  # not a salt: an adduct, a mixture, a complex
         kind = MatchKind.PARENT
-        what = f"{e.label} with {', '.join(removed)} (mixture, adduct or complex)"
+        label = "isotope-labelled " if chem.ISOTOPE_LABELS in removed else ""
+        what = f"{label}{e.label} with {', '.join(r for r in removed if r != chem.ISOTOPE_LABELS)} (mixture, adduct or complex)"
     elif removed or charged:
         kind = MatchKind.PARENT
         form = _form_words(removed) or "charged form"

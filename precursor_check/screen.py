@@ -214,6 +214,10 @@ class Screener:
             nearest += n
         if multi:
             nearest = sorted(nearest, key=lambda x: -x[1])[:3]
+        if not hits and std.components is not None:  # an inorganic whole not listed: its components
+            alt = self._screen_std(std.components, q, kind, res)
+            if alt.verdict is not Verdict.CLEAR:
+                return alt
         if not hits:  # clear: the structure as resolved (the common case: nothing more to compute)
             smiles = res.smiles if res.smiles is not None else ".".join(chem.canonical(p.mol) for p in parts)
             return Result(q, kind, Verdict.CLEAR, smiles=smiles, source=res.source, removed=removed,

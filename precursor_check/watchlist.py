@@ -39,6 +39,7 @@ class Entry:
     cas: str | None = None
     other_cas: tuple[OtherCas, ...] = ()
     smiles: str | None = None
+    also_smiles: tuple[str, ...] = ()  # other writings of the same substance (a database's), identity only
     structure_source: str = ""
     similarity: bool = True
     families: tuple[str, ...] = ()
@@ -267,6 +268,10 @@ def _entry(item, where: str, origin: str) -> Entry:
     smiles = item.get("smiles")
     if smiles is not None and parse_smiles(str(smiles)) is None:
         raise WatchlistError(f"{where}: SMILES does not parse: {smiles}")
+    also = _strs(item.get("also_smiles"), where, "also_smiles")
+    for s in also:
+        if parse_smiles(s) is None:
+            raise WatchlistError(f"{where}: also_smiles does not parse: {s}")
     others = []
     for o in item.get("other_cas") or []:
         if isinstance(o, (str, int)):
@@ -287,6 +292,7 @@ def _entry(item, where: str, origin: str) -> Entry:
         cas=_check_cas(item.get("cas"), where),
         other_cas=tuple(others),
         smiles=str(smiles) if smiles is not None else None,
+        also_smiles=also,
         structure_source=str(item.get("structure_source") or ""),
         similarity=bool(item.get("similarity", True)),
         families=_strs(item.get("families"), where, "families"),

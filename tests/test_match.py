@@ -183,9 +183,10 @@ def test_a_word_that_no_name_comes_near_is_read_as_smiles(mini_screener):
     assert typo.verdict is Verdict.UNRESOLVED and "NPP" in typo.suggestions
 
 
-@pytest.mark.parametrize("smiles", ["[2H]C([2H])([2H])C(=O)Cc1ccccc1", "CC(=O)C[13c]1ccccc1",
-                                    "[2H]C([2H])([2H])C(=O)Cc1ccccc1.Cl"])
-def test_isotope_labelled_form_is_found_and_flagged_for_review(mini_screener, smiles):
+@pytest.mark.parametrize("smiles,entry", [("[2H]C([2H])([2H])C(=O)Cc1ccccc1", "T-P2P"),
+                                          ("CC(=O)C[13c]1ccccc1", "T-P2P"),
+                                          ("O=C1CCN(CC([2H])([2H])c2ccccc2)CC1.Cl", "T-NPP")])  # a salt of it
+def test_isotope_labelled_form_is_found_and_flagged_for_review(mini_screener, smiles, entry):
     r, hit = top(mini_screener, smiles)
-    assert (r.verdict, hit.id, hit.match) == (Verdict.ANALOG, "T-P2P", MatchKind.PARENT)  # for review
+    assert (r.verdict, hit.id, hit.match) == (Verdict.ANALOG, entry, MatchKind.PARENT)  # for review
     assert "isotope-labelled" in hit.reason and "isotope labels" in r.removed

@@ -131,3 +131,24 @@ def test_a_salt_name_resolves_through_the_watchlist_first(shipped_screener):
     curated watchlist entry, asked for the name without its salt word, wins."""
     r = shipped_screener.screen("pseudoephedrine hydrochloride")
     assert (r.top.id, r.top.match.value) == ("PC-0004", "parent") and r.source.startswith("watchlist")
+
+
+@pytest.mark.parametrize("query,verdict,removed", [
+    ("7681-53-0", "controlled", ("sodium",)),  # sodium hypophosphite, as the PubChem table writes it ([O-]P=O)
+    ("[NH4+].[O-][PH2]=O", "controlled", ("ammonium",)),  # named in the US listing itself
+    ("10039-56-2", "controlled", ("hydrate", "sodium")),
+    ("Cl.O", "controlled", ("hydrate",)),  # hydrochloric acid is HCl in water
+    ("10193-30-3", "controlled", ("hydrate",)),  # sulfuric acid monohydrate
+    ("[O-][Mn](=O)(=O)=O.[K+].O", "controlled", ("hydrate",)),
+    ("8014-95-7", "analog", ()),  # oleum: sulfuric acid with SO3, one component of a mixture
+    ("II.[K+].[I-]", "analog", ("potassium",)),  # iodine in potassium iodide solution
+    ("Cl.CO", "analog", ()),  # HCl in methanol: a solution of the acid, not a 'hydrochloride' of methanol
+    ("[Na+].[Cl-]", "clear", ()),  # the lists exclude the salts of hydrochloric and sulfuric acid
+    ("[Na+].[Cl-].O", "clear", ("hydrate",)),
+    ("[Na+].[O-]S(=O)(=O)[O-].[Na+]", "clear", ()),
+    ("7681-11-0", "clear", ()),  # potassium iodide is not hydriodic acid
+    ("CN.Cl", "controlled", ("hydrochloride",)),  # an amine with HCl is its salt
+])
+def test_inorganic_salts_hydrates_and_acid_solutions(shipped_screener, query, verdict, removed):
+    r = shipped_screener.screen(query)
+    assert (r.verdict.value, r.removed) == (verdict, removed), r.top and r.top.reason
