@@ -7,8 +7,8 @@ implied by its pattern, so a molecule the pattern matches always passes it: gate
 fast a rule is found, never whether it is. The gates a molecule meets sit in one FilterCatalog,
 matched in one C++ call.
 
-Measured here (shared/PERFORMANCE.md has the method): the 28 include patterns of the shipped
-rules cost ~375 µs per molecule as one catalogue; their gates ~45 µs, and the full pattern
+Measured here (shared/PERFORMANCE.md has the method): the include patterns of the shipped
+rules (28 then) cost ~375 µs per molecule as one catalogue; their gates ~45 µs, and the full pattern
 runs only on the ~1-2 % of molecules that pass a gate. Each call into RDKit costs ~5 µs and
 each catalogue entry ~1.5 µs, and reading matched entries back out of a catalogue copies
 them (~12 µs each); trees of catalogues over shared sub-patterns were tried and were slower.
@@ -18,7 +18,7 @@ SIGINT handler (two system calls), so the number of gates a molecule meets matte
 than their size. Each gate therefore also states what it needs (`needs`): a ring (its
 pattern has a cycle or an aromatic atom) and the elements its atoms pin down. A molecule
 meets only the gates its ring and its molecular formula allow; on the PubChem corpus that
-is ~12 of 28 on average, and none for the third of molecules without a ring.
+is ~14 of 34 on average, and none for the third of molecules without a ring.
 """
 
 from __future__ import annotations

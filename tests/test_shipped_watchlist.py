@@ -152,3 +152,15 @@ def test_a_salt_name_resolves_through_the_watchlist_first(shipped_screener):
 def test_inorganic_salts_hydrates_and_acid_solutions(shipped_screener, query, verdict, removed):
     r = shipped_screener.screen(query)
     assert (r.verdict.value, r.removed) == (verdict, removed), r.top and r.top.reason
+
+
+@pytest.mark.parametrize("name_smiles", [  # SMILES from OPSIN, as in the rules' examples
+    "COC(CC1=CC=CC=C1)(C)OC",  # P2P dimethyl ketal
+    "CC1(OCCO1)CC1=CC2=C(OCO2)C=C1",  # PMK ethylene ketal
+    "OC(CC1=CC=CC=C1)(C)S(=O)(=O)[O-].[Na+]",  # P2P bisulfite adduct
+    "O1COC2=C1C=CC(=C2)CC(C)=NO",  # PMK oxime
+    "CN1C(OC(C1C)C1=CC=CC=C1)=O",  # ephedrine cyclic carbamate
+    "C(C)(=O)O[C@H]([C@H](C)NC)C1=CC=CC=C1",  # O-acetyl-pseudoephedrine
+])
+def test_masked_precursors_are_never_clear(shipped_screener, name_smiles):
+    assert shipped_screener.screen(name_smiles).verdict.is_hit
