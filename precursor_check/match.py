@@ -218,7 +218,8 @@ def _rule_hit(c: Compiled, rid: str, mol, atoms: tuple[int, ...], opts: Options,
         verdict = Verdict.WATCH if r.verdict == "watch" else Verdict.ANALOG
         kind = MatchKind.SUBSTRUCTURE
         reason = f"structural alert: {r.name}" + (f" (relative of {first.label})" if first else "")
-        counted = True
+        # an alert on one jurisdiction's clause counts only where that jurisdiction is screened
+        counted = r.jurisdiction is None or opts.jurisdictions is None or r.jurisdiction in opts.jurisdictions
     return Hit(id=r.id, name=r.name, cas=first.cas if first else None, match=kind, verdict=verdict, score=None,
                lists=r.listings, reason=reason, families=r.families, subject=r.subject, fragment=fragment,
                atoms=atoms, counted=counted)

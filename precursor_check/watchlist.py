@@ -69,6 +69,7 @@ class Rule:
     entries: tuple[str, ...] = ()
     families: tuple[str, ...] = ()
     verdict: str | None = None
+    jurisdiction: str | None = None  # an alert that reads one jurisdiction's clause (Canada's "analogues")
     listings: tuple[Listing, ...] = ()
     examples_match: tuple[str, ...] = ()
     examples_no_match: tuple[str, ...] = ()
@@ -324,6 +325,9 @@ def _rule(item, where: str, origin: str) -> Rule:
         raise WatchlistError(f"{where}: verdict {verdict!r} must be analog or watch")
     if kind == "legal" and not item.get("listings"):
         raise WatchlistError(f"{where}: a legal rule needs listings (jurisdiction, list, citation)")
+    jur = item.get("jurisdiction")
+    if jur is not None and str(jur).upper() not in JURISDICTIONS:
+        raise WatchlistError(f"{where}: jurisdiction {jur!r} is not one of {', '.join(JURISDICTIONS)}")
     examples = item.get("examples") or {}
     return Rule(
         id=str(item["id"]),
@@ -336,6 +340,7 @@ def _rule(item, where: str, origin: str) -> Rule:
         entries=_strs(item.get("entries"), where, "entries"),
         families=_strs(item.get("families"), where, "families"),
         verdict=verdict,
+        jurisdiction=str(jur).upper() if jur is not None else None,
         listings=tuple(_listing(x, where) for x in item.get("listings") or []),
         examples_match=_strs(examples.get("match"), where, "examples.match"),
         examples_no_match=_strs(examples.get("no_match"), where, "examples.no_match"),

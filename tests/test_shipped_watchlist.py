@@ -164,3 +164,14 @@ def test_inorganic_salts_hydrates_and_acid_solutions(shipped_screener, query, ve
 ])
 def test_masked_precursors_are_never_clear(shipped_screener, name_smiles):
     assert shipped_screener.screen(name_smiles).verdict.is_hit
+
+
+def test_a_jurisdictions_policy_alert_counts_only_where_it_is_screened():
+    """Canada's 'derivatives and analogues' alert: a watch flag when Canada is screened, nothing for a US-only screen."""
+    from precursor_check import Screener
+
+    benzyl_piperidone = "O=C1CCN(Cc2ccccc2)CC1"
+    ca = Screener(jurisdictions=["CA"]).screen(benzyl_piperidone)
+    us = Screener(jurisdictions=["US"], as_of="2023-01-01").screen(benzyl_piperidone)
+    assert "R-CA-DERIVATIVES-ANALOGUES" in [h.id for h in ca.hits if h.counted]
+    assert "R-CA-DERIVATIVES-ANALOGUES" not in [h.id for h in us.hits if h.counted]
