@@ -161,8 +161,10 @@ def test_inorganic_salts_hydrates_and_acid_solutions(shipped_screener, query, ve
     "O1COC2=C1C=CC(=C2)CC(C)=NO",  # PMK oxime
     "CN1C(OC(C1C)C1=CC=CC=C1)=O",  # ephedrine cyclic carbamate
     "C(C)(=O)O[C@H]([C@H](C)NC)C1=CC=CC=C1",  # O-acetyl-pseudoephedrine
+    "CCOC(=O)CC1=CC=C(C=C1)Cl",  # ethyl 4-chlorophenylacetate: a ring-substituted phenylacetic ester
+    "COC(=O)C1=C(C=CC(=C1)Cl)N",  # methyl 2-amino-5-chlorobenzoate: a ring-substituted anthranilate
 ])
-def test_masked_precursors_are_never_clear(shipped_screener, name_smiles):
+def test_masked_and_ring_substituted_precursors_are_never_clear(shipped_screener, name_smiles):
     assert shipped_screener.screen(name_smiles).verdict.is_hit
 
 
