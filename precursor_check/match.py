@@ -172,8 +172,9 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
         kind = MatchKind.PARENT
         form = _form_words(removed) or "charged form"
         what = f"{form} of {e.label}"
-    else:
-        kind, what = MatchKind.EXACT, e.label if e.label.lower() == e.name.lower() else f"{e.label}, {e.name}"
+    else:  # the whole input, or one component of a mixture record (a parent match then, not exact)
+        kind = MatchKind.PARENT if complex_input else MatchKind.EXACT
+        what = e.label if e.label.lower() == e.name.lower() else f"{e.label}, {e.name}"
     if e.status == "watch":
         verdict = Verdict.WATCH
         reason = f"{what}: watch-listed designer precursor, not scheduled"
