@@ -27,7 +27,7 @@ SALT_WORDS = {
 
 
 class Resolved(NamedTuple):  # one per query: a NamedTuple is built ~5x faster than a frozen dataclass
-    smiles: str | None  # None for structureless watchlist entries (red phosphorus)
+    smiles: str | None  # None for structureless watchlist entries (mixtures)
     source: str  # "watchlist PC-0018", "local table (PubChem CID 96437)", "user file orders.csv", "OPSIN"
     entry_id: str | None = None  # resolved to a watchlist entry by identifier
     form: str | None = None  # salt/hydrate form named by the identifier ("hydrochloride")

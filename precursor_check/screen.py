@@ -156,7 +156,7 @@ class Screener:
         return Result(q, "name", Verdict.UNRESOLVED, error=msg, suggestions=sugg)
 
     def _resolved(self, q: str, kind: str, res: Resolved) -> Result:
-        if res.smiles is None and res.entry_id:  # a structureless entry (red phosphorus): identifier match
+        if res.smiles is None and res.entry_id:  # a structureless entry (a mixture): identifier match
             e = self.compiled.entry(res.entry_id)
             from .match import describe_lists
 
