@@ -6,7 +6,7 @@ import re
 
 # "CAS 79099-07-3", "CAS No. 79099-07-3", "CAS#79099-07-3", "CAS RN: 79099-07-3", "79099073"
 _CAS_PREFIX = re.compile(r"^\s*(?:CAS(?:[\s-]*(?:RN|No\.?|Number|Reg\.?\s*No\.?))?\s*[:#.]?\s*)", re.I)
-_CAS_BODY = re.compile(r"^(\d{2,7})-(\d{2})-(\d)$|^(\d{5,10})$")
+_CAS_BODY = re.compile(r"^0*(\d{2,7})-(\d{2})-(\d)$|^0*(\d{5,10})$")  # leading zeros are padding
 # hyphens and dashes a word processor or web page writes for "-" (same length: text positions hold)
 DASHES = str.maketrans(dict.fromkeys("\u00ad\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-"))
 _INCHIKEY = re.compile(r"^[A-Z]{14}-[A-Z]{8}[SN][A-Z]-[A-Z]$")
@@ -116,12 +116,14 @@ def detect_type(text: str) -> str:
         return "empty"
     if s.startswith("InChI="):
         return "inchi"
-    if _INCHIKEY.match(s):
+    if _INCHIKEY.match(s.upper()):
         return "inchikey"
     if looks_like_cas(s) or _CAS_WORD.match(s):
         return "cas"
-    if _SPACE.search(s):
-        return "name"
+    if _SPACE.search(s):  # a name, unless a CXSMILES: 'SMILES |extensions|'
+        head, _, tail = s.partition(" ")
+        cxsmiles = tail.strip().startswith("|") and tail.rstrip().endswith("|") and _is_smiles_tokens(head)
+        return "smiles" if cxsmiles else "name"
     if not _is_smiles_tokens(s):
         return "name"
     if not (set(s) & _SMILES_PUNCT):

@@ -163,7 +163,8 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
         kind, what = MatchKind.PARENT, f"tautomer of {e.label}"
     elif not same_stereo:
         kind = MatchKind.STEREO
-        what = f"stereoisomer (or stereo-unspecified form) of {e.label}"
+        form = _form_words(removed) or ("charged form" if charged else "")
+        what = f"{form + ' of a ' if form else ''}stereoisomer (or stereo-unspecified form) of {e.label}"
     elif complex_input and any(r != chem.ISOTOPE_LABELS for r in removed):  # not a salt: an adduct, a mixture, a complex
         kind = MatchKind.PARENT
         label = "isotope-labelled " if chem.ISOTOPE_LABELS in removed else ""

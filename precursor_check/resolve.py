@@ -23,7 +23,21 @@ SALT_WORDS = {
     "hemisulfate": "sulfate", "phosphate": "phosphate", "tartrate": "tartrate", "citrate": "citrate",
     "maleate": "maleate", "fumarate": "fumarate", "oxalate": "oxalate", "acetate": "acetate",
     "mesylate": "mesylate", "tosylate": "tosylate", "monohydrate": "hydrate", "hydrate": "hydrate",
+    "dihydrate": "hydrate", "hemihydrate": "hydrate",
 }
+_METAL_WORDS = frozenset(("sodium", "potassium", "lithium", "calcium", "magnesium", "zinc", "barium", "ammonium"))
+
+
+def salt_words(form: str | None) -> tuple[str, ...]:
+    """The counter-ion and solvent names in a form's description, as reasons name them.
+
+    >>> salt_words("hydrochloride monohydrate (piperidine-4,4-diol hydrochloride)"), salt_words("sodium salt")
+    (('hydrochloride', 'hydrate'), ('sodium',))
+    >>> salt_words("(1R,2S)-(-)-norephedrine")
+    ()
+    """
+    words = re.findall(r"[a-z]+", (form or "").lower())
+    return tuple(dict.fromkeys(SALT_WORDS.get(w) or w for w in words if w in SALT_WORDS or w in _METAL_WORDS))
 
 
 class Resolved(NamedTuple):  # one per query: a NamedTuple is built ~5x faster than a frozen dataclass
@@ -77,6 +91,8 @@ class Resolver:
 
     def _entry(self, eid: str, form: str | None, via: str) -> Resolved:
         e = self.c.entry(eid)
+        if form and form not in SALT_WORDS.values():  # say which form the identifier names
+            via = f"{via}, {form}"
         return Resolved(e.smiles, f"watchlist {eid} ({via})", entry_id=eid, form=form, name=e.name)
 
     def cas(self, cas: str) -> Resolved | None:

@@ -18,7 +18,7 @@ from .identifiers import (
 from .localdb import LocalDB
 from .match import DEFAULT_THRESHOLD, Options, match_part, sort_hits, verdict_of
 from .model import Hit, MatchKind, Result, Verdict
-from .resolve import Resolved, Resolver
+from .resolve import Resolved, Resolver, salt_words
 from .watchlist import default_paths
 
 INPUT_TYPES = ("auto", "cas", "smiles", "inchi", "inchikey", "name")
@@ -89,7 +89,9 @@ class Screener:
         if kind == "inchi":
             mol = chem.parse_inchi(q)
             if mol is None:
-                return Result(q, kind, Verdict.INVALID, error="InChI does not parse")
+                return Result(q, kind, Verdict.INVALID,
+                              error="InChI does not parse, or its structure does not have the formula it states "
+                                    "(a truncated InChI?); give the whole standard InChI")
             return self.screen_mol(mol, q, kind, Resolved(None, "input"))
         if kind == "inchikey":
             return self._inchikey(q)
@@ -123,6 +125,7 @@ class Screener:
         return self.compiled.cas_starting_with(digits) if digits.isdigit() and len(digits) >= 4 else []
 
     def _inchikey(self, q: str) -> Result:
+        q = q.upper()
         for eid, keys in self.compiled.keys.items():
             if keys.inchikey == q:
                 return self._resolved(q, "inchikey", Resolved(self.compiled.entry(eid).smiles, f"watchlist {eid}"))
@@ -198,7 +201,7 @@ class Screener:
             return Result(q, kind, Verdict.INVALID, source=res.source,
                           error=f"not screened: {heavy} heavy atoms, above the cap of "
                                 f"{self.max_heavy_atoms} (precursors are small; see --max-atoms)")
-        removed = std.removed + ((res.form,) if res.form and res.form not in std.removed else ())
+        removed = std.removed + tuple(w for w in salt_words(res.form) if w not in std.removed)
         multi = len(parts) > 1
         hits: list[Hit] = []
         nearest: list[tuple[str, float]] = []

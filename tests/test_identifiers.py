@@ -12,7 +12,8 @@ from precursor_check.identifiers import (
 
 @pytest.mark.parametrize("text", ["79099-07-3", "79099073", "CAS 79099-07-3", "CAS No. 79099-07-3",
                                   "  79099-07-3  ", "CAS#79099-07-3", "cas rn: 79099-07-3",
-                                  "79099\u201307\u20133", "CAS 79099\u201107\u20113", "79099\u221207\u22123"])
+                                  "79099\u201307\u20133", "CAS 79099\u201107\u20113", "79099\u221207\u22123",
+                                  "079099-07-3", "0000079099-07-3"])  # leading zeros are padding
 def test_cas_forms_people_write(text):
     assert normalise_cas(text) == "79099-07-3"
 
@@ -34,7 +35,9 @@ def test_near_misses_cover_one_digit_and_neighbour_swaps():
     ("1-boc-4-piperidone", "name"), ("BMK methyl glycidate", "name"),
     ("CCO", "smiles"), ("c1ccccc1", "smiles"), ("O=C1CCN(CCc2ccccc2)CC1", "smiles"), ("C1CCCCC1", "smiles"),
     ("Brc1ccccc1", "smiles"), ("[Na+].[Cl-]", "smiles"), ("C%10CCCCC%10", "smiles"), ("C[C@@H](N)Cc1ccccc1", "smiles"),
-    ("Cr", "name"), ("Cla", "name"), ("acetone", "name"), ("CC |$a;b$|", "name"),
+    ("Cr", "name"), ("Cla", "name"), ("acetone", "name"), ("CC |$a;b$|", "smiles"),  # CXSMILES
+    ("O=C1CCN(CCc2ccccc2)CC1 |(-5.9,1.2,;1.0,2.0,)|", "smiles"), ("acetone 99% |x|", "name"),
+    ("rouyfjuvmyhxfj-uhfffaoysa-n", "inchikey"),
     ("InChI=1S/CH4/h1H4", "inchi"), ("ROUYFJUVMYHXFJ-UHFFFAOYSA-N", "inchikey"), ("   ", "empty"),
 ])
 def test_strict_type_detection(text, kind):

@@ -131,6 +131,21 @@ def test_partial_cas_is_invalid_and_names_the_listed_cas_it_begins(mini_screener
     assert "start of a listed CAS number: 79099-07-3" in r.error
 
 
+@pytest.mark.parametrize("query,entry", [
+    ("[CH3:1][C:2](=[O:3])[CH2:4][c:5]1[cH:6][cH:7][cH:8][cH:9][cH:10]1", "T-P2P"),  # atom maps are annotations
+    ("InChI=1S/C13H17NO/c15-13-7-10-14(11-8-13)9-6-12-4-2-1-3-5-12/h1-5H,6-11H2", "T-NPP"),
+    ("rouyfjuvmyhxfj-uhfffaoysa-n", "T-BOCPIP"),  # an InChIKey in lower case
+])
+def test_the_same_substance_written_differently_is_found(mini_screener, query, entry):
+    r = mini_screener.screen(query)
+    assert (r.verdict, r.top.id) == (Verdict.CONTROLLED, entry)
+
+
+def test_a_truncated_inchi_is_invalid_not_clear(mini_screener):
+    r = mini_screener.screen("InChI=1S/C13H17NO/c15-13-7-10-14(11-8-13)9-6-12-4-2-1-3-5-12")  # no /h layer
+    assert r.verdict is Verdict.INVALID and "truncated InChI" in r.error
+
+
 def test_unlisted_cas_resolves_through_the_local_table(mini_screener):
     r = mini_screener.screen("64-17-5")  # ethanol
     assert r.verdict is Verdict.CLEAR and r.source.startswith("local table")
