@@ -163,6 +163,8 @@ def test_inorganic_salts_hydrates_and_acid_solutions(shipped_screener, query, ve
     "C(C)(=O)O[C@H]([C@H](C)NC)C1=CC=CC=C1",  # O-acetyl-pseudoephedrine
     "CCOC(=O)CC1=CC=C(C=C1)Cl",  # ethyl 4-chlorophenylacetate: a ring-substituted phenylacetic ester
     "COC(=O)C1=C(C=CC(=C1)Cl)N",  # methyl 2-amino-5-chlorobenzoate: a ring-substituted anthranilate
+    "N1CCC(CC1)=NO",  # 4-piperidone oxime
+    "C1(=CC=CC=C1)N=C1CCN(CC1)C(=O)OC(C)(C)C",  # the phenylimine of 1-boc-4-piperidone
 ])
 def test_masked_and_ring_substituted_precursors_are_never_clear(shipped_screener, name_smiles):
     assert shipped_screener.screen(name_smiles).verdict.is_hit
