@@ -195,11 +195,6 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
         verdict = Verdict.ANALOG
         reason = (f"contains {e.label} as one component of a multi-component record (mixture, polymer or "
                   f"complex); review ({describe_lists(applicable)})")
-    if verdict is Verdict.CONTROLLED and chem.ISOTOPE_LABELS in removed:
-        # the lists name the substance; whether an isotope-labelled form (an NMR solvent, a reference
-        # standard) is covered is a reading of the law: flag for review, never silently clear
-        verdict = Verdict.ANALOG
-        reason += "; whether the listing covers a labelled form is for review"
     if excluded and applicable:
         reason += f"; note: {'; '.join(excluded)}"
     return Hit(id=e.id, name=e.name, cas=e.cas, match=kind, verdict=verdict, score=1.0,
@@ -248,6 +243,18 @@ def _relative_hit(c: Compiled, eid: str, opts: Options, fragment: str | None, ki
     where = f" ({describe_lists(lists)})" if lists else " (watch list)"
     return Hit(id=e.id, name=e.name, cas=e.cas, match=kind, verdict=Verdict.ANALOG, score=score, lists=lists,
                reason=reason(e.label, where), families=e.families, fragment=fragment, counted=counted)
+
+
+def labelled_for_review(hits: list[Hit]) -> list[Hit]:
+    """Hits on an isotope-labelled input (acetone-d6, P2P-d3), every kind alike: the lists name
+    substances, and whether a labelled form (an NMR solvent, a reference standard) is covered is
+    a reading of the law, so a `controlled` or `watch` hit becomes `analog`: flagged for review,
+    never silently clear."""
+    from dataclasses import replace
+
+    return [replace(h, verdict=Verdict.ANALOG,
+                    reason=h.reason + "; isotope-labelled: whether the listing covers a labelled form is for review")
+            if h.verdict in (Verdict.CONTROLLED, Verdict.WATCH) else h for h in hits]
 
 
 def sort_hits(hits: list[Hit]) -> list[Hit]:

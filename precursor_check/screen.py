@@ -16,7 +16,7 @@ from .identifiers import (
     strip_cas_prefix,
 )
 from .localdb import LocalDB
-from .match import DEFAULT_THRESHOLD, Options, match_part, sort_hits, verdict_of
+from .match import DEFAULT_THRESHOLD, Options, labelled_for_review, match_part, sort_hits, verdict_of
 from .model import Hit, MatchKind, Result, Verdict
 from .resolve import Resolved, Resolver, salt_words
 from .watchlist import default_paths
@@ -225,6 +225,8 @@ class Screener:
             smiles = res.smiles if res.smiles is not None else ".".join(chem.canonical(p.mol) for p in parts)
             return Result(q, kind, Verdict.CLEAR, smiles=smiles, source=res.source, removed=removed,
                           nearest=tuple(nearest))
+        if chem.ISOTOPE_LABELS in removed:
+            hits = labelled_for_review(hits)
         hits = sort_hits(hits)
         verdict = verdict_of(hits)
         # canonical parent SMILES and InChIKey cost ~60 + ~230 µs: only where a human will look

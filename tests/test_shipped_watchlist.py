@@ -179,3 +179,12 @@ def test_a_jurisdictions_policy_alert_counts_only_where_it_is_screened():
     us = Screener(jurisdictions=["US"], as_of="2023-01-01").screen(benzyl_piperidone)
     assert "R-CA-DERIVATIVES-ANALOGUES" in [h.id for h in ca.hits if h.counted]
     assert "R-CA-DERIVATIVES-ANALOGUES" not in [h.id for h in us.hits if h.counted]
+
+
+@pytest.mark.parametrize("smiles", [
+    "[2H]C([2H])([2H])C(=O)Cc1ccccc1",  # P2P-d3: identity, the P2P alerts and Canada's analogue flag
+    "CC(C)(C)OC(=O)N1C([2H])([2H])C([2H])([2H])C(=O)C([2H])([2H])C1([2H])[2H]",  # 1-boc-4-piperidone-d8: US class rule
+])
+def test_isotope_labelled_forms_are_analog_on_every_path(shipped_screener, smiles):
+    r = shipped_screener.screen(smiles)
+    assert r.verdict.value == "analog" and all(h.verdict.value in ("analog", "clear") for h in r.hits)
