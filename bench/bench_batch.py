@@ -152,14 +152,14 @@ def stage_profile(sample: list[str]) -> None:
     """Per-stage cost of the single-row screen, in this process (µs per molecule, CPU time)."""
     from rdkit import Chem, DataStructs
 
-    from precursor_check import chem
+    from precursor_check import chem, parent
     from precursor_check.batch import ScreenerConfig
     from precursor_check.match import rules_matching
 
     s = ScreenerConfig().build()  # as a batch worker builds it
     c = s.compiled
     smiles = [x for x in sample if Chem.MolFromSmiles(x) is not None]
-    stds = [chem.standardise_smiles(x) for x in smiles]
+    stds = [parent.standardise_smiles(x) for x in smiles]
     parts = [p for st in stds for p in st.parts if not st.inorganic]
     mols = [p.mol for p in parts]
     fps = [chem.fingerprint(m) for m in mols]
@@ -168,7 +168,7 @@ def stage_profile(sample: list[str]) -> None:
     stages = {  # label -> (function, items); every stage is timed once per round, rounds interleaved
         "parse (MolFromSmiles)": (Chem.MolFromSmiles, smiles),
         "precheck's parse (chem.parse_smiles)": (chem.parse_smiles, smiles),
-        "standardise (incl. precheck's parse)": (chem.standardise_smiles, smiles),
+        "standardise (incl. precheck's parse)": (parent.standardise_smiles, smiles),
         "class rules (gates + patterns)": (lambda p: rules_matching(c, p.mol, p.formula), parts),
         "fingerprint": (chem.fingerprint, mols),
         "Tanimoto to every entry": (lambda f: DataStructs.BulkTanimotoSimilarity(f, c.fps), fps),

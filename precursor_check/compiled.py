@@ -12,12 +12,12 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__, chem
+from . import __version__, chem, parent
 from .errors import WatchlistError
 from .names import normalise_name
 from .watchlist import Entry, Rule, Watchlist, default_paths, digest, file_closure, load
 
-CACHE_FORMAT = 14
+CACHE_FORMAT = 15
 
 
 @dataclass(frozen=True)
@@ -76,9 +76,9 @@ class Compiled:
         self._rules = {r.id: r for r in self.watchlist.rules}
 
 
-def _only_part(e: Entry, smiles: str, what: str, std: chem.Standardised | None = None) -> chem.Part:
+def _only_part(e: Entry, smiles: str, what: str, std: parent.Standardised | None = None) -> parent.Part:
     """The one standardised part of an entry's structure (a watchlist entry is one substance)."""
-    std = std or chem.standardise(chem.parse_smiles(smiles))
+    std = std or parent.standardise(chem.parse_smiles(smiles))
     if len(std.parts) != 1:
         raise WatchlistError(f"{e.origin}: entry {e.id}: {what} has {len(std.parts)} organic parts; "
                              "list each substance separately")
@@ -103,7 +103,7 @@ def compile_watchlist(wl: Watchlist) -> Compiled:
             c.abbreviations.setdefault(a.upper(), e.id)
         if not e.smiles:
             continue
-        std = chem.standardise(chem.parse_smiles(e.smiles))
+        std = parent.standardise(chem.parse_smiles(e.smiles))
         part = _only_part(e, e.smiles, "SMILES", std)
         flat = chem.canonical(part.mol, isomeric=False)
         also = [_only_part(e, s, "also_smiles") for s in e.also_smiles]
@@ -124,7 +124,7 @@ def compile_watchlist(wl: Watchlist) -> Compiled:
         for i, lst in enumerate(e.listings):
             if lst.except_smiles:
                 c.except_keys[(e.id, i)] = frozenset(
-                    chem.canonical(chem.standardise(chem.parse_smiles(s)).parts[0].mol) for s in lst.except_smiles
+                    chem.canonical(parent.standardise(chem.parse_smiles(s)).parts[0].mol) for s in lst.except_smiles
                 )
         if e.similarity and not std.inorganic:
             c.fps.append(chem.fingerprint(part.mol))

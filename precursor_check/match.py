@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from rdkit import DataStructs
 
-from . import chem
+from . import chem, parent
 from .compiled import Compiled
 from .model import Hit, Listing, MatchKind, Verdict
 
@@ -38,8 +38,8 @@ def describe_lists(listings) -> str:
 
 
 def _form_words(removed: tuple[str, ...]) -> str:
-    label = "isotope-labelled " if chem.ISOTOPE_LABELS in removed else ""
-    removed = tuple(r for r in removed if r != chem.ISOTOPE_LABELS)
+    label = "isotope-labelled " if parent.ISOTOPE_LABELS in removed else ""
+    removed = tuple(r for r in removed if r != parent.ISOTOPE_LABELS)
     salts = [r for r in removed if r not in _SOLVENT_FORMS]
     solvents = [r for r in removed if r in _SOLVENT_FORMS and r != "hydrate"]
     if salts:
@@ -49,7 +49,7 @@ def _form_words(removed: tuple[str, ...]) -> str:
     return f"{label}hydrate" if removed else f"{label}form" if label else ""
 
 
-def match_part(c: Compiled, part: chem.Part, removed: tuple[str, ...], opts: Options,
+def match_part(c: Compiled, part: parent.Part, removed: tuple[str, ...], opts: Options,
                inorganic: bool = False, fragment: str | None = None,
                complex_input: bool = False) -> tuple[list[Hit], list[tuple[str, float]]]:
     """All hits for one standardised component, plus its nearest entries by similarity."""
@@ -117,7 +117,7 @@ def ranked(sims: list[float], threshold: float) -> list[int]:
     return out
 
 
-def ring_variants(c: Compiled, part: chem.Part) -> list[tuple[str, list[str]]]:
+def ring_variants(c: Compiled, part: parent.Part) -> list[tuple[str, list[str]]]:
     """(entry id, substituents) for each listed structure this part is a ring-substituted variant of."""
     from . import variants  # ~1-2 % of inputs get here: off the start-up path
 
@@ -147,7 +147,7 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
     e = c.entry(eid)
     keys = c.keys[eid]
     same_stereo = iso == keys.iso or iso in keys.also_iso
-    is_salt = any(r not in _SOLVENT_FORMS and r != chem.ISOTOPE_LABELS for r in removed) and not complex_input
+    is_salt = any(r not in _SOLVENT_FORMS and r != parent.ISOTOPE_LABELS for r in removed) and not complex_input
     excluded: list[str] = []
     applicable: list[Listing] = []
     for i, lst in enumerate(e.listings):
@@ -165,10 +165,10 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
         kind = MatchKind.STEREO
         form = _form_words(removed) or ("charged form" if charged else "")
         what = f"{form + ' of a ' if form else ''}stereoisomer (or stereo-unspecified form) of {e.label}"
-    elif complex_input and any(r != chem.ISOTOPE_LABELS for r in removed):  # not a salt: an adduct, a mixture, a complex
+    elif complex_input and any(r != parent.ISOTOPE_LABELS for r in removed):  # not a salt: an adduct, a mixture, a complex
         kind = MatchKind.PARENT
-        label = "isotope-labelled " if chem.ISOTOPE_LABELS in removed else ""
-        what = f"{label}{e.label} with {', '.join(r for r in removed if r != chem.ISOTOPE_LABELS)} (mixture, adduct or complex)"
+        label = "isotope-labelled " if parent.ISOTOPE_LABELS in removed else ""
+        what = f"{label}{e.label} with {', '.join(r for r in removed if r != parent.ISOTOPE_LABELS)} (mixture, adduct or complex)"
     elif removed or charged:
         kind = MatchKind.PARENT
         form = _form_words(removed) or "charged form"

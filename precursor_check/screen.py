@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from . import chem
+from . import chem, parent
 from .compiled import Compiled, load_compiled
 from .identifiers import (
     cas_near_misses,
@@ -177,7 +177,7 @@ class Screener:
 
     def _smiles(self, q: str, kind: str, res: Resolved) -> Result:
         """Screen res.smiles (a salt or mixture is parsed piece by piece, never twice)."""
-        std = chem.standardise_smiles(res.smiles)
+        std = parent.standardise_smiles(res.smiles)
         if std is not None:
             return self._screen_std(std, q, kind, res)
         if res.source == "input":
@@ -192,9 +192,9 @@ class Screener:
         res.smiles, when given, must be the SMILES `mol` was parsed from (it gates the
         standardisation steps); pass Resolved(None, source) otherwise.
         """
-        return self._screen_std(chem.standardise(mol, res.smiles), q, kind, res)
+        return self._screen_std(parent.standardise(mol, res.smiles), q, kind, res)
 
-    def _screen_std(self, std: chem.Standardised, q: str, kind: str, res: Resolved) -> Result:
+    def _screen_std(self, std: parent.Standardised, q: str, kind: str, res: Resolved) -> Result:
         parts = std.parts
         heavy = sum(p.mol.GetNumHeavyAtoms() for p in parts)
         if self.max_heavy_atoms and heavy > self.max_heavy_atoms:
@@ -225,7 +225,7 @@ class Screener:
             smiles = res.smiles if res.smiles is not None else ".".join(chem.canonical(p.mol) for p in parts)
             return Result(q, kind, Verdict.CLEAR, smiles=smiles, source=res.source, removed=removed,
                           nearest=tuple(nearest))
-        if chem.ISOTOPE_LABELS in removed:
+        if parent.ISOTOPE_LABELS in removed:
             hits = labelled_for_review(hits)
         hits = sort_hits(hits)
         verdict = verdict_of(hits)

@@ -9,7 +9,7 @@ from .errors import WatchlistError
 
 def validate(paths: list[Path]) -> tuple[list[str], str]:
     """(problems, one-line summary). Load errors are reported as a single problem."""
-    from . import chem
+    from . import chem, parent
     from .compiled import compile_watchlist
     from .watchlist import load
 
@@ -34,7 +34,7 @@ def validate(paths: list[Path]) -> tuple[list[str], str]:
             if mol is None:
                 problems.append(f"rule {r.id}: example SMILES does not parse: {smi}")
                 continue
-            got = any(rule_matches(c, r.id, p.mol) for p in chem.standardise(mol).parts)
+            got = any(rule_matches(c, r.id, p.mol) for p in parent.standardise(mol).parts)
             if got != want:
                 problems.append(f"rule {r.id}: example {smi} should {'' if want else 'not '}match")
         if len(r.examples_match) < 3 or len(r.examples_no_match) < 3:

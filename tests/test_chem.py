@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 from rdkit import Chem
 
-from precursor_check import chem
+from precursor_check import chem, parent
 
 
 def parent_smiles(smiles):
-    std = chem.standardise(Chem.MolFromSmiles(smiles))
+    std = parent.standardise(Chem.MolFromSmiles(smiles))
     return [Chem.MolToSmiles(p.mol) for p in std.parts], std.removed
 
 
@@ -38,20 +38,20 @@ def test_two_organic_parts_are_both_screened():
 
 
 def test_inorganic_input_is_kept_whole():
-    std = chem.standardise(Chem.MolFromSmiles("[O-][Mn](=O)(=O)=O.[K+]"))
+    std = parent.standardise(Chem.MolFromSmiles("[O-][Mn](=O)(=O)=O.[K+]"))
     assert std.inorganic and len(std.parts) == 1
 
 
 def test_zwitterion_is_neutralised_and_carbanion_is_not():
-    std = chem.standardise(Chem.MolFromSmiles("[NH3+]CC(=O)[O-]"))
+    std = parent.standardise(Chem.MolFromSmiles("[NH3+]CC(=O)[O-]"))
     assert Chem.MolToSmiles(std.parts[0].mol) == "NCC(=O)O" and std.parts[0].charged
-    std = chem.standardise(Chem.MolFromSmiles("[CH2-]c1ccccc1.[Mg+2].[Cl-]"))  # benzylmagnesium chloride
+    std = parent.standardise(Chem.MolFromSmiles("[CH2-]c1ccccc1.[Mg+2].[Cl-]"))  # benzylmagnesium chloride
     assert Chem.MolToSmiles(std.parts[0].mol) == "[CH2-]c1ccccc1"
 
 
 def test_metal_with_a_neutral_organic_part_is_a_complex_not_a_salt():
-    assert chem.standardise(Chem.MolFromSmiles("CCOCC.[Mg+2].[Br-].[Br-]")).complex
-    assert not chem.standardise(Chem.MolFromSmiles("[Na+].[O-]C(=O)Cc1ccccc1")).complex
+    assert parent.standardise(Chem.MolFromSmiles("CCOCC.[Mg+2].[Br-].[Br-]")).complex
+    assert not parent.standardise(Chem.MolFromSmiles("[Na+].[O-]C(=O)Cc1ccccc1")).complex
 
 
 def test_fingerprint_bits_equal_the_generator_api():

@@ -76,7 +76,7 @@ def test_gates_never_lose_a_match_on_ordinary_chemicals(shipped_screener):
     ring or without one of the elements a gate needs, so the per-molecule gate choice is exercised."""
     chemicals = pytest.importorskip("chemicals")
 
-    from precursor_check import chem
+    from precursor_check import parent
     from precursor_check.match import rules_matching
 
     c = shipped_screener.compiled
@@ -85,7 +85,7 @@ def test_gates_never_lose_a_match_on_ordinary_chemicals(shipped_screener):
         smiles = [line.split("\t")[4] for i, line in enumerate(fh) if i % 50 == 0]
     checked = 0
     for smi in smiles:
-        std = chem.standardise_smiles(smi)
+        std = parent.standardise_smiles(smi)
         if std is None or std.inorganic:
             continue
         for part in std.parts:
