@@ -99,6 +99,21 @@ def tautomer_key(mol: Chem.Mol) -> str:
         return ""
 
 
+def tautomers(mol: Chem.Mol, limit: int = 64) -> list[str]:
+    """Non-isomeric canonical SMILES of the molecule's other tautomers (RDKit's enumeration, at
+    most `limit`); for watchlist entries at compile time (~1 ms each), so that a query written
+    as an enol is found by a dictionary lookup instead of a tautomer hash per query."""
+    from rdkit.Chem.MolStandardize import rdMolStandardize
+
+    enumerator = rdMolStandardize.TautomerEnumerator()
+    enumerator.SetMaxTautomers(limit)
+    try:
+        found = {Chem.MolToSmiles(t, isomericSmiles=False) for t in enumerator.Enumerate(mol)}
+    except Exception:  # a structure RDKit cannot enumerate: no extra keys
+        return []
+    return sorted(found - {Chem.MolToSmiles(mol, isomericSmiles=False)})
+
+
 def inchikey(mol: Chem.Mol) -> str | None:
     try:
         return Chem.MolToInchiKey(mol) or None

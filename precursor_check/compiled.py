@@ -17,7 +17,7 @@ from .errors import WatchlistError
 from .names import normalise_name
 from .watchlist import Entry, Rule, Watchlist, default_paths, digest, file_closure, load
 
-CACHE_FORMAT = 15
+CACHE_FORMAT = 16
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class Compiled:
     by_formula: dict[str, list[str]] = field(default_factory=dict)
     by_flat: dict[str, list[str]] = field(default_factory=dict)
     by_taut: dict[str, list[str]] = field(default_factory=dict)
+    by_tautomer: dict[str, list[str]] = field(default_factory=dict)  # flat SMILES of an entry's other tautomers
     except_keys: dict[tuple[str, int], frozenset[str]] = field(default_factory=dict)
     variant_formulas: dict[str, set[str]] = field(default_factory=dict)  # see variants.py
     fps: list = field(default_factory=list)  # fingerprints of similarity-eligible entries
@@ -121,6 +122,9 @@ def compile_watchlist(wl: Watchlist) -> Compiled:
                                (c.by_taut, chem.tautomer_key(p.mol))):
                 if key and e.id not in index.get(key, ()):
                     index.setdefault(key, []).append(e.id)
+            for key in chem.tautomers(p.mol):  # its enols, imidic acids ...: the same substance
+                if e.id not in c.by_tautomer.get(key, ()):
+                    c.by_tautomer.setdefault(key, []).append(e.id)
         for i, lst in enumerate(e.listings):
             if lst.except_smiles:
                 c.except_keys[(e.id, i)] = frozenset(

@@ -60,7 +60,9 @@ def match_part(c: Compiled, part: parent.Part, removed: tuple[str, ...], opts: O
         iso = chem.canonical(part.mol)
         flat = chem.canonical(part.mol, isomeric=False)
         found = [(eid, None) for eid in c.by_flat.get(flat, ())]
-        if not found and not inorganic:
+        if not found and not inorganic:  # written as another tautomer: the entries' enumerated forms
+            found = [(eid, "tautomer") for eid in c.by_tautomer.get(flat, ())]
+        if not found and not inorganic:  # then RDKit's tautomer hash
             taut = chem.tautomer_key(part.mol)
             found = [(eid, "tautomer") for eid in c.by_taut.get(taut, ())] if taut else []
         for eid, how in found:
@@ -160,7 +162,8 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
         else:
             applicable.append(lst)
     if how == "tautomer":
-        kind, what = MatchKind.PARENT, f"tautomer of {e.label}"
+        form = _form_words(removed) or ("charged form" if charged else "")
+        kind, what = MatchKind.PARENT, f"{form + ' of a ' if form else ''}tautomer of {e.label}"
     elif not same_stereo:
         kind = MatchKind.STEREO
         form = _form_words(removed) or ("charged form" if charged else "")

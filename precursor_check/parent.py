@@ -81,7 +81,11 @@ def _has_carbon(formula: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _charge_queries():
-    return Chem.MolFromSmarts("[!+0]"), Chem.MolFromSmarts("[#6;!+0]")
+    """(any charged atom, a charged carbon that is not a stabilised carbanion). A carbanion next to
+    a carbonyl, nitrile, nitro or sulfonyl group is an enolate written on carbon (how the PubChem
+    table writes the sodium salt of MAPA or of ethyl acetoacetate): its parent is the neutral acid."""
+    unstabilised = "[#6;!+0;!$([#6-][CX3]=[OX1]);!$([#6-]C#N);!$([#6-][N+](=O)[O-]);!$([#6-][SX4](=O)=O)]"
+    return Chem.MolFromSmarts("[!+0]"), Chem.MolFromSmarts(unstabilised)
 
 
 ISOTOPE_LABELS = "isotope labels"  # named in `removed` when D, 13C ... were read as ordinary atoms
@@ -126,8 +130,8 @@ def _neutral(mol: Chem.Mol, smiles: str | None = None) -> tuple[Chem.Mol, str, b
     if "+" not in formula and "-" not in formula and not mol.HasSubstructMatch(any_charge):
         return mol, formula, False  # no charged atom at all (a net-neutral zwitterion has some)
     if mol.HasSubstructMatch(carbon_charge):
-        # a carbanion or carbocation (organometallics, Grignard reagents) is not its protonated
-        # parent: benzylmagnesium chloride is not toluene. Keep it charged.
+        # an unstabilised carbanion or a carbocation (organometallics, Grignard reagents) is not
+        # its protonated parent: benzylmagnesium chloride is not toluene. Keep it charged.
         return mol, formula, False
     out = _uncharger().uncharge(mol)
     new = mol_formula(out)

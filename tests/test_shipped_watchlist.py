@@ -148,8 +148,13 @@ def test_a_salt_name_resolves_through_the_watchlist_first(shipped_screener):
     ("[Na+].[O-]S(=O)(=O)[O-].[Na+]", "clear", ()),
     ("7681-11-0", "clear", ()),  # potassium iodide is not hydriodic acid
     ("CN.Cl", "controlled", ("hydrochloride",)),  # an amine with HCl is its salt
+    ("CC(=O)[C-](C(=O)OC)c1ccccc1.[Na+]", "controlled", ("sodium",)),  # MAPA's sodium salt written on carbon
+    ("CC(=O)[C-](C#N)c1ccccc1.[Na+]", "controlled", ("sodium",)),  # APAAN's sodium salt, the same way
+    ("CC1(C)OC(=O)C(=C([O-])Cc2ccc3OCOc3c2)C(=O)O1.[Na+]", "controlled", ("sodium",)),  # IMDPAM's enolate
+    ("CC1(C)OC(=O)C(=C(O)Cc2ccc3OCOc3c2)C(=O)O1", "controlled", ()),  # IMDPAM as its enol
+    ("[CH2-]c1ccccc1.[Mg+2].[Cl-]", "clear", ("magnesium", "hydrochloride")),  # a Grignard reagent is not toluene
 ])
-def test_inorganic_salts_hydrates_and_acid_solutions(shipped_screener, query, verdict, removed):
+def test_salts_hydrates_tautomers_and_acid_solutions(shipped_screener, query, verdict, removed):
     r = shipped_screener.screen(query)
     assert (r.verdict.value, r.removed) == (verdict, removed), r.top and r.top.reason
 
