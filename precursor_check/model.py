@@ -65,10 +65,19 @@ class Listing:
     note: str = ""
 
     def short(self) -> str:
-        """'US List I, 21 CFR 1310.02': the list and the head of its citation."""
+        """'US List I, 21 CFR 1310.02': the list and the head of its citation, and the
+        confidence of the fact when it is not confirmed ('CN Category II, ...; recollection')."""
         s = f"{self.jurisdiction} {self.list}"
         cite = self.citation.split(";")[0].split(" (")[0].strip()
-        return f"{s}, {cite}" if cite else s
+        return (f"{s}, {cite}" if cite else s) + self.doubt()
+
+    def label(self) -> str:
+        """'US List I', or 'CN Category II (recollection)' when the fact is not confirmed."""
+        return f"{self.jurisdiction} {self.list}" + (f" ({self.confidence})" if self.doubt() else "")
+
+    def doubt(self) -> str:
+        """'; recollection' (or inferred, unverified) when the listing is not a confirmed fact, else ''."""
+        return f"; {self.confidence}" if self.confidence not in ("confirmed", "") else ""
 
 
 @dataclass(frozen=True)

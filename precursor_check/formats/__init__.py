@@ -57,7 +57,7 @@ def flat_record(r: Result, meta: dict) -> dict:
         "hit_cas": (top.cas or "") if top else "",
         "match": top.match.value if top else "",
         "score": "" if not top or top.score is None else f"{top.score:.3f}",
-        "lists": "; ".join(f"{lst.jurisdiction} {lst.list}" for lst in top.lists) if top else "",
+        "lists": "; ".join(lst.label() for lst in top.lists) if top else "",
         "reason": r.reason(),
         "smiles": r.smiles or "",
         "inchikey": r.inchikey or "",
