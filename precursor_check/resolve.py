@@ -91,7 +91,7 @@ class Resolver:
 
     def _entry(self, eid: str, form: str | None, via: str) -> Resolved:
         e = self.c.entry(eid)
-        if form and form not in SALT_WORDS.values():  # say which form the identifier names
+        if form and salt_words(form) != (form,):  # a form other than a plain salt word (an enantiomer): say so
             via = f"{via}, {form}"
         return Resolved(e.smiles, f"watchlist {eid} ({via})", entry_id=eid, form=form, name=e.name)
 
@@ -191,10 +191,15 @@ def _local_names(local: LocalDB) -> dict[str, str]:
 
 
 def split_salt_word(text: str) -> tuple[str, str | None]:
-    """'NPP hydrochloride' -> ('NPP', 'hydrochloride')."""
+    """'NPP hydrochloride' -> ('NPP', 'hydrochloride'); 'PMK glycidic acid sodium salt' and
+    'PMK glycidic acid sodium' -> ('PMK glycidic acid', 'sodium')."""
     words = re.split(r"[\s·.]+", text.strip())
+    if len(words) > 2 and words[-1].lower() == "salt" and words[-2].lower() in _METAL_WORDS:
+        return " ".join(words[:-2]), words[-2].lower()
     if len(words) > 1 and words[-1].lower() in SALT_WORDS:
         return " ".join(words[:-1]), SALT_WORDS[words[-1].lower()]
+    if len(words) > 1 and words[-1].lower() in _METAL_WORDS:
+        return " ".join(words[:-1]), words[-1].lower()
     return text, None
 
 

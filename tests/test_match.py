@@ -146,6 +146,13 @@ def test_a_truncated_inchi_is_invalid_not_clear(mini_screener):
     assert r.verdict is Verdict.INVALID and "truncated InChI" in r.error
 
 
+@pytest.mark.parametrize("name,form", [("NPP hydrochloride", "hydrochloride"), ("NPP sodium salt", "sodium"),
+                                       ("NPP potassium", "potassium")])
+def test_a_salt_name_resolves_to_the_salt_of_the_entry(mini_screener, name, form):
+    r = mini_screener.screen(name, input_type="name")
+    assert (r.verdict, r.top.id, r.removed) == (Verdict.CONTROLLED, "T-NPP", (form,))
+
+
 def test_unlisted_cas_resolves_through_the_local_table(mini_screener):
     r = mini_screener.screen("64-17-5")  # ethanol
     assert r.verdict is Verdict.CLEAR and r.source.startswith("local table")
