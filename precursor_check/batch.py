@@ -28,6 +28,7 @@ import multiprocessing as mp
 import multiprocessing.pool
 import os
 import signal
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -255,6 +256,16 @@ class _Pool(multiprocessing.pool.Pool):
 
     def _get_sentinels(self):
         return [self._change_notifier._reader]
+
+    @staticmethod
+    def _help_stuff_finish(inqueue, task_handler, size):
+        """Drain the task pipe on terminate() without waiting forever for its read lock: CPython's
+        waits with no limit, and a worker killed while reading (SIGTERM to the whole process group,
+        as `timeout` and CI runners send) holds that lock for good, so terminate() hung."""
+        inqueue._rlock.acquire(timeout=1.0)
+        while task_handler.is_alive() and inqueue._reader.poll():
+            inqueue._reader.recv()
+            time.sleep(0)
 
 
 class _Chunk:

@@ -17,6 +17,7 @@ RDLogger.DisableLog("rdApp.*")  # RDKit's own log noise never reaches the user
 FP_RADIUS = 2
 FP_BITS = 2048
 MAX_HEAVY_ATOMS = 400  # beyond this a query is not a precursor; screened by identity only
+MAX_SMILES = 5000  # characters: a longer SMILES is not parsed at all (it is not a precursor)
 
 
 # Stereo marks, an explicit hydrogen atom ([H], [2H]; not [Hg] or [NH4+]) or anything after a space
@@ -36,7 +37,7 @@ def parse_smiles(smiles: str) -> Chem.Mol | None:
     chemicals), a quarter cheaper when the SMILES carries no stereo. Atom-map numbers (reaction
     and notebook exports) are cleared, so they never reach an identity key.
     """
-    if not smiles or len(smiles) > 5000:
+    if not smiles or len(smiles) > MAX_SMILES:
         return None
     if _FULL_PARSE.search(smiles):
         mol = Chem.MolFromSmiles(smiles)

@@ -326,7 +326,7 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
     from .batch import BatchRunner, ScreenerConfig, output_columns
     from .formats.batchcsv import batch_writer
     from .output import open_output
-    from .readers import open_input
+    from .readers import open_input, query_text
 
     config = ScreenerConfig(
         watchlists=tuple(opts["watchlists"]), replace=opts["replace_watchlist"], threshold=opts["threshold"],
@@ -352,8 +352,7 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
 
     def items():  # (row, query, cell values); an SDF row also carries its molblock, dropped here
         for i, values in enumerate(src.rows(), start=1):
-            q = values[idx]
-            yield i, "" if q is None else str(q), values if len(values) == width else values[:width]
+            yield i, query_text(values[idx]), values if len(values) == width else values[:width]
 
     runner = BatchRunner(config, input_type=src.input_type, workers=workers, chunk_size=chunk_size,
                          row_timeout=row_timeout, screener=screener)
@@ -363,10 +362,12 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
     t0 = time.perf_counter()
     import signal
 
-    def _terminate(signum, frame):  # SIGTERM: clean up like Ctrl-C (pool down, no partial file)
+    def _terminate(signum, frame):  # SIGTERM, SIGHUP: clean up like Ctrl-C (pool down, no partial file)
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _terminate)
+    if hasattr(signal, "SIGHUP"):  # the terminal or ssh session closed
+        signal.signal(signal.SIGHUP, _terminate)
     try:
         with contextlib.ExitStack() as stack:
             out = stack.enter_context(open_output(opts.get("output"), binary=fmt.value == "parquet"))

@@ -116,7 +116,7 @@ def detect_type(text: str) -> str:
         return "empty"
     if s.startswith("InChI="):
         return "inchi"
-    if _INCHIKEY.match(s.upper()):
+    if looks_like_inchikey(s):
         return "inchikey"
     if looks_like_cas(s) or _CAS_WORD.match(s):
         return "cas"
@@ -132,6 +132,10 @@ def detect_type(text: str) -> str:
         if not letters <= _PLAIN_SMILES_LETTERS or not (letters & {"C", "c"}) or len(s) < 2:
             return "name"
     return "smiles"
+
+
+def looks_like_inchikey(s: str) -> bool:
+    return _INCHIKEY.match(s.strip().upper()) is not None
 
 
 def looks_like_smiles(s: str) -> bool:

@@ -45,6 +45,15 @@ def open_output(path: str | None, binary: bool = False):
     import tempfile
 
     target = Path(path)
+    if target.exists() and not target.is_file():  # /dev/null, a FIFO, a device: write to it, never replace it
+        try:
+            fh = open(target, "wb" if binary else "w", encoding=None if binary else "utf-8",
+                      newline=None if binary else "")
+        except OSError as exc:
+            raise InputError(f"cannot write {path}: {exc.strerror}") from None
+        with fh:
+            yield fh
+        return
     try:
         fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}.",
                                    suffix=".tmp")

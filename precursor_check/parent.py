@@ -15,6 +15,7 @@ from typing import NamedTuple
 from rdkit import Chem
 from rdkit.Chem import rdMolDescriptors
 
+from . import chem
 from .chem import mol_formula, parse_smiles
 
 
@@ -204,7 +205,7 @@ def _fragments(mol: Chem.Mol, smiles: str | None):
 
 def standardise_smiles(smiles: str) -> Standardised | None:
     """Standardise straight from SMILES (a salt is parsed piece by piece); None if it does not parse."""
-    if not smiles or len(smiles) > 5000:
+    if not smiles or len(smiles) > chem.MAX_SMILES:
         return None
     if "." in smiles and not _ISOTOPE.search(smiles):
         return standardise(None, smiles)

@@ -214,6 +214,7 @@ def _delimited(name: str, raw: IO[bytes], head: bytes, delimiter: str | None) ->
         text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
         delimiter = sniff_delimiter(text)
     ref: list = []
+    csv.field_size_limit(2**31 - 1)  # a junk cell of any length is one bad row, not the end of the batch
     reader = csv.reader(_decoded_lines(name, raw, ref), delimiter=delimiter)
     try:
         header = next(reader, None)
@@ -363,6 +364,18 @@ def _parquet(path: str, raw) -> Source:
     return src
 
 
+def query_text(value) -> str:
+    """A cell as query text: a Parquet float column holding CAS digits (79099073.0, as pandas writes
+    whole numbers beside nulls) is the integer's digits; bytes are UTF-8 text."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", errors="replace")
+    return str(value)
+
+
 # -- column choice ---------------------------------------------------------------------------------
 
 
@@ -384,6 +397,9 @@ def _choose_column(src: Source, column: str | None, input_type: str) -> None:
                 idx = low[header_key(column)]
             elif column.isdigit() and 1 <= int(column) <= len(cols):
                 idx = int(column) - 1
+                if src.format in ("csv", "tsv") and _clearly_a_query(cols[idx]):
+                    _make_headerless(src)  # '--column 2' on a file whose first line is already data
+                    cols = src.columns
             else:
                 raise InputError(f"{src.name}: no column {column!r}; the columns are: "
                                  f"{', '.join(repr(c) for c in cols) or '(none)'}")
@@ -412,14 +428,25 @@ def _looks_like_query(cell: str) -> bool:
     return detect_type(cell) in ("cas", "smiles", "inchi", "inchikey")
 
 
+def _clearly_a_query(cell: str) -> bool:
+    """A first-line cell that no header would be: a CAS number, InChI, InChIKey, or a SMILES with
+    punctuation or ring digits ('CCO' could be a column name, 'CC(=O)O' could not)."""
+    from .identifiers import detect_type, looks_like_cas
+
+    kind = detect_type(cell)
+    return looks_like_cas(cell) or kind in ("inchi", "inchikey") or (
+        kind == "smiles" and any(ch in cell for ch in "()=#[]%123456789"))
+
+
 def _make_headerless(src: Source) -> None:
-    """A one-column file without a header: its first line is a query, not a column name."""
+    """A file without a header: its first line is data, not column names (one column: `query`;
+    several: `column_1`, `column_2` ...)."""
     first = src._first
     rest = src._rows
-    src.columns = ["query"]
+    src.columns = ["query"] if len(first) == 1 else [f"column_{i + 1}" for i in range(len(first))]
 
     def rows():
-        yield [first[0]]
+        yield list(first)
         yield from rest
 
     src._rows = rows()

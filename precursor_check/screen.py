@@ -11,6 +11,7 @@ from .compiled import Compiled, load_compiled
 from .identifiers import (
     cas_near_misses,
     detect_type,
+    looks_like_inchikey,
     looks_like_smiles,
     normalise_cas,
     strip_cas_prefix,
@@ -125,6 +126,9 @@ class Screener:
         return self.compiled.cas_starting_with(digits) if digits.isdigit() and len(digits) >= 4 else []
 
     def _inchikey(self, q: str) -> Result:
+        if not looks_like_inchikey(q):
+            return Result(q, "inchikey", Verdict.INVALID,
+                          error=f"not an InChIKey: {q!r} (expected 14-10-1 capital letters, e.g. ROUYFJUVMYHXFJ-UHFFFAOYSA-N)")
         q = q.upper()
         for eid, keys in self.compiled.keys.items():
             if keys.inchikey == q:
@@ -177,6 +181,10 @@ class Screener:
 
     def _smiles(self, q: str, kind: str, res: Resolved) -> Result:
         """Screen res.smiles (a salt or mixture is parsed piece by piece, never twice)."""
+        if len(res.smiles) > chem.MAX_SMILES:
+            return Result(q, kind, Verdict.INVALID, source=res.source,
+                          error=f"not screened: a SMILES of {len(res.smiles):,} characters, above the limit of "
+                                f"{chem.MAX_SMILES:,} (precursors are small)")
         std = parent.standardise_smiles(res.smiles)
         if std is not None:
             return self._screen_std(std, q, kind, res)

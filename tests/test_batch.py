@@ -430,3 +430,58 @@ def test_tail_renderer_shortcut_for_rows_without_hits_matches_the_csv_module(del
         buf = io.StringIO()
         csv.writer(buf, delimiter=delimiter, lineterminator="\n").writerow(vals)
         assert tail(r) == buf.getvalue()[:-1], (smiles, source)
+
+
+# -- edge cases a shell script meets (batch I/O audit) ---------------------------------------------
+
+def test_a_bare_carriage_return_is_quoted_so_no_formula_starts_a_new_spreadsheet_row(tmp_path):
+    f = tmp_path / "cr.csv"
+    f.write_bytes(b'id,cas,note\n1,64-17-5,"harmless\r=1+1"\n')
+    outs = []
+    for workers in ("0", "1", "2"):
+        out = tmp_path / f"out{workers}.csv"
+        screen(f, "-j", workers, "-o", out)
+        outs.append(out.read_bytes())
+    assert b'"harmless\r=1+1"' in outs[0]  # quoted: the CR stays inside the cell
+    assert outs[0] == outs[1] == outs[2]
+
+
+def test_output_to_a_fifo_is_written_to_not_replaced(tmp_path):
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    p = screen("-", "--type", "cas", "-f", "csv", "-o", fifo, input="cas\n79099-07-3\n")
+    reader.join(timeout=60)
+    assert p.returncode == 1 and "79099-07-3" in got[0] and fifo.is_fifo()
+
+
+def test_column_number_on_a_file_without_header_keeps_the_first_row(tmp_path):
+    f = tmp_path / "nohead.tsv"
+    f.write_text("79099-07-3\tfirst\n64-17-5\tsecond\n")
+    rows = jsonl(screen(f, "--column", "1", "-f", "jsonl").stdout)
+    assert [(r["input"], r["verdict"]) for r in rows] == [("79099-07-3", "controlled"), ("64-17-5", "clear")]
+    with_header = tmp_path / "head.tsv"
+    with_header.write_text("cas\tnote\n79099-07-3\tfirst\n")
+    assert [r["input"] for r in jsonl(screen(with_header, "--column", "1", "-f", "jsonl").stdout)] == ["79099-07-3"]
+
+
+def test_an_oversized_cell_is_one_invalid_row_and_the_batch_goes_on(tmp_path):
+    f = tmp_path / "big.csv"
+    f.write_text("smiles\n" + "x" * 200_000 + "\nCCO\n")
+    p = screen(f, "-f", "jsonl")
+    rows = jsonl(p.stdout)
+    assert [r["verdict"] for r in rows] == ["invalid", "clear"] and "200,000 characters" in rows[0]["error"]
+
+
+def test_parquet_cas_column_stored_as_float_is_read_as_cas(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    f = tmp_path / "f.parquet"
+    pq.write_table(pa.table({"cas": pa.array([79099073.0, None])}), f)
+    rows = jsonl(screen(f, "-f", "jsonl").stdout)
+    assert [(r["input"], r["verdict"]) for r in rows] == [("79099073", "controlled"), ("", "invalid")]

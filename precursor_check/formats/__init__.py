@@ -7,6 +7,7 @@ the tool version and the watchlist version and sha256.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from enum import Enum
 from typing import IO
@@ -26,6 +27,10 @@ class Format(str, Enum):
         return self.value
 
 
+# The csv module quotes a field that holds a character of its line terminator; with "\n" alone a
+# bare carriage return stays unquoted, and a spreadsheet starts a new row there ("x\r=1+1" would
+# smuggle a formula past neutralisation). Lines are built with "\r\n" and written ending in "\n".
+QUOTING_TERMINATOR = "\r\n"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -118,15 +123,24 @@ class CsvWriter(Writer):
         super().begin(meta)
         cols = [c for c in self.extra_columns if c not in RESULT_COLUMNS] + RESULT_COLUMNS
         self.cols = cols
-        self.w = csv.DictWriter(self.out, fieldnames=cols, delimiter=self.delimiter, extrasaction="ignore",
-                                lineterminator="\n")
+        self.buf = io.StringIO()
+        self.w = csv.DictWriter(self.buf, fieldnames=cols, delimiter=self.delimiter, extrasaction="ignore",
+                                lineterminator=QUOTING_TERMINATOR)
         self.w.writeheader()
+        self._put_line()
 
     def write(self, r: Result) -> None:
         rec = {**(r.extra or {}), **flat_record(r, self.meta)}
         if self.escape:
             rec = {k: neutralise_cell(v) if isinstance(v, str) else v for k, v in rec.items()}
         self.w.writerow(rec)
+        self._put_line()
+
+    def _put_line(self) -> None:
+        """Write the buffered line, ending in "\n" (see QUOTING_TERMINATOR)."""
+        self.out.write(self.buf.getvalue()[:-2] + "\n")
+        self.buf.seek(0)
+        self.buf.truncate()
 
 
 class TsvWriter(CsvWriter):

@@ -15,7 +15,7 @@ import io
 import re
 
 from ..model import Result
-from . import FORMULA_PREFIXES, RESULT_COLUMNS, CsvWriter, flat_record, neutralise_cell
+from . import FORMULA_PREFIXES, QUOTING_TERMINATOR, RESULT_COLUMNS, CsvWriter, flat_record, neutralise_cell
 
 
 def batch_writer(fmt, out, **kw):
@@ -47,8 +47,8 @@ class TailRenderer:
     def __setstate__(self, state) -> None:
         self.delimiter, self.escape, self.meta = state
         self.buf = io.StringIO()
-        # same line terminator as CsvWriter: the csv module quotes fields containing its characters
-        self.cw = csv.writer(self.buf, delimiter=self.delimiter, lineterminator="\n")
+        # the same quoting as CsvWriter (see QUOTING_TERMINATOR)
+        self.cw = csv.writer(self.buf, delimiter=self.delimiter, lineterminator=QUOTING_TERMINATOR)
         self.special = re.compile(f'[{re.escape(self.delimiter)}"\n\r]')  # a cell with one of these is quoted
         meta = [self.meta[c] for c in self.COLUMNS[-3:]]
         self.suffix = self.render([neutralise_cell(v) if self.escape and isinstance(v, str) else v for v in meta])
@@ -59,7 +59,7 @@ class TailRenderer:
         buf.seek(0)
         buf.truncate()
         self.cw.writerow(values)
-        return buf.getvalue()[:-1]
+        return buf.getvalue()[:-2]
 
     def __call__(self, r: Result) -> str:
         if not r.hits and r.error is None:  # most rows: five text cells, seven empty ones and the meta
