@@ -23,11 +23,13 @@ Layers, from the inside out (each usable on its own):
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing as mp
 import multiprocessing.pool
 import os
 import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -43,6 +45,7 @@ DEFAULT_CHUNK = 256  # query strings per task: large enough to amortise IPC, sma
 DEFAULT_MAX_ATOMS = 250  # heavy atoms; precursors have < 60, so beyond this a row is cut off, not screened
 DEFAULT_ROW_TIMEOUT = 10.0  # seconds one row may take before it is cut off
 STARTUP_TIMEOUT = 300.0  # seconds a new worker may take to build its Screener
+TEARDOWN_TIMEOUT = 5.0  # seconds the pool may take to shut down before its workers are killed
 CACHE_SIZE = 100_000  # results kept per run for repeated inputs (a few hundred bytes to ~2 KB each)
 
 
@@ -340,10 +343,19 @@ class BatchRunner:
         self._start()
 
     def _kill(self) -> None:
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
-            self.pool = None
+        """Tear the pool down, in bounded time. CPython's terminate() can block for good on a queue
+        lock that a worker held when it was killed (SIGTERM to the whole process group, as `timeout`
+        and CI runners send); then its workers are killed and the pool is left to its daemon threads."""
+        pool, self.pool = self.pool, None
+        if pool is None:
+            return
+        done = threading.Thread(target=lambda: (pool.terminate(), pool.join()), daemon=True)
+        done.start()
+        done.join(timeout=TEARDOWN_TIMEOUT)
+        if done.is_alive():
+            for proc in list(pool._pool):
+                with contextlib.suppress(Exception):
+                    proc.kill()
 
     def screener(self):
         if self._screener is None:

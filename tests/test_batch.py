@@ -266,8 +266,11 @@ def test_summary_on_stderr(tmp_path):
 # -- interruption --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_interrupt_leaves_no_output(tmp_path, sig):
+@pytest.mark.parametrize("sig,group", [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGHUP, False),
+                                       (signal.SIGTERM, True), (signal.SIGTERM, True), (signal.SIGTERM, True)])
+def test_interrupt_leaves_no_output(tmp_path, sig, group):
+    """A signal to the process, or (as `timeout` and CI runners send it) to its whole process group,
+    workers included: the run ends promptly, exit 130, no output file and no temporary file."""
     big = tmp_path / "big.csv"
     with open(big, "w") as fh:
         fh.write("smiles\n")
@@ -276,13 +279,16 @@ def test_interrupt_leaves_no_output(tmp_path, sig):
     out = tmp_path / "out.csv"
     env = dict(os.environ)
     proc = subprocess.Popen([precheck_bin(), "screen", str(big), "-o", str(out), *MINI, "-j", "2"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=group)
     deadline = time.time() + 60
     while time.time() < deadline and not list(tmp_path.glob(".out.csv.*")):
         time.sleep(0.05)
     time.sleep(0.5)
     assert proc.poll() is None, "the run finished before it could be interrupted"
-    proc.send_signal(sig)
+    if group:
+        os.killpg(proc.pid, sig)
+    else:
+        proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert b"Traceback" not in err
