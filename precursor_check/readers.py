@@ -222,7 +222,7 @@ def _delimited(name: str, raw: IO[bytes], head: bytes, delimiter: str | None) ->
         raise InputError(f"{name}: cannot read the header: {exc}") from None
     if header is None:
         header = []
-    src = Source(name, "tsv" if delimiter == "\t" else "csv", [h.strip() for h in header], "", 0, "auto")
+    src = Source(name, "tsv" if delimiter == "\t" else "csv", unique_names([h.strip() for h in header]), "", 0, "auto")
     ref.append(src)
     width = len(header)
 
@@ -364,6 +364,26 @@ def _parquet(path: str, raw) -> Source:
     return src
 
 
+def unique_names(names: list[str]) -> list[str]:
+    """Column names made unique, so that no value is lost in a JSON record: a repeated name gets
+    `_2`, `_3` ... ('note', 'note' -> 'note', 'note_2'); an empty one is `column_N`.
+
+    >>> unique_names(["id", "note", "note", ""])
+    ['id', 'note', 'note_2', 'column_4']
+    """
+    out: list[str] = []
+    taken: set[str] = set()
+    for i, name in enumerate(names, start=1):
+        base = name or f"column_{i}"
+        new, n = base, 1
+        while new in taken:
+            n += 1
+            new = f"{base}_{n}"
+        taken.add(new)
+        out.append(new)
+    return out
+
+
 def query_text(value) -> str:
     """A cell as query text: a Parquet float column holding CAS digits (79099073.0, as pandas writes
     whole numbers beside nulls) is the integer's digits; bytes are UTF-8 text."""
@@ -411,6 +431,8 @@ def _choose_column(src: Source, column: str | None, input_type: str) -> None:
             if src.format in ("csv", "tsv") and len(cols) == 1 and _looks_like_query(cols[0]):
                 _make_headerless(src)
                 idx, implied = 0, "auto"
+            elif not cols:
+                raise InputError(f"{src.name}: the file is empty; give a file with a header line and one row per chemical")
             else:
                 raise InputError(
                     f"{src.name}: cannot tell which column holds the chemicals; the columns are: "

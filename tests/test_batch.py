@@ -491,3 +491,17 @@ def test_parquet_cas_column_stored_as_float_is_read_as_cas(tmp_path):
     pq.write_table(pa.table({"cas": pa.array([79099073.0, None])}), f)
     rows = jsonl(screen(f, "-f", "jsonl").stdout)
     assert [(r["input"], r["verdict"]) for r in rows] == [("79099073", "controlled"), ("", "invalid")]
+
+
+def test_duplicate_column_names_keep_every_value_in_json(tmp_path):
+    f = tmp_path / "dup.csv"
+    f.write_text("id,cas,note,note\n1,79099-07-3,a,b\n")
+    (rec,) = jsonl(screen(f, "-f", "jsonl").stdout)
+    assert (rec["note"], rec["note_2"]) == ("a", "b")
+
+
+def test_an_empty_file_says_so(tmp_path):
+    f = tmp_path / "empty.csv"
+    f.write_text("")
+    p = screen(f)
+    assert p.returncode == 3 and "the file is empty" in p.stderr
