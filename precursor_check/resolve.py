@@ -121,6 +121,10 @@ class Resolver:
         """
         base, form = split_salt_word(text)
         candidates = [(text, None)] + ([(base, form)] if base != text else [])
+        plain = strip_grade(text)  # 'N-Boc-4-piperidone, 99%', 'acetone ACS reagent'
+        if plain != text:
+            pbase, pform = split_salt_word(plain)
+            candidates += [(plain, None)] + ([(pbase, pform)] if pbase != plain else [])
         keys = [(c, f, k) for c, f in candidates if (k := normalise_name(c))]
         for candidate, f, key in keys:
             eid = self.c.name_index.get(key) or self.c.abbreviations.get(candidate.strip().upper())
@@ -188,6 +192,28 @@ def _local_names(local: LocalDB) -> dict[str, str]:
     if id(local) not in _LOCAL_NAMES:
         _LOCAL_NAMES[id(local)] = {normalise_name(n): n for n in local.common_names() if n}
     return _LOCAL_NAMES[id(local)]
+
+
+_GRADE = re.compile(
+    r"[\s,;/(]*(?:[<>≥]?\s*\d+(?:[.,]\d+)?\s*\+?\s*%(?:\s*(?:min|pure|purity|assay|w/w|w/v))?\.?"
+    r"|min\.?|tech(?:nical)?(?:\s+grade)?|reagent(?:\s+grade)?|(?:acs|usp|bp|ep|ph\.?\s*eur\.?|hplc|analytical|"
+    r"lab(?:oratory)?|food|pharma(?:ceutical)?|industrial)(?:\s+(?:grade|reagent))?|grade|puriss\.?|p\.a\.|for synthesis"
+    r"|extra pure|pure|absolute|anhydrous|powder|crystals?|crystalline|liquid|solid|solution)\s*\)?\s*$", re.I)
+
+
+def strip_grade(text: str) -> str:
+    """The name without trailing purity, grade and physical-form words, as catalogues and order
+    lines write them.
+
+    >>> strip_grade("N-Boc-4-piperidone, 99%"), strip_grade("Acetone ACS reagent"), strip_grade("piperonal (98+%) powder")
+    ('N-Boc-4-piperidone', 'Acetone', 'piperonal')
+    """
+    out = text.strip()
+    while True:
+        new = _GRADE.sub("", out).strip()
+        if new == out or not new:
+            return out
+        out = new
 
 
 def split_salt_word(text: str) -> tuple[str, str | None]:

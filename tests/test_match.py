@@ -153,6 +153,12 @@ def test_a_salt_name_resolves_to_the_salt_of_the_entry(mini_screener, name, form
     assert (r.verdict, r.top.id, r.removed) == (Verdict.CONTROLLED, "T-NPP", (form,))
 
 
+@pytest.mark.parametrize("name", ["NPP, 99%", "NPP 98+% powder", "NPP hydrochloride (technical grade)"])
+def test_purity_and_grade_words_do_not_hide_a_name(mini_screener, name):
+    r = mini_screener.screen(name, input_type="name")
+    assert (r.verdict, r.top.id) == (Verdict.CONTROLLED, "T-NPP")
+
+
 def test_unlisted_cas_resolves_through_the_local_table(mini_screener):
     r = mini_screener.screen("64-17-5")  # ethanol
     assert r.verdict is Verdict.CLEAR and r.source.startswith("local table")
