@@ -78,6 +78,7 @@ class Source:
     input_type: str  # auto | cas | smiles | inchi | inchikey | name | molblock
     total: int | None = None  # for progress: bytes (text formats) or rows (parquet)
     done: int = 0  # progress so far, in the same unit as total
+    ragged: int = 0  # rows with more cells than the header (the extras are kept in the last column)
     _rows: Iterator[list] | None = field(default=None, repr=False)
     _close: object = field(default=None, repr=False)
 
@@ -234,6 +235,7 @@ def _delimited(name: str, raw: IO[bytes], head: bytes, delimiter: str | None) ->
                 values = values + [""] * (width - len(values))
             elif len(values) > width:
                 values = values[: width - 1] + [delimiter.join(values[width - 1:])]
+                src.ragged += 1
             yield values
 
     src._first = header

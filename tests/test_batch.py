@@ -505,3 +505,11 @@ def test_an_empty_file_says_so(tmp_path):
     f.write_text("")
     p = screen(f)
     assert p.returncode == 3 and "the file is empty" in p.stderr
+
+
+def test_ragged_rows_keep_their_extra_cells_and_say_so(tmp_path):
+    f = tmp_path / "rag.csv"
+    f.write_text("id,cas,note\n1,79099-07-3,b,extra\n2,64-17-5\n")
+    p = run("screen", f, *MINI, "-f", "jsonl")
+    rows = jsonl(p.stdout)
+    assert [r["note"] for r in rows] == ["b,extra", ""] and "1 row(s) had more cells than the header" in p.stderr
