@@ -143,7 +143,9 @@ class Resolver:
 
     def opsin_name(self, text: str) -> tuple[Resolved | None, str | None]:
         """(structure, None) or (None, why not) for a systematic name via OPSIN (optional extra)."""
-        return self.prefetch_opsin([text])[text] if self.opsin else (None, None)
+        if not self.opsin or not could_be_systematic(text):
+            return None, None
+        return self.prefetch_opsin([text])[text]
 
     def prefetch_opsin(self, names) -> dict[str, tuple[Resolved | None, str | None]]:
         """OPSIN's answers for these names, all new ones in one run (each run starts Java: ~1-3 s).
@@ -151,12 +153,12 @@ class Resolver:
         Answers are remembered; a reason (no Java, no extra) is not, since it can be fixed.
         """
         cache = self.__dict__.setdefault("_opsin", {})
-        todo = [n for n in dict.fromkeys(names) if n not in cache]
+        todo = [n for n in dict.fromkeys(names) if n not in cache and could_be_systematic(n)]
         fresh = opsin_resolve_many(todo) if todo else {}
         if len(cache) > 100_000:
             cache.clear()
         cache.update((n, got) for n, got in fresh.items() if got[1] is None)
-        return {n: fresh[n] if n in fresh else cache[n] for n in names}
+        return {n: fresh.get(n) or cache.get(n) or (None, None) for n in names}
 
     def ambiguous(self, text: str) -> list[str]:
         """The CAS numbers a name left out of the local index as ambiguous may mean (else none)."""
@@ -214,6 +216,17 @@ def strip_grade(text: str) -> str:
         if new == out or not new:
             return out
         out = new
+
+
+def could_be_systematic(name: str) -> bool:
+    """Whether OPSIN (systematic names, one Java start per batch) is worth asking: a short token in
+    capitals is an abbreviation or a SMILES ('BOC', 'CPC', 'SS'), never a systematic name.
+
+    >>> could_be_systematic("ethyl 2-phenylacetate"), could_be_systematic("CPC"), could_be_systematic("benzene")
+    (True, False, True)
+    """
+    s = name.strip()
+    return bool(s) and not (len(s) <= 6 and s == s.upper() and not any(ch.isspace() for ch in s))
 
 
 def split_salt_word(text: str) -> tuple[str, str | None]:
