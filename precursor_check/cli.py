@@ -636,16 +636,21 @@ def text_cmd(source, **opts):
     from .errors import InputError
     from .textscan import TextScanner
 
+    import re
+
     try:
         if source == "-":
-            lines = sys.stdin.read().splitlines()
+            text = sys.stdin.read()
         else:
-            with open(source, encoding="utf-8-sig") as fh:
-                lines = fh.read().splitlines()
+            with open(source, encoding="utf-8-sig", newline="") as fh:
+                text = fh.read()
+    except FileNotFoundError:
+        raise InputError(f"cannot read {source}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read {source}: {exc}; give a UTF-8 text file") from None
+    lines = re.split(r"\r\n|\n|\r", text)  # line breaks only: a form feed (pdftotext's page break) is not a line
     screener = make_screener(opts)
-    mentions = TextScanner(screener.compiled).scan(lines)
+    mentions = TextScanner(screener.compiled, screener.resolver.known_cas).scan(lines)
 
     def results():
         for i, m in enumerate(mentions, start=1):

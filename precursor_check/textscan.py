@@ -13,11 +13,21 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .compiled import Compiled
-from .identifiers import DASHES, cas_check_digit, cas_digits, detect_type, format_cas
+from .identifiers import DASHES, cas_check_digit, cas_digits, cas_near_misses, detect_type, format_cas
 
-_HYPHENATED = re.compile(r"(?<![\d-])(\d{2,7}-\d{2}-\d)(?![\d-])")
-_AFTER_CAS = re.compile(r"\bCAS(?:\s*(?:RN|No\.?|Number|#))?\s*[:#.]?\s*(\d[\d-]{3,11}\d)(?![\d-])", re.I)
-_TOKEN = re.compile(r"[^\s,;\"']{5,}")
+# Boundaries are ASCII letters and digits only: Chinese or Japanese text runs straight into a
+# name or 'CAS' (出售BMK油, 产品CAS:79099073), and Python counts those characters as \w.
+_HYPHENATED = re.compile(r"(?<![0-9])(?<![0-9]-)(\d{2,7}-\d{2}-\d)(?![0-9])(?!-[0-9])")
+_AFTER_CAS = re.compile(
+    r"(?<![A-Za-z0-9])CAS(?:[\s.:#-]*(?:RN|Number|No|Nr|Reg\.?\s*No|号|番号))?[\s.:#-]*(\d[\d-]{2,11}\d)(?![0-9])(?!-[0-9])",
+    re.I)
+_TOKEN = re.compile(r"[^\s,;\"'<>`]{5,}")
+_KEY = re.compile(r"[A-Za-z_]{3,}[=:]")  # 'smiles=', 'SMILES:' in front of a pasted SMILES
+_DATE_LIKE = re.compile(r"(?:19|20)\d\d-(?:0[1-9]|1[0-2])-\d$")  # 2024-11-5: a date, unless a known CAS
+# the same text with full-width forms, typographic dashes and apostrophes written plainly; every
+# character maps to one character, so spans in the folded line are spans in the written one
+_FOLD = str.maketrans({**{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)},
+                       "\u2018": "'", "\u2019": "'", "\u2032": "'", "\u00b4": "'", "\u3000": " "})
 
 
 @dataclass(frozen=True)
@@ -32,22 +42,24 @@ class Mention:
 
 
 class TextScanner:
-    def __init__(self, compiled: Compiled):
+    def __init__(self, compiled: Compiled, known_cas=None):
         self.c = compiled
+        self.known_cas = known_cas or (lambda cas: cas in compiled.cas_index)  # any source the screen resolves
 
     @cached_property
-    def _names(self) -> re.Pattern | None:
-        terms = set()
+    def _names(self) -> list[re.Pattern]:
+        """Names and synonyms, any case; abbreviations in capitals as written ('MAPA', not Spanish
+        'mapa'). A name may be followed by a hyphen ('NPP-HCl', 'GBL-Reiniger'), not preceded by one."""
+        names, abbreviations = set(), set()
         for e in self.c.watchlist.entries:
-            for n in (e.name, *e.synonyms, *e.abbreviations):
-                n = n.strip()
-                if len(n) >= 3:
-                    terms.add(n)
-        if not terms:
-            return None
-        alts = sorted(terms, key=len, reverse=True)
-        body = "|".join(r"[\s-]+".join(map(re.escape, re.split(r"[\s-]+", t))) for t in alts)
-        return re.compile(rf"(?<![\w-])(?:{body})(?![\w-])", re.I)
+            for n in (e.name, *e.synonyms):
+                if len(n.strip()) >= 3:
+                    names.add(n.strip())
+            for a in e.abbreviations:
+                if len(a.strip()) >= 3:
+                    (abbreviations if a.strip() == a.strip().upper() else names).add(a.strip())
+        return [re.compile(rf"(?<![A-Za-z0-9_-])(?:{_alternatives(terms)})(?![A-Za-z0-9_])", flags)
+                for terms, flags in ((names, re.I), (abbreviations, 0)) if terms]
 
     def _partial(self, digits: str) -> str | None:
         """A digit prefix that belongs to exactly one watchlist CAS ('79099' -> '79099-07-3')."""
@@ -57,7 +69,7 @@ class TextScanner:
     def scan(self, lines) -> list[Mention]:
         out: list[Mention] = []
         for no, line in enumerate(lines, start=1):
-            written, line = line, line.translate(DASHES)  # '79099–07–3' (en dash) is a CAS number too
+            written, line = line, line.translate(DASHES).translate(_FOLD)  # '79099–07–3' is a CAS number too
             taken: list[tuple[int, int]] = []
 
             def free(a: int, b: int) -> bool:
@@ -71,23 +83,29 @@ class TextScanner:
             for m in _AFTER_CAS.finditer(line):
                 raw = m.group(1)
                 digits = cas_digits(raw)
-                if digits and cas_check_digit(digits[:-1]) == int(digits[-1]):
+                valid = bool(digits) and cas_check_digit(digits[:-1]) == int(digits[-1])
+                partial = self._partial(raw.replace("-", "")) if "-" not in raw[-2:] else None
+                if valid and (self.known_cas(format_cas(digits)) or not partial):
                     add(m.start(), m.end(1), format_cas(digits), "cas", "cas")
-                elif raw.isdigit():
-                    cas = self._partial(raw)
-                    if cas:
-                        add(m.start(), m.end(1), cas, "partial_cas", "cas")
+                elif partial:  # 'CAS 21409': the start of ANPP's CAS, not the unknown CAS 21-40-9
+                    add(m.start(), m.end(1), partial, "partial_cas", "cas")
+                elif digits:  # after 'CAS' and CAS-shaped, but the check digit fails: say so
+                    add(m.start(), m.end(1), raw, "cas", "cas")
             for m in _HYPHENATED.finditer(line):
                 d = m.group(1).replace("-", "")
+                if _DATE_LIKE.match(m.group(1)) and not self.known_cas(m.group(1)):
+                    continue
                 if cas_check_digit(d[:-1]) == int(d[-1]):
                     add(m.start(1), m.end(1), m.group(1), "cas", "cas")
-            if self._names is not None:
-                for m in self._names.finditer(line):
+                elif any(c in self.c.cas_index for c in cas_near_misses(m.group(1))):
+                    add(m.start(1), m.end(1), m.group(1), "cas", "cas")  # one typo from a listed CAS
+            for names in self._names:
+                for m in names.finditer(line):
                     add(m.start(), m.end(), m.group(0), "name", "name")
             for m in _TOKEN.finditer(line):
-                tok = m.group(0).rstrip(".")
+                at, tok = _smiles_token(m.group(0))
                 if detect_type(tok) == "smiles" and any(ch in tok for ch in "()=#[]") and _parses(tok):
-                    add(m.start(), m.start() + len(tok), tok, "smiles", "smiles")
+                    add(m.start() + at, m.start() + at + len(tok), tok, "smiles", "smiles")
         out.sort(key=lambda x: (x.line, x.start))
         return out
 
@@ -97,3 +115,30 @@ def _parses(tok: str) -> bool:
 
     mol = chem.parse_smiles(tok)
     return mol is not None and mol.GetNumHeavyAtoms() >= 4
+
+
+def _alternatives(terms) -> str:
+    """One regex alternation of the terms, longest first; spaces and hyphens inside a term match
+    any run of them, an apostrophe (4'-) may be written or left out."""
+    def one(term: str) -> str:
+        parts = [re.escape(p).replace("'", "'?") for p in re.split(r"[\s-]+", term)]
+        return r"[\s-]+".join(parts)
+
+    return "|".join(one(t) for t in sorted(terms, key=len, reverse=True))
+
+
+def _smiles_token(tok: str) -> tuple[int, str]:
+    """(offset, text) of the SMILES inside a whitespace-delimited token: without a 'smiles=' key,
+    a trailing full stop, or brackets and backticks that wrap it ('(CCO)', '`CCO`')."""
+    at = 0
+    key = _KEY.match(tok)
+    if key and not _parses(tok):
+        at, tok = key.end(), tok[key.end():]
+    tok = tok.rstrip(".")
+    while tok[:1] in ("(", "`") and (tok[0] == "`" or tok.count("(") > tok.count(")")):
+        at, tok = at + 1, tok[1:]
+    while tok[-1:] in (")", "`") and (tok[-1] == "`" or tok.count(")") > tok.count("(")):
+        tok = tok[:-1]
+    if tok[:1] == "(" and tok[-1:] == ")" and not _parses(tok) and _parses(tok[1:-1]):
+        at, tok = at + 1, tok[1:-1]
+    return at, tok

@@ -64,3 +64,34 @@ def test_unreadable_file_is_exit_3(tmp_path):
     bad.write_bytes("caf\xe9 NPP".encode("latin-1"))
     p = run("text", bad, *MINI)
     assert p.returncode == 3 and "UTF-8" in p.stderr
+
+
+def test_listing_writings_sellers_use_are_found_with_the_shipped_watchlist():
+    """Found by an audit of `precheck text`: each of these was missed (or mis-read) before."""
+    text = ("出售BMK油，现货供应NPP，产品CAS:79099073\n"  # CJK text runs straight into names and 'CAS'
+            "CAS\uff1a79099073 and CAS-79099-07-3, CAS-Nr. 39742604\n"  # full-width colon, 'CAS-', 'CAS-Nr.'
+            "P2P-\u00d6l, NPP-HCl\n"  # a name followed by a hyphen
+            "CAS 21409 powder; typo 39742-60-5; shipped 2024-11-5\n"  # partial CAS that passes a check digit; typo; date
+            "2-bromo-4-methylpropiophenone, 4\u2019-Methylpropiophenone\n"  # prime left out, curly apostrophe
+            "el mapa de la ciudad\n"  # Spanish 'mapa' is not MAPA: abbreviations are matched in capitals
+            "\uff43\uff41\uff53 \uff17\uff19\uff10\uff19\uff19-\uff10\uff17-\uff13\n"  # full-width
+            "smiles=CC(=O)Cc1ccccc1 (O=C1CCN(CCc2ccccc2)CC1)\n")
+    p, recs = scan_shipped(text)
+    found = [(r["line"], r["input"], r["verdict"]) for r in recs]
+    assert found == [
+        (1, "BMK", "controlled"), (1, "NPP", "controlled"), (1, "79099-07-3", "controlled"),
+        (2, "79099-07-3", "controlled"), (2, "79099-07-3", "controlled"), (2, "39742-60-4", "controlled"),
+        (3, "P2P", "controlled"), (3, "NPP", "controlled"),
+        (4, "21409-26-7", "controlled"), (4, "39742-60-5", "invalid"),
+        (5, "2-bromo-4-methylpropiophenone", "controlled"), (5, "4'-Methylpropiophenone", "controlled"),
+        (7, "79099-07-3", "controlled"),
+        (8, "CC(=O)Cc1ccccc1", "controlled"), (8, "O=C1CCN(CCc2ccccc2)CC1", "controlled"),
+    ]
+    lines = text.split("\n")
+    assert all(lines[r["line"] - 1][r["start"]:r["end"]] == r["text"] for r in recs)  # spans index the text as written
+    assert p.returncode == 1
+
+
+def scan_shipped(text):
+    p = run("text", "-", "-f", "jsonl", input=text)
+    return p, [json.loads(x) for x in p.stdout.splitlines()]
