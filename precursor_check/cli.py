@@ -652,9 +652,14 @@ def text_cmd(source, **opts):
     screener = make_screener(opts)
     mentions = TextScanner(screener.compiled, screener.resolver.known_cas).scan(lines)
 
+    seen: dict[tuple[str, str], object] = {}  # a name repeated through a long text is screened once
+
     def results():
         for i, m in enumerate(mentions, start=1):
-            r = screener.screen(m.query, input_type=m.input_type, row=i)
+            key = (m.query, m.input_type)
+            if key not in seen:
+                seen[key] = screener.screen(m.query, input_type=m.input_type)
+            r = replace(seen[key], row=i)
             extra = {"line": m.line, "start": m.start, "end": m.end, "text": m.text, "found_as": m.kind}
             if m.kind == "partial_cas" and r.top:
                 r = replace(r, error=f"partial CAS {m.text!r} matches only {m.query}")

@@ -70,14 +70,11 @@ class TextScanner:
         out: list[Mention] = []
         for no, line in enumerate(lines, start=1):
             written, line = line, line.translate(DASHES).translate(_FOLD)  # '79099–07–3' is a CAS number too
-            taken: list[tuple[int, int]] = []
-
-            def free(a: int, b: int) -> bool:
-                return all(b <= x or a >= y for x, y in taken)
+            taken = bytearray(len(line))  # characters already inside a mention (linear, not quadratic)
 
             def add(a, b, query, kind, itype):
-                if free(a, b):
-                    taken.append((a, b))
+                if not any(taken[a:b]):
+                    taken[a:b] = b"\x01" * (b - a)
                     out.append(Mention(no, a, b, written[a:b], query, kind, itype))
 
             for m in _AFTER_CAS.finditer(line):
