@@ -48,18 +48,11 @@ class TextScanner:
 
     @cached_property
     def _names(self) -> list[re.Pattern]:
-        """Names and synonyms, any case; abbreviations in capitals as written ('MAPA', not Spanish
-        'mapa'). A name may be followed by a hyphen ('NPP-HCl', 'GBL-Reiniger'), not preceded by one."""
-        names, abbreviations = set(), set()
-        for e in self.c.watchlist.entries:
-            for n in (e.name, *e.synonyms):
-                if len(n.strip()) >= 3:
-                    names.add(n.strip())
-            for a in e.abbreviations:
-                if len(a.strip()) >= 3:
-                    (abbreviations if a.strip() == a.strip().upper() else names).add(a.strip())
-        return [re.compile(rf"(?<![A-Za-z0-9_-])(?:{_alternatives(terms)})(?![A-Za-z0-9_])", flags)
-                for terms, flags in ((names, re.I), (abbreviations, 0)) if terms]
+        """Names, synonyms and abbreviations, in any case (chats write 'npp', 'pmk oil'). A name may
+        be followed by a hyphen ('NPP-HCl', 'GBL-Reiniger'), not preceded by one."""
+        terms = {n.strip() for e in self.c.watchlist.entries for n in (e.name, *e.synonyms, *e.abbreviations)
+                 if len(n.strip()) >= 3}
+        return [re.compile(rf"(?<![A-Za-z0-9_-])(?:{_alternatives(terms)})(?![A-Za-z0-9_])", re.I)] if terms else []
 
     def _partial(self, digits: str) -> str | None:
         """A digit prefix that belongs to exactly one watchlist CAS ('79099' -> '79099-07-3')."""

@@ -73,7 +73,7 @@ def test_listing_writings_sellers_use_are_found_with_the_shipped_watchlist():
             "P2P-\u00d6l, NPP-HCl\n"  # a name followed by a hyphen
             "CAS 21409 powder; typo 39742-60-5; shipped 2024-11-5\n"  # partial CAS that passes a check digit; typo; date
             "2-bromo-4-methylpropiophenone, 4\u2019-Methylpropiophenone\n"  # prime left out, curly apostrophe
-            "el mapa de la ciudad\n"  # Spanish 'mapa' is not MAPA: abbreviations are matched in capitals
+            "bro u got npp? pmk oil too\n"  # chats write abbreviations in lower case
             "\uff43\uff41\uff53 \uff17\uff19\uff10\uff19\uff19-\uff10\uff17-\uff13\n"  # full-width
             "smiles=CC(=O)Cc1ccccc1 (O=C1CCN(CCc2ccccc2)CC1)\n")
     p, recs = scan_shipped(text)
@@ -84,6 +84,7 @@ def test_listing_writings_sellers_use_are_found_with_the_shipped_watchlist():
         (3, "P2P", "controlled"), (3, "NPP", "controlled"),
         (4, "21409-26-7", "controlled"), (4, "39742-60-5", "invalid"),
         (5, "2-bromo-4-methylpropiophenone", "controlled"), (5, "4'-Methylpropiophenone", "controlled"),
+        (6, "npp", "controlled"), (6, "pmk", "controlled"),
         (7, "79099-07-3", "controlled"),
         (8, "CC(=O)Cc1ccccc1", "controlled"), (8, "O=C1CCN(CCc2ccccc2)CC1", "controlled"),
     ]
