@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 DEFAULT_CHUNK = 256  # query strings per task: large enough to amortise IPC, small enough to balance
 DEFAULT_MAX_ATOMS = 250  # heavy atoms; precursors have < 60, so beyond this a row is cut off, not screened
 DEFAULT_ROW_TIMEOUT = 10.0  # seconds one row may take before it is cut off
-STARTUP_TIMEOUT = 300.0  # seconds a new worker may take to build its Screener
+STARTUP_TIMEOUT = 120.0  # seconds a new worker may take to build its Screener (normally well under 1 s)
 TEARDOWN_TIMEOUT = 5.0  # seconds the pool may take to shut down before its workers are killed
 CACHE_SIZE = 100_000  # results kept per run for repeated inputs (a few hundred bytes to ~2 KB each)
 

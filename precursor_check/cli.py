@@ -30,7 +30,9 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except PrecheckError as exc:
-            raise PrecheckFailure(str(exc)) from None
+            failure = PrecheckFailure(str(exc))
+            failure.exit_code = int(exc.exit_code)
+            raise failure from None
         except OSError as exc:
             if exc.errno == 32:  # broken pipe (e.g. `| head`): not an error of ours
                 sys.exit(0)

@@ -24,3 +24,9 @@ class WatchlistError(PrecheckError):
 
 class InputError(PrecheckError):
     """An input file could not be read."""
+
+
+class UsageError(InputError):
+    """The command line names something the input does not have (a column): exit 2, as Click's own."""
+
+    exit_code = ExitCode.USAGE

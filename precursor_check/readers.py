@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from .errors import InputError
+from .errors import InputError, UsageError
 
 INPUT_FORMATS = ("auto", "csv", "tsv", "smi", "sdf", "parquet")
 
@@ -423,7 +423,7 @@ def _choose_column(src: Source, column: str | None, input_type: str) -> None:
                     _make_headerless(src)  # '--column 2' on a file whose first line is already data
                     cols = src.columns
             else:
-                raise InputError(f"{src.name}: no column {column!r}; the columns are: "
+                raise UsageError(f"{src.name}: no column {column!r}; the columns are: "
                                  f"{', '.join(repr(c) for c in cols) or '(none)'}")
         found = detect_column([cols[idx]])
         implied = found[1] if found else "auto"

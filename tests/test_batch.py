@@ -149,13 +149,13 @@ def test_column_option_by_name_and_number(tmp_path):
     assert jsonl(screen(f, "--column", "2", "-f", "jsonl").stdout)[0]["verdict"] == "controlled"
 
 
-def test_unknown_or_undetectable_column_exits_3(tmp_path):
+def test_undetectable_column_exits_3_and_an_unknown_one_is_a_usage_error(tmp_path):
     f = tmp_path / "x.csv"
     f.write_text("a,b\nfoo,bar\n")
     p = screen(f)
     assert p.returncode == 3 and "--column" in p.stderr
-    p = screen(f, "--column", "nope")
-    assert p.returncode == 3 and "'a', 'b'" in p.stderr
+    p = screen(f, "--column", "nope")  # the command line names what the input does not have: exit 2
+    assert p.returncode == 2 and "no column 'nope'; the columns are: 'a', 'b'" in p.stderr
 
 
 def test_type_forces_query_type(tmp_path):
@@ -513,3 +513,4 @@ def test_ragged_rows_keep_their_extra_cells_and_say_so(tmp_path):
     p = run("screen", f, *MINI, "-f", "jsonl")
     rows = jsonl(p.stdout)
     assert [r["note"] for r in rows] == ["b,extra", ""] and "1 row(s) had more cells than the header" in p.stderr
+
