@@ -417,6 +417,9 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
         click.echo(summary_line(counts, n, time.perf_counter() - t0), err=True)
         if runner.cut_off:
             click.echo(f"precheck: {runner.cut_off} row(s) cut off after {row_timeout:g} s each", err=True)
+        if src.unlisted:
+            click.echo(f"precheck: note: SDF data fields not in the first record are not in the output: "
+                       f"{', '.join(sorted(src.unlisted)[:10])}", err=True)
         if src.ragged:
             click.echo(f"precheck: note: {src.ragged} row(s) had more cells than the header; the extra cells "
                        f"were kept, joined, in the last column {src.columns[-1]!r}", err=True)

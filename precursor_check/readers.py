@@ -79,6 +79,7 @@ class Source:
     total: int | None = None  # for progress: bytes (text formats) or rows (parquet)
     done: int = 0  # progress so far, in the same unit as total
     ragged: int = 0  # rows with more cells than the header (the extras are kept in the last column)
+    unlisted: set = field(default_factory=set)  # SDF data fields that are not in the first record (not output)
     _rows: Iterator[list] | None = field(default=None, repr=False)
     _close: object = field(default=None, repr=False)
 
@@ -296,8 +297,11 @@ def _sdf(name: str, raw: IO[bytes]) -> Source:
     def rows() -> Iterator[list]:
         if first is None:
             return
+        known = set(fields[1:])
         for molblock, data in _chain(first, records):
             title = molblock.split("\n", 1)[0].strip()
+            if len(data) > len(known) or not known.issuperset(data):
+                src.unlisted.update(k for k in data if k not in known)
             yield [title, *(data.get(f, "") for f in fields[1:]), molblock]
 
     src._rows = rows()

@@ -514,3 +514,19 @@ def test_ragged_rows_keep_their_extra_cells_and_say_so(tmp_path):
     rows = jsonl(p.stdout)
     assert [r["note"] for r in rows] == ["b,extra", ""] and "1 row(s) had more cells than the header" in p.stderr
 
+
+
+def test_sdf_fields_missing_from_the_first_record_are_named_on_stderr(tmp_path):
+    from rdkit import Chem
+
+    f = tmp_path / "late.sdf"
+    w = Chem.SDWriter(str(f))
+    for i, smi in enumerate(["CCO", "c1ccccc1"]):
+        m = Chem.MolFromSmiles(smi)
+        m.SetProp("id", str(i))
+        if i == 1:
+            m.SetProp("extra_only_here", "x")
+        w.write(m)
+    w.close()
+    p = run("screen", f, *MINI, "-f", "jsonl")
+    assert len(jsonl(p.stdout)) == 2 and "not in the output: extra_only_here" in p.stderr
