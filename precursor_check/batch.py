@@ -135,7 +135,9 @@ def screen_records(screener, rows: list[dict], column: str, input_type: str = "a
     from .formats import flat_record
 
     meta = meta or {"tool_version": "", "watchlist_version": "", "watchlist_sha256": ""}
-    results = screen_queries(screener, ["" if r.get(column) is None else str(r.get(column)) for r in rows], input_type)
+    from .readers import query_text
+
+    results = screen_queries(screener, [query_text(r.get(column)) for r in rows], input_type)
     out = []
     for i, (row, res) in enumerate(zip(rows, results)):
         names = output_columns(list(row))

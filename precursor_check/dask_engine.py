@@ -107,6 +107,7 @@ def _screen_partition(df, number: int, start_row: int, config: ScreenerConfig, c
     import pyarrow.parquet as pq
 
     from .formats import RESULT_COLUMNS, flat_record
+    from .readers import query_text
 
     if hook is not None:  # fault injection for tests (e.g. a worker that dies on its first attempt)
         hook(number)
@@ -114,7 +115,7 @@ def _screen_partition(df, number: int, start_row: int, config: ScreenerConfig, c
     screener = worker_screener(config)
     meta = _meta(screener)
     q = df[column]
-    queries = ["" if v is None else str(v) for v in q.astype(object).where(q.notna(), None).tolist()]
+    queries = [query_text(v) for v in q.astype(object).where(q.notna(), None).tolist()]
     results = [replace(r, row=start_row + i) for i, r in enumerate(screen_queries(screener, queries, input_type))]
     records = [flat_record(r, meta) for r in results]
 
