@@ -188,6 +188,10 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
         shown = [lst for lst in applicable if opts.applies(lst)] or applicable
         reason = f"{what} ({describe_lists(shown)})"
         counted = any(opts.applies(lst) for lst in applicable)
+    elif not e.listings:  # an entry with no listing (a company list's own chemical): for review
+        verdict = Verdict.ANALOG
+        reason = f"{what}: on the watchlist without a listing; review"
+        counted = True
     else:  # the structure is listed, but every listing excludes this form
         verdict = Verdict.ANALOG
         reason = f"{what}, but {'; '.join(excluded)}"

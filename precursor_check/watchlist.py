@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import WatchlistError
-from .identifiers import cas_is_valid
+from .identifiers import cas_is_valid, normalise_cas
 from .model import Listing
 
 SCHEMA_VERSION = 1
@@ -138,10 +138,7 @@ def file_closure(paths: list[Path]) -> list[tuple[Path, bytes]]:
         except OSError as exc:
             raise WatchlistError(f"cannot read watchlist {path}: {exc.strerror}") from None
         out.append((path, raw))
-        try:
-            doc = yaml.safe_load(raw) or {}
-        except yaml.YAMLError as exc:
-            raise WatchlistError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+        doc = parse_yaml(path, raw)
         if not isinstance(doc, dict):
             raise WatchlistError(f"{path}: the top level must be a mapping with schema_version, entries, rules")
         for inc in doc.get("include") or []:
@@ -150,6 +147,66 @@ def file_closure(paths: list[Path]) -> list[tuple[Path, bytes]]:
     for p in paths:
         visit(p)
     return out
+
+
+_TOP_KEYS = {"schema_version", "watchlist_version", "title", "include", "entries", "rules"}
+_ENTRY_KEYS = {"id", "name", "status", "abbreviations", "synonyms", "cas", "other_cas", "smiles", "also_smiles",
+               "structure_source", "similarity", "families", "listings", "sources", "note"}
+_LISTING_KEYS = {"jurisdiction", "list", "citation", "effective", "confidence", "salts", "isomers",
+                 "except_smiles", "wording", "note"}
+_OTHER_CAS_KEYS = {"cas", "form", "source"}
+_RULE_KEYS = {"id", "kind", "name", "description", "subject", "smarts", "exclude_smarts", "entries", "families",
+              "verdict", "jurisdiction", "listings", "examples"}
+
+
+def _known_keys(item, allowed: set[str], where: str) -> None:
+    """A misspelt or misplaced key ('smile:', 'CAS:') would silently drop its value: refuse it."""
+    if not isinstance(item, dict):
+        return
+    for key in item:
+        if key not in allowed:
+            import difflib
+
+            near = difflib.get_close_matches(str(key).lower(), sorted(allowed), n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else f" (allowed: {', '.join(sorted(allowed))})"
+            raise WatchlistError(f"{where}: unknown key {key!r}{hint}")
+
+
+def parse_yaml(path, raw: bytes):
+    """The YAML document, with the safe loader; a repeated key, a syntax error or an impossible
+    value (2025-02-30) is one WatchlistError line naming the file and the place."""
+    import yaml
+
+    class StrictLoader(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):
+            seen = set()
+            for key_node, _value in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    line = key_node.start_mark.line + 1
+                    raise WatchlistError(f"{path}: line {line}: key {key!r} given twice in the same mapping "
+                                         "(a missing '- ' in front of a list item?)")
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    try:
+        return yaml.load(raw, Loader=StrictLoader) or {}  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise WatchlistError(f"{path}: not valid YAML: {at}{problem}") from None
+    except ValueError as exc:  # a value YAML itself cannot build, such as the date 2025-02-30
+        raise WatchlistError(f"{path}: not valid YAML: {exc}") from None
+
+
+def _flag(value, where: str, key: str) -> bool:
+    """A yes/no field: true or false (quoted 'false' is not true)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "yes", "no"):
+        return value.strip().lower() in ("true", "yes")
+    raise WatchlistError(f"{where}: {key} must be true or false, not {value!r}")
 
 
 def digest(files: list[tuple[Path, bytes]]) -> str:
@@ -172,8 +229,9 @@ def load(paths: list[Path] | None = None) -> Watchlist:
     versions: list[str] = []
     title = ""
     for path, raw in files:
-        doc = yaml.safe_load(raw) or {}
+        doc = parse_yaml(path, raw)
         where = str(path)
+        _known_keys(doc, _TOP_KEYS, where)
         if doc.get("schema_version") != SCHEMA_VERSION:
             raise WatchlistError(
                 f"{where}: unknown schema_version {doc.get('schema_version')!r} (this precheck reads {SCHEMA_VERSION})"
@@ -224,6 +282,7 @@ def _date(value, where: str) -> str | None:
 
 
 def _listing(item, where: str) -> Listing:
+    _known_keys(item, _LISTING_KEYS, f"{where}: listing")
     if not isinstance(item, dict):
         raise WatchlistError(f"{where}: a listing must be a mapping")
     jur = str(item.get("jurisdiction", "")).upper()
@@ -240,8 +299,8 @@ def _listing(item, where: str) -> Listing:
         citation=str(item.get("citation") or ""),
         effective=_date(item.get("effective"), where),
         confidence=conf,
-        salts=bool(item.get("salts", True)),
-        isomers=bool(item.get("isomers", True)),
+        salts=_flag(item.get("salts", True), where, "salts"),
+        isomers=_flag(item.get("isomers", True), where, "isomers"),
         except_smiles=_strs(item.get("except_smiles"), where, "except_smiles"),
         wording=str(item.get("wording") or ""),
         note=str(item.get("note") or ""),
@@ -254,7 +313,7 @@ def _check_cas(cas, where: str) -> str | None:
     cas = str(cas).strip()
     if not cas_is_valid(cas):
         raise WatchlistError(f"{where}: CAS {cas} fails its check digit")
-    return cas
+    return normalise_cas(cas)  # '107142', 'CAS 107-14-2' -> '107-14-2': the form every lookup uses
 
 
 def _entry(item, where: str, origin: str) -> Entry:
@@ -263,6 +322,7 @@ def _entry(item, where: str, origin: str) -> Entry:
     if not isinstance(item, dict) or not item.get("id") or not item.get("name"):
         raise WatchlistError(f"{where}: an entry needs at least `id` and `name`")
     where = f"{origin}: entry {item['id']} ({item['name']})"
+    _known_keys(item, _ENTRY_KEYS, where)
     status = str(item.get("status", "controlled"))
     if status not in STATUSES:
         raise WatchlistError(f"{where}: status {status!r} is not one of {', '.join(STATUSES)}")
@@ -277,6 +337,9 @@ def _entry(item, where: str, origin: str) -> Entry:
     for o in item.get("other_cas") or []:
         if isinstance(o, (str, int)):
             o = {"cas": str(o), "form": "other form"}
+        _known_keys(o, _OTHER_CAS_KEYS, f"{where}: other_cas")
+        if not isinstance(o, dict) or not o.get("cas"):
+            raise WatchlistError(f"{where}: each other_cas needs a cas")
         others.append(OtherCas(cas=_check_cas(o.get("cas"), where), form=str(o.get("form", "other form")),
                                source=str(o.get("source", ""))))
     listings = tuple(_listing(x, where) for x in item.get("listings") or [])
@@ -295,7 +358,7 @@ def _entry(item, where: str, origin: str) -> Entry:
         smiles=str(smiles) if smiles is not None else None,
         also_smiles=also,
         structure_source=str(item.get("structure_source") or ""),
-        similarity=bool(item.get("similarity", True)),
+        similarity=_flag(item.get("similarity", True), where, "similarity"),
         families=_strs(item.get("families"), where, "families"),
         listings=listings,
         sources=_strs(item.get("sources"), where, "sources"),
@@ -310,6 +373,7 @@ def _rule(item, where: str, origin: str) -> Rule:
     if not isinstance(item, dict) or not item.get("id"):
         raise WatchlistError(f"{where}: a rule needs an `id`")
     where = f"{origin}: rule {item['id']}"
+    _known_keys(item, _RULE_KEYS, where)
     kind = str(item.get("kind", ""))
     if kind not in RULE_KINDS:
         raise WatchlistError(f"{where}: kind {kind!r} is not one of {', '.join(RULE_KINDS)}")
@@ -329,6 +393,9 @@ def _rule(item, where: str, origin: str) -> Rule:
     if jur is not None and str(jur).upper() not in JURISDICTIONS:
         raise WatchlistError(f"{where}: jurisdiction {jur!r} is not one of {', '.join(JURISDICTIONS)}")
     examples = item.get("examples") or {}
+    if not isinstance(examples, dict):
+        raise WatchlistError(f"{where}: examples must be a mapping with `match` and `no_match` lists")
+    _known_keys(examples, {"match", "no_match"}, f"{where}: examples")
     return Rule(
         id=str(item["id"]),
         kind=kind,

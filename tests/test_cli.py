@@ -75,6 +75,30 @@ def test_invalid_watchlist_names_the_bad_entry(tmp_path):
     assert p.returncode == 3 and "X-1" in p.stderr and "check digit" in p.stderr
 
 
+HEAD = "schema_version: 1\nwatchlist_version: x\nentries:\n"
+
+
+@pytest.mark.parametrize("body,message", [
+    ("  - {id: X-1, name: A, smile: CCO}\n", "unknown key 'smile' (did you mean 'smiles'?)"),  # a typo drops nothing silently
+    ("  - id: X-1\n    name: A\n    smiles: CCO\n    smiles: CCN\n", "key 'smiles' given twice"),
+    ("  - {id: X-1, name: A, smiles: CCO, similarity: 'no thanks'}\n", "similarity must be true or false"),
+    ("  - id: X-1\n    name: A\n    listings:\n      - {jurisdiction: US, list: L, effective: 2025-02-30}\n",
+     "day is out of range"),
+])
+def test_a_watchlist_mistake_is_one_line_naming_it(tmp_path, body, message):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(HEAD + body)
+    p = run("cas", "79099-07-3", "--watchlist", bad)
+    assert p.returncode == 3 and message in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
+
+
+def test_a_watchlist_cas_without_hyphens_is_found(tmp_path):
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(HEAD + "  - {id: X-1, name: Mine, cas: '8007452', status: watch}\n")
+    p = run("cas", "8007-45-2", "--watchlist", mine, "--replace-watchlist", "-f", "jsonl")
+    assert json.loads(p.stdout)["verdict"] == "watch"
+
+
 def test_stdin_dash_reads_one_query_per_line():
     p = run("check", "-f", "jsonl", *MINI, "-", input="79099-07-3\n\nCCO\n")
     assert [r["input"] for r in jsonl(p.stdout)] == ["79099-07-3", "CCO"]
