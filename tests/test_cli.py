@@ -92,6 +92,13 @@ def test_a_watchlist_mistake_is_one_line_naming_it(tmp_path, body, message):
     assert p.returncode == 3 and message in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
 
 
+def test_validate_checks_a_list_as_it_will_be_used_beside_the_shipped_one(tmp_path):
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(HEAD + "  - {id: PC-0001, name: Mine, cas: 64-17-5, status: watch}\n")
+    p = run("watchlist", "validate", mine)  # valid alone (--replace-watchlist), but it clashes beside the shipped list
+    assert p.returncode == 0 and "with --watchlist (beside the shipped list) this fails" in p.stdout and "PC-0001" in p.stdout
+
+
 def test_a_watchlist_cas_without_hyphens_is_found(tmp_path):
     mine = tmp_path / "mine.yaml"
     mine.write_text(HEAD + "  - {id: X-1, name: Mine, cas: '8007452', status: watch}\n")
