@@ -86,7 +86,7 @@ def _only_part(e: Entry, smiles: str, what: str, std: parent.Standardised | None
     return std.parts[0]
 
 
-def compile_watchlist(wl: Watchlist) -> Compiled:
+def compile_watchlist(wl: Watchlist, check_examples: bool = True) -> Compiled:
     from rdkit import Chem
 
     c = Compiled(wl)
@@ -141,6 +141,12 @@ def compile_watchlist(wl: Watchlist) -> Compiled:
 
     c.gates = gates.GateCatalog(wl.rules)
     c.variant_formulas = variants.variant_formulas(ring_entries)
+    from .validate import example_problems
+
+    wrong = example_problems(c) if check_examples else []  # a rule contradicting its examples must not screen
+    if wrong:
+        more = f" (and {len(wrong) - 1} more)" if len(wrong) > 1 else ""
+        raise WatchlistError(f"{wrong[0][0]}: {wrong[0][1]}{more}; `precheck watchlist validate` lists them")
     return c
 
 

@@ -99,6 +99,15 @@ def test_validate_checks_a_list_as_it_will_be_used_beside_the_shipped_one(tmp_pa
     assert p.returncode == 0 and "with --watchlist (beside the shipped list) this fails" in p.stdout and "PC-0001" in p.stdout
 
 
+def test_a_rule_that_contradicts_its_examples_does_not_screen(tmp_path):
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("schema_version: 1\nwatchlist_version: x\nrules:\n"
+                    "  - id: X-R\n    kind: alert\n    name: everything\n    smarts: ['*']\n"
+                    "    examples: {match: [CCO, CCN, CCC], no_match: [c1ccccc1, CC=O, CCCl]}\n")
+    p = run("check", "CCO", "--watchlist", mine)  # a stray '*' would have flagged every query
+    assert p.returncode == 3 and "rule X-R: example c1ccccc1 should not match" in p.stderr
+
+
 def test_a_watchlist_cas_without_hyphens_is_found(tmp_path):
     mine = tmp_path / "mine.yaml"
     mine.write_text(HEAD + "  - {id: X-1, name: Mine, cas: '8007452', status: watch}\n")
