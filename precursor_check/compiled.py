@@ -17,7 +17,7 @@ from .errors import WatchlistError
 from .names import normalise_name
 from .watchlist import Entry, Rule, Watchlist, default_paths, digest, file_closure, load
 
-CACHE_FORMAT = 16
+CACHE_FORMAT = 17
 
 
 @dataclass(frozen=True)
@@ -117,9 +117,9 @@ def compile_watchlist(wl: Watchlist, check_examples: bool = True) -> Compiled:
             also_iso=frozenset(chem.canonical(p.mol) for p in also),
         )
         c.keys[e.id] = keys
-        for p in [part, *also]:  # the entry's structure and its other writings identify it alike
-            for index, key in ((c.by_formula, p.formula), (c.by_flat, chem.canonical(p.mol, isomeric=False)),
-                               (c.by_taut, chem.tautomer_key(p.mol))):
+        others = [(p, chem.canonical(p.mol, isomeric=False), chem.tautomer_key(p.mol)) for p in also]
+        for p, flat_key, taut_key in [(part, keys.flat, keys.taut), *others]:  # its structure and other writings alike
+            for index, key in ((c.by_formula, p.formula), (c.by_flat, flat_key), (c.by_taut, taut_key)):
                 if key and e.id not in index.get(key, ()):
                     index.setdefault(key, []).append(e.id)
             for key in chem.tautomers(p.mol):  # its enols, imidic acids ...: the same substance

@@ -161,12 +161,11 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
             excluded.append(f"{lst.jurisdiction} {lst.list} excludes its salts")
         else:
             applicable.append(lst)
+    form = _form_words(removed) or ("charged form" if charged else "")
     if how == "tautomer":
-        form = _form_words(removed) or ("charged form" if charged else "")
         kind, what = MatchKind.PARENT, f"{form + ' of a ' if form else ''}tautomer of {e.label}"
     elif not same_stereo:
         kind = MatchKind.STEREO
-        form = _form_words(removed) or ("charged form" if charged else "")
         what = f"{form + ' of a ' if form else ''}stereoisomer (or stereo-unspecified form) of {e.label}"
     elif complex_input and any(r != parent.ISOTOPE_LABELS for r in removed):  # not a salt: an adduct, a mixture, a complex
         kind = MatchKind.PARENT
@@ -174,7 +173,6 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
         what = f"{label}{e.label} with {', '.join(r for r in removed if r != parent.ISOTOPE_LABELS)} (mixture, adduct or complex)"
     elif removed or charged:
         kind = MatchKind.PARENT
-        form = _form_words(removed) or "charged form"
         what = f"{form} of {e.label}"
     else:  # the whole input, or one component of a mixture record (a parent match then, not exact)
         kind = MatchKind.PARENT if complex_input else MatchKind.EXACT

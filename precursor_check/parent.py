@@ -71,6 +71,7 @@ _METAL_NAMES = {
     "Cu": "copper", "Co": "cobalt", "Ni": "nickel", "Sr": "strontium", "Ag": "silver", "NH4": "ammonium",
 }
 _METALS = frozenset(v for k, v in _METAL_NAMES.items() if k != "NH4")
+CATION_NAMES = frozenset(_METAL_NAMES.values())  # the words a salt's name gives its cation by ('sodium salt')
 
 
 _CARBON = re.compile(r"C(?![a-z])")  # the element C in a molecular formula (not Cl, Ca, Cs ...)

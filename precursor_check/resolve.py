@@ -16,6 +16,7 @@ from .compiled import Compiled
 from .errors import InputError
 from .localdb import LocalDB
 from .names import normalise_name
+from .parent import CATION_NAMES
 
 SALT_WORDS = {
     "hydrochloride": "hydrochloride", "hcl": "hydrochloride", "dihydrochloride": "hydrochloride",
@@ -25,7 +26,6 @@ SALT_WORDS = {
     "mesylate": "mesylate", "tosylate": "tosylate", "monohydrate": "hydrate", "hydrate": "hydrate",
     "dihydrate": "hydrate", "hemihydrate": "hydrate",
 }
-_METAL_WORDS = frozenset(("sodium", "potassium", "lithium", "calcium", "magnesium", "zinc", "barium", "ammonium"))
 
 
 def salt_words(form: str | None) -> tuple[str, ...]:
@@ -37,7 +37,7 @@ def salt_words(form: str | None) -> tuple[str, ...]:
     ()
     """
     words = re.findall(r"[a-z]+", (form or "").lower())
-    return tuple(dict.fromkeys(SALT_WORDS.get(w) or w for w in words if w in SALT_WORDS or w in _METAL_WORDS))
+    return tuple(dict.fromkeys(SALT_WORDS.get(w) or w for w in words if w in SALT_WORDS or w in CATION_NAMES))
 
 
 class Resolved(NamedTuple):  # one per query: a NamedTuple is built ~5x faster than a frozen dataclass
@@ -233,11 +233,11 @@ def split_salt_word(text: str) -> tuple[str, str | None]:
     """'NPP hydrochloride' -> ('NPP', 'hydrochloride'); 'PMK glycidic acid sodium salt' and
     'PMK glycidic acid sodium' -> ('PMK glycidic acid', 'sodium')."""
     words = re.split(r"[\s·.]+", text.strip())
-    if len(words) > 2 and words[-1].lower() == "salt" and words[-2].lower() in _METAL_WORDS:
+    if len(words) > 2 and words[-1].lower() == "salt" and words[-2].lower() in CATION_NAMES:
         return " ".join(words[:-2]), words[-2].lower()
     if len(words) > 1 and words[-1].lower() in SALT_WORDS:
         return " ".join(words[:-1]), SALT_WORDS[words[-1].lower()]
-    if len(words) > 1 and words[-1].lower() in _METAL_WORDS:
+    if len(words) > 1 and words[-1].lower() in CATION_NAMES:
         return " ".join(words[:-1]), words[-1].lower()
     return text, None
 

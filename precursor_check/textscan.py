@@ -26,8 +26,8 @@ _KEY = re.compile(r"[A-Za-z_]{3,}[=:]")  # 'smiles=', 'SMILES:' in front of a pa
 _DATE_LIKE = re.compile(r"(?:19|20)\d\d-(?:0[1-9]|1[0-2])-\d$")  # 2024-11-5: a date, unless a known CAS
 # the same text with full-width forms, typographic dashes and apostrophes written plainly; every
 # character maps to one character, so spans in the folded line are spans in the written one
-_FOLD = str.maketrans({**{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)},
-                       "\u2018": "'", "\u2019": "'", "\u2032": "'", "\u00b4": "'", "\u3000": " "})
+_FOLD = {**DASHES, **{c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)},
+         **str.maketrans({"\u2018": "'", "\u2019": "'", "\u2032": "'", "\u00b4": "'", "\u3000": " "})}
 
 
 @dataclass(frozen=True)
@@ -47,12 +47,12 @@ class TextScanner:
         self.known_cas = known_cas or (lambda cas: cas in compiled.cas_index)  # any source the screen resolves
 
     @cached_property
-    def _names(self) -> list[re.Pattern]:
+    def _names(self) -> re.Pattern | None:
         """Names, synonyms and abbreviations, in any case (chats write 'npp', 'pmk oil'). A name may
         be followed by a hyphen ('NPP-HCl', 'GBL-Reiniger'), not preceded by one."""
         terms = {n.strip() for e in self.c.watchlist.entries for n in (e.name, *e.synonyms, *e.abbreviations)
                  if len(n.strip()) >= 3}
-        return [re.compile(rf"(?<![A-Za-z0-9_-])(?:{_alternatives(terms)})(?![A-Za-z0-9_])", re.I)] if terms else []
+        return re.compile(rf"(?<![A-Za-z0-9_-])(?:{_alternatives(terms)})(?![A-Za-z0-9_])", re.I) if terms else None
 
     def _partial(self, digits: str) -> str | None:
         """A digit prefix that belongs to exactly one watchlist CAS ('79099' -> '79099-07-3')."""
@@ -62,7 +62,7 @@ class TextScanner:
     def scan(self, lines) -> list[Mention]:
         out: list[Mention] = []
         for no, line in enumerate(lines, start=1):
-            written, line = line, line.translate(DASHES).translate(_FOLD)  # '79099–07–3' is a CAS number too
+            written, line = line, line.translate(_FOLD)  # '79099–07–3' is a CAS number too
             taken = bytearray(len(line))  # characters already inside a mention (linear, not quadratic)
 
             def add(a, b, query, kind, itype):
@@ -89,8 +89,8 @@ class TextScanner:
                     add(m.start(1), m.end(1), m.group(1), "cas", "cas")
                 elif any(c in self.c.cas_index for c in cas_near_misses(m.group(1))):
                     add(m.start(1), m.end(1), m.group(1), "cas", "cas")  # one typo from a listed CAS
-            for names in self._names:
-                for m in names.finditer(line):
+            if self._names is not None:
+                for m in self._names.finditer(line):
                     add(m.start(), m.end(), m.group(0), "name", "name")
             for m in _TOKEN.finditer(line):
                 at, tok = _smiles_token(m.group(0))

@@ -123,8 +123,6 @@ def default_paths(extra: tuple[str, ...] = (), replace: bool = False) -> list[Pa
 
 def file_closure(paths: list[Path]) -> list[tuple[Path, bytes]]:
     """Every file to load, includes expanded depth-first, with its bytes (for hashing and caching)."""
-    import yaml
-
     out: list[tuple[Path, bytes]] = []
     seen: set[Path] = set()
 
@@ -221,8 +219,6 @@ def digest(files: list[tuple[Path, bytes]]) -> str:
 
 def load(paths: list[Path] | None = None) -> Watchlist:
     """Load and validate watchlist files (raises WatchlistError naming the bad entry)."""
-    import yaml
-
     files = file_closure(paths or default_paths())
     entries: list[Entry] = []
     rules: list[Rule] = []
