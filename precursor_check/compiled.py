@@ -17,7 +17,7 @@ from .errors import WatchlistError
 from .names import normalise_name
 from .watchlist import Entry, Rule, Watchlist, default_paths, digest, file_closure, load
 
-CACHE_FORMAT = 17
+CACHE_FORMAT = 18
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ class Compiled:
     cas_index: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # cas -> (entry id, form)
     name_index: dict[str, str] = field(default_factory=dict)  # normalised name -> entry id
     abbreviations: dict[str, str] = field(default_factory=dict)  # upper-case abbreviation -> entry id
+    unmasker: object = None  # unmask.Unmasker: the transforms and the mask targets' gates (None: no target)
 
     def entry(self, id_: str) -> Entry:
         return self._entries[id_]
@@ -91,6 +92,7 @@ def compile_watchlist(wl: Watchlist, check_examples: bool = True) -> Compiled:
 
     c = Compiled(wl)
     ring_entries: dict[str, str] = {}  # entries whose ring-substituted variants are looked for
+    mask_targets: dict[str, object] = {}  # entry id -> standardised structure (unmask.py)
     for e in wl.entries:
         for cas in e.all_cas():
             form = None if cas == e.cas else next(o.form for o in e.other_cas if o.cas == cas)
@@ -130,6 +132,8 @@ def compile_watchlist(wl: Watchlist, check_examples: bool = True) -> Compiled:
                 c.except_keys[(e.id, i)] = frozenset(
                     chem.canonical(parent.standardise(chem.parse_smiles(s)).parts[0].mol) for s in lst.except_smiles
                 )
+        if e.mask_target and not std.inorganic:
+            mask_targets[e.id] = part.mol
         if e.similarity and not std.inorganic:
             c.fps.append(chem.fingerprint(part.mol))
             c.fp_ids.append(e.id)
@@ -141,6 +145,10 @@ def compile_watchlist(wl: Watchlist, check_examples: bool = True) -> Compiled:
 
     c.gates = gates.GateCatalog(wl.rules)
     c.variant_formulas = variants.variant_formulas(ring_entries)
+    if mask_targets:
+        from . import unmask
+
+        c.unmasker = unmask.Unmasker(unmask.shipped(), unmask.compile_targets(mask_targets))
     from .validate import example_problems
 
     wrong = example_problems(c) if check_examples else []  # a rule contradicting its examples must not screen
@@ -177,7 +185,9 @@ def load_compiled(paths: list[Path] | None = None, use_cache: bool = True) -> Co
     closure = file_closure(paths)
     compiled = compile_watchlist(load(paths))
     if use_cache:
-        files = [(str(p), _stamp(p)) for p, _raw in closure]
+        from .unmask import transforms_path
+
+        files = [(str(p), _stamp(p)) for p, _raw in closure] + [(str(transforms_path()), _stamp(transforms_path()))]
         _write_atomic(cache, pickle.dumps((files, compiled), protocol=pickle.HIGHEST_PROTOCOL))
     return compiled
 
