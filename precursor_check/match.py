@@ -243,8 +243,9 @@ def unmasked(c: Compiled, mol, formula: str, skip: set[str] = frozenset(), skip_
     u = c.unmasker
     targets = u.target_set
     out: dict[str, Found] = {}
-    for steps, p, smi in u.unmask(mol, formula):
-        pf = chem.mol_formula(p)
+    for steps, p, smi, pf, gated in u.unmask(mol, formula):
+        if not gated:  # no target can be in it (the gates are sound): not one, nor a clause's member
+            continue
         if pf in c.by_formula:
             flat = chem.canonical(p, isomeric=False)
             ids = c.by_flat.get(flat) or c.by_tautomer.get(flat)

@@ -173,34 +173,95 @@ def counts(formula: str) -> dict[str, int]:
 
 
 def skeleton(mol) -> str:
-    """The SMARTS every masked form of `mol` contains: its atoms but chain oxygens, aromatic
-    atoms aromatic, ring bonds as ring bonds, other bonds any bond.
+    """The SMARTS every masked form of `mol` contains (the skeleton gate).
+
+    Unmasking only removes atoms, adds O and H, and swaps an N, O, S or halogen on a carbon for
+    O; it forms no ring, no C-C or C-N bond and no aromatic ring, and it never removes an atom
+    bonded to a carbon of an aromatic ring that stays. So every masked form contains the parent's
+    atoms other than its chain oxygens, with: its ring bonds as ring bonds (other bonds: any
+    bond); its aromatic carbons aromatic, with the same number of hydrogens; and, on every
+    carbon that carries a chain oxygen in the parent, some atom other than carbon (the masked
+    carbonyl or alcohol: a ketal O, an oxime N, an enamine N, a silyl ether O ...), written
+    as one more atom where the skeleton has no heteroatom on that carbon already (a bond between
+    two atoms the parent keeps is never made by unmasking, so that neighbour is no skeleton atom),
+    and as a property of the carbon where the next carbon has a chain O too (an epoxide's one O
+    gives both carbons of a 1,2-diol their O).
 
     >>> from rdkit import Chem
     >>> skeleton(Chem.MolFromSmiles("CC(=O)Cc1ccccc1"))
-    '[#6]~[#6]~[#6]~[c]1@[c]@[c]@[c]@[c]@[c]@1'
+    '[#6]~[#6](~[!#6])~[#6]~[c&H0]1@[c&H1]@[c&H1]@[c&H1]@[c&H1]@[c&H1]@1'
     """
     from rdkit import Chem
 
+    return Chem.MolToSmarts(_skeleton_query(skeleton_mol(mol)))
+
+
+def skeleton_mol(mol):
+    """The parent as its skeleton: chain oxygens gone, except that a carbon whose only heteroatoms
+    were chain oxygens keeps one neighbour as a dummy atom (`[!#6]` in the pattern); every atom
+    keeps its hydrogen count. Not sanitised (rings are found)."""
+    from rdkit import Chem
+
+    def chain_o(a) -> bool:
+        return a.GetAtomicNum() == 8 and not a.IsInRing()
+
     rw = Chem.RWMol(mol)
-    for a in sorted((a.GetIdx() for a in mol.GetAtoms() if a.GetAtomicNum() == 8 and not a.IsInRing()),
-                    reverse=True):
-        rw.RemoveAtom(a)
-    q = rw.GetMol()
-    for a in q.GetAtoms():
+    for a in rw.GetAtoms():
+        a.SetNumExplicitHs(a.GetTotalNumHs())
         a.SetNoImplicit(True)
-    # a query built atom by atom (MolToSmarts of a molecule pins H counts and charges) through a query built atom by atom (MolToSmarts of a molecule pins H counts and charges)
+    drop = []
+    for a in mol.GetAtoms():
+        if not chain_o(a):
+            continue
+        drop.append(a.GetIdx())
+    def bare(a) -> bool:  # a carbon whose only heteroatoms are chain oxygens
+        nbrs = a.GetNeighbors()
+        return a.GetAtomicNum() == 6 and any(chain_o(n) for n in nbrs) and all(
+            n.GetAtomicNum() == 6 or chain_o(n) for n in nbrs)
+
+    dummies = set()
+    for a in mol.GetAtoms():
+        if not bare(a):
+            continue
+        if any(n.GetAtomicNum() == 6 and any(chain_o(x) for x in n.GetNeighbors()) for n in a.GetNeighbors()):
+            # next to another carbon with a chain O: the two may share one heteroatom in the masked
+            # form (an epoxide gives a 1,2-diol), so no atom of its own, a property of the carbon
+            rw.GetAtomWithIdx(a.GetIdx()).SetProp("hetero", "1")
+            continue
+        dummies.add(next(n.GetIdx() for n in a.GetNeighbors() if chain_o(n) and n.GetIdx() not in dummies))
+    for i in dummies:
+        rw.GetAtomWithIdx(i).SetAtomicNum(0)
+    for i in sorted(set(drop) - dummies, reverse=True):
+        rw.RemoveAtom(i)
+    m = rw.GetMol()
+    m.UpdatePropertyCache(False)
+    Chem.FastFindRings(m)
+    return m
+
+
+def _skeleton_query(m):
+    from rdkit import Chem
+
     qm = Chem.RWMol()
-    idx = {}
-    for a in q.GetAtoms():
-        sym = f"[{a.GetSymbol().lower()}]" if a.GetIsAromatic() else f"[#{a.GetAtomicNum()}]"
-        idx[a.GetIdx()] = qm.AddAtom(Chem.AtomFromSmarts(sym))
-    for b in q.GetBonds():
-        i, j = idx[b.GetBeginAtomIdx()], idx[b.GetEndAtomIdx()]
+    for a in m.GetAtoms():
+        if a.GetAtomicNum() == 0:
+            sym = "[!#6]"
+        elif a.GetIsAromatic() and a.GetAtomicNum() == 6:
+            sym = f"[c;H{a.GetTotalNumHs()}]"
+        elif a.GetIsAromatic():
+            sym = f"[{a.GetSymbol().lower()}]"
+        elif a.HasProp("hetero"):
+            sym = "[#6;$(*~[!#6])]"
+        else:
+            sym = f"[#{a.GetAtomicNum()}]"
+        qm.AddAtom(Chem.AtomFromSmarts(sym))
+    ri = m.GetRingInfo()
+    for b in m.GetBonds():
+        i, j = b.GetBeginAtomIdx(), b.GetEndAtomIdx()
         qm.AddBond(i, j, Chem.BondType.UNSPECIFIED)
-        qb = Chem.BondFromSmarts("@" if b.IsInRing() else "~")
-        qm.ReplaceBond(qm.GetBondBetweenAtoms(i, j).GetIdx(), qb)
-    return Chem.MolToSmarts(qm)
+        ring = ri.NumBondRings(b.GetIdx()) > 0
+        qm.ReplaceBond(qm.GetBondBetweenAtoms(i, j).GetIdx(), Chem.BondFromSmarts("@" if ring else "~"))
+    return qm.GetMol()
 
 
 @dataclass
@@ -226,24 +287,18 @@ def compile_targets(parts: dict[str, object]) -> Targets:
     from . import chem
 
     t = Targets()
-    stripped = []
+    mols = []
     for eid, mol in parts.items():
         c = counts(chem.mol_formula(mol))
         t.ids.append(eid)
         t.need.append({el: n for el, n in c.items() if el in _COUNTED})
         t.skeletons.append(skeleton(mol))
-        rw = Chem.RWMol(mol)
-        for a in sorted((a.GetIdx() for a in mol.GetAtoms() if a.GetAtomicNum() == 8 and not a.IsInRing()),
-                        reverse=True):
-            rw.RemoveAtom(a)
-        m = rw.GetMol()
-        m.UpdatePropertyCache(False)
-        Chem.FastFindRings(m)
-        stripped.append(m)
+        mols.append(skeleton_mol(mol))
     pats = [Chem.MolFromSmarts(s) for s in t.skeletons]
     for i, p in enumerate(pats):
-        # skeleton i matches target j's stripped molecule: every query matching j's skeleton matches i's
-        t.implies.append([j for j, m in enumerate(stripped) if j != i and m.HasSubstructMatch(p)])
+        # skeleton i matches target j's skeleton molecule: then whatever matches j's skeleton matches
+        # i's (each constraint of i holds on j's skeleton atoms, and j's pattern pins that much there)
+        t.implies.append([j for j, m in enumerate(mols) if j != i and m.HasSubstructMatch(p)])
     return t
 
 
@@ -268,7 +323,7 @@ class Unmasker:
         self._built = False
 
     def __getstate__(self):
-        return {"library": self.library, "targets": self.targets, "target_set": self.target_set}
+        return {"library": self.library, "targets": self.targets, "target_set": self.target_set}  # no caches
 
     def __setstate__(self, state):
         self.__dict__.update(state, _built=False)
@@ -303,17 +358,22 @@ class Unmasker:
     # -- gates
 
     def candidates(self, formula: str) -> tuple[int, ...]:
-        """Targets the query's element counts allow (gate 1)."""
+        """Targets the query's element counts allow (gate 1), cached per count pattern (counts
+        above what any target needs are all alike)."""
         c = counts(formula)
-        carbons = c.get("C", 0)
-        out = []
-        for i, need in enumerate(self.targets.need):
-            nc = need.get("C", 0)
-            if carbons - nc > MAX_EXTRA_CARBONS:
-                continue
-            if all(c.get(el, 0) >= n for el, n in need.items()):
-                out.append(i)
-        return tuple(out)
+        caps = self.__dict__.get("_caps")
+        if caps is None:
+            caps = self._caps = tuple(max((n.get(el, 0) for n in self.targets.need), default=0)
+                                      + (MAX_EXTRA_CARBONS + 1 if el == "C" else 0) for el in _COUNTED)
+            self._cands = {}
+        key = tuple(min(c.get(el, 0), cap) for el, cap in zip(_COUNTED, caps))
+        got = self._cands.get(key)
+        if got is None:
+            carbons = key[0]
+            got = self._cands[key] = tuple(
+                i for i, need in enumerate(self.targets.need)
+                if carbons - need.get("C", 0) <= MAX_EXTRA_CARBONS and all(c.get(el, 0) >= n for el, n in need.items()))
+        return got
 
     def _skeleton_catalog(self, cands: tuple[int, ...]):
         cat = self._skel_catalogs.get(cands)
@@ -384,8 +444,9 @@ class Unmasker:
                     break
         return [(tid, m, smi) for smi, (tid, m) in out.items()]
 
-    def unmask(self, mol, formula: str) -> list[tuple[tuple[str, ...], object, str]]:
-        """Every product of one or two steps: (transform ids, molecule, canonical SMILES), shortest first."""
+    def unmask(self, mol, formula: str) -> list[tuple[tuple[str, ...], object, str, str, bool]]:
+        """Every product of one or two steps, shortest first: (transform ids, molecule, canonical
+        SMILES, formula, whether it passes the gates); only products that pass are unmasked again."""
         from . import chem
 
         seen = {chem.canonical(mol)}
@@ -399,8 +460,10 @@ class Unmasker:
                         continue
                     seen.add(smi)
                     pf = chem.mol_formula(p)
-                    out.append(((*steps, tid), p, smi))
-                    nxt.append(((*steps, tid), p, pf))
+                    gated = self.possible(p, pf)  # a target can still come out of it
+                    out.append(((*steps, tid), p, smi, pf, gated))
+                    if gated:
+                        nxt.append(((*steps, tid), p, pf))
             frontier = nxt[:MAX_PRODUCTS]
             if not frontier:
                 break
