@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+import re
 from enum import Enum
 
 
@@ -51,10 +52,20 @@ class MatchKind(str, Enum):
         return self.value
 
 
+# a closing remark in brackets ("21 CFR 1310.02(b) (List II)"), not a bracket inside a name ("Regulation (EU) 2019/1148")
+_TRAILING_REMARK = re.compile(r"(\s+\([^()]*\))+\s*$")
+REGIMES = ("drug-precursors", "chemical-weapons", "explosives-precursors")
+DEFAULT_REGIME = "drug-precursors"
+REGIME_LABELS = {"drug-precursors": "drug precursors", "chemical-weapons": "chemical weapons",
+                 "explosives-precursors": "explosives precursors"}
+
+
 @dataclass(frozen=True)
 class Listing:
     jurisdiction: str
     list: str
+    regime: str = DEFAULT_REGIME  # drug-precursors | chemical-weapons | explosives-precursors
+    limit: str = ""  # a concentration limit the list applies above ("above 12 % w/w"); precheck screens identity
     citation: str = ""
     effective: str | None = None  # ISO date
     confidence: str = "confirmed"
@@ -68,8 +79,9 @@ class Listing:
         """'US List I, 21 CFR 1310.02': the list and the head of its citation, and the
         confidence of the fact when it is not confirmed ('CN Category II, ...; recollection')."""
         s = f"{self.jurisdiction} {self.list}"
-        cite = self.citation.split(";")[0].split(" (")[0].strip()
-        return (f"{s}, {cite}" if cite else s) + self.doubt()
+        cite = _TRAILING_REMARK.sub("", self.citation.split(";")[0]).strip()
+        limit = f", {self.limit}" if self.limit else ""
+        return (f"{s}, {cite}" if cite else s) + limit + self.doubt()
 
     def label(self) -> str:
         """'US List I', or 'CN Category II (recollection)' when the fact is not confirmed."""
