@@ -17,7 +17,7 @@ from .errors import WatchlistError
 from .names import normalise_name
 from .watchlist import Entry, Rule, Watchlist, default_paths, digest, file_closure, load
 
-CACHE_FORMAT = 17
+CACHE_FORMAT = 18  # 18: listings carry regime and limit; entries and rules a regime
 
 
 @dataclass(frozen=True)
