@@ -18,7 +18,7 @@ ALL = ("--replace-watchlist", "--watchlist", FIXTURE, "--watchlist", CW, "--watc
 
 @pytest.fixture(scope="module")
 def wl():
-    from precursor_check.watchlist import load
+    from precursor_check.watchlist.load import load
 
     return load([FIXTURE, CW, UK])
 
@@ -47,7 +47,7 @@ def test_overlay_adds_listings_to_an_entry_of_another_file(wl):
 
 
 def test_overlay_for_an_unknown_id_names_it(tmp_path):
-    from precursor_check.watchlist import load
+    from precursor_check.watchlist.load import load
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("schema_version: 1\nlistings:\n  T-NOPE:\n    - {jurisdiction: UK, list: Category 1}\n")
@@ -56,7 +56,7 @@ def test_overlay_for_an_unknown_id_names_it(tmp_path):
 
 
 def test_unknown_regime_is_refused(tmp_path):
-    from precursor_check.watchlist import load
+    from precursor_check.watchlist.load import load
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("schema_version: 1\nregime: weapons\nentries: []\n")
