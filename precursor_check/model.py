@@ -63,6 +63,8 @@ class Listing:
     except_smiles: tuple[str, ...] = ()
     wording: str = ""
     note: str = ""
+    instrument: str = ""  # the act that put it there: CND decision, FR document, regulation, SOR, notice
+    source_url: str = ""  # the official (or best available) text this listing was checked against
 
     def short(self) -> str:
         """'US List I, 21 CFR 1310.02': the list and the head of its citation, and the

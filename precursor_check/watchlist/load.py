@@ -152,7 +152,7 @@ _TOP_KEYS = {"schema_version", "watchlist_version", "title", "include", "entries
 _ENTRY_KEYS = {"id", "name", "status", "abbreviations", "synonyms", "cas", "other_cas", "smiles", "also_smiles",
                "structure_source", "similarity", "families", "listings", "sources", "note"}
 _LISTING_KEYS = {"jurisdiction", "list", "citation", "effective", "confidence", "salts", "isomers",
-                 "except_smiles", "wording", "note"}
+                 "except_smiles", "wording", "note", "instrument", "source_url"}
 _OTHER_CAS_KEYS = {"cas", "form", "source"}
 _RULE_KEYS = {"id", "kind", "name", "description", "subject", "smarts", "exclude_smarts", "entries", "families",
               "verdict", "jurisdiction", "listings", "examples"}
@@ -301,7 +301,19 @@ def _listing(item, where: str) -> Listing:
         except_smiles=_strs(item.get("except_smiles"), where, "except_smiles"),
         wording=str(item.get("wording") or ""),
         note=str(item.get("note") or ""),
+        instrument=str(item.get("instrument") or ""),
+        source_url=_url(item.get("source_url"), where),
     )
+
+
+def _url(value, where: str) -> str:
+    """A listing's source: a public http(s) address (a file path would mean nothing to a reader)."""
+    if value in (None, ""):
+        return ""
+    url = str(value).strip()
+    if not url.lower().startswith(("https://", "http://")) or any(c.isspace() for c in url):
+        raise WatchlistError(f"{where}: source_url {url!r} is not an http(s) address")
+    return url
 
 
 def _check_cas(cas, where: str) -> str | None:
