@@ -9,9 +9,9 @@ import time
 
 import click
 
-from . import __version__
-from .errors import ExitCode, PrecheckError
-from .formats import Format
+from precursor_check import __version__
+from precursor_check.errors import ExitCode, PrecheckError
+from precursor_check.io.formats import Format
 
 VERDICT_ORDER = ("controlled", "watch", "analog")
 
@@ -101,7 +101,7 @@ def screen_options(f):
 
 
 def _jurisdictions(values) -> list[str] | None:
-    from .watchlist import JURISDICTIONS
+    from precursor_check.watchlist.load import JURISDICTIONS
 
     out = [j.strip().upper() for v in values for j in v.split(",") if j.strip()]
     for j in out:
@@ -122,7 +122,7 @@ def _as_of(value: str | None) -> str | None:
 
 
 def make_screener(opts: dict):
-    from .screen import Screener
+    from precursor_check.engines.screener import Screener
 
     return Screener(
         watchlists=opts["watchlists"],
@@ -152,7 +152,7 @@ def meta_of(screener) -> dict:
 
 
 def exit_code_for(counts: dict[str, int], fail_on: str) -> ExitCode:
-    from .model import Verdict
+    from precursor_check.model import Verdict
 
     threshold = Verdict(fail_on).severity
     if any(n and Verdict(v).severity >= threshold for v, n in counts.items() if Verdict(v).is_hit):
@@ -182,15 +182,15 @@ def side_outputs(opts: dict, screener):
     if not report_path and not audit_path:
         yield None
         return
-    from .audit import maybe_audit
+    from precursor_check.io.audit import maybe_audit
 
     meta = meta_of(screener)
     with contextlib.ExitStack() as stack:
         audit = stack.enter_context(maybe_audit(audit_path, meta))
         report = None
         if report_path:
-            from .formats.html import HtmlReport
-            from .output import open_output
+            from precursor_check.io.atomic import open_output
+            from precursor_check.io.formats.html import HtmlReport
 
             report = HtmlReport(stack.enter_context(open_output(report_path)), screener.watchlist)
             report.begin(meta)
@@ -208,8 +208,8 @@ def side_outputs(opts: dict, screener):
 
 def run_report(results, opts: dict, screener, extra_columns: list[str] | None = None) -> None:
     """Write every result through the chosen formatter, print the summary, exit with the right code."""
-    from .formats import make_writer
-    from .output import open_output
+    from precursor_check.io.atomic import open_output
+    from precursor_check.io.formats import make_writer
 
     fmt = pick_format(opts.get("fmt"), opts.get("output"))
     counts: dict[str, int] = {}
@@ -283,7 +283,7 @@ precheck name '1-boc-4-piperidone' NPP 'BMK methyl glycidate'
 
 
 # ---------------------------------------------------------------------------------------------
-# screen (batch files; the engine lives in batch.py, the readers in readers.py)
+# screen (batch files; the engine lives in engines/batch.py, the readers in io/readers.py)
 
 
 @cli.command("screen")
@@ -325,10 +325,14 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
     """
     import contextlib
 
-    from .batch import BatchRunner, ScreenerConfig, output_columns
-    from .formats.batchcsv import batch_writer
-    from .output import open_output
-    from .readers import open_input, query_text
+    from precursor_check.engines.batch import (
+        BatchRunner,
+        ScreenerConfig,
+        output_columns,
+    )
+    from precursor_check.io.atomic import open_output
+    from precursor_check.io.formats.batchcsv import batch_writer
+    from precursor_check.io.readers import open_input, query_text
 
     config = ScreenerConfig(
         watchlists=tuple(opts["watchlists"]), replace=opts["replace_watchlist"], threshold=opts["threshold"],
@@ -336,7 +340,7 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
         resolve_files=tuple(opts["resolve_files"]), max_atoms=max_atoms or None)
     screener = config.build()  # fails fast on a bad watchlist, before any worker starts
     if engine.lower() == "dask":
-        from .dask_engine import cli_screen
+        from precursor_check.engines.dask_engine import cli_screen
 
         run = cli_screen(input_path, config, screener, column, input_type, input_format, workers, scheduler, opts)
         if not opts.get("quiet"):
@@ -377,7 +381,13 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
             progress = task = None
             if show:
                 from rich.console import Console
-                from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+                from rich.progress import (
+                    BarColumn,
+                    MofNCompleteColumn,
+                    Progress,
+                    TextColumn,
+                    TimeRemainingColumn,
+                )
 
                 unit = "rows" if src.format == "parquet" else "bytes"
                 progress = stack.enter_context(Progress(
@@ -436,7 +446,7 @@ def watchlist_group():
 
 
 def _load_wl(opts):
-    from .watchlist import default_paths, load
+    from precursor_check.watchlist.load import default_paths, load
 
     return load(default_paths(tuple(opts["watchlists"]), opts["replace_watchlist"]))
 
@@ -505,7 +515,7 @@ def watchlist_stats(**opts):
     \b
     precheck watchlist stats
     """
-    from .watchlist import JURISDICTIONS
+    from precursor_check.watchlist.load import JURISDICTIONS
 
     wl = _load_wl(opts)
     click.echo(f"watchlist {wl.version}  sha256 {wl.sha256}")
@@ -533,8 +543,8 @@ def watchlist_validate(path):
     """
     from pathlib import Path
 
-    from .validate import validate
-    from .watchlist import shipped_path
+    from precursor_check.watchlist.load import shipped_path
+    from precursor_check.watchlist.validate import validate
 
     problems, summary = validate([Path(path)] if path else [shipped_path()])
     for p in problems:
@@ -564,8 +574,8 @@ def report_command(results_path, output, max_drawn, **opts):
     """
     from pathlib import Path
 
-    from .formats.html import DEFAULT_MAX_DRAWN, read_results, render
-    from .output import open_output
+    from precursor_check.io.atomic import open_output
+    from precursor_check.io.formats.html import DEFAULT_MAX_DRAWN, read_results, render
 
     wl = _load_wl(opts)
     if results_path == "-":
@@ -615,7 +625,7 @@ def audit_verify(path):
     \b
     precheck audit verify /var/log/precheck/audit.jsonl
     """
-    from .audit import describe, verify
+    from precursor_check.io.audit import describe, verify
 
     v = verify(path)
     for line in describe(v, path):
@@ -636,12 +646,11 @@ def text_cmd(source, **opts):
     precheck text listing.txt
     echo 'CAS79099 powder, NPP in stock' | precheck text - -f jsonl
     """
+    import re
     from dataclasses import replace
 
-    from .errors import InputError
-    from .textscan import TextScanner
-
-    import re
+    from precursor_check.errors import InputError
+    from precursor_check.identify.textscan import TextScanner
 
     try:
         if source == "-":

@@ -12,11 +12,11 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
-from .compiled import Compiled
-from .errors import InputError
-from .localdb import LocalDB
-from .names import normalise_name
-from .parent import CATION_NAMES
+from precursor_check.chemistry.standardise import CATION_NAMES
+from precursor_check.errors import InputError
+from precursor_check.identify.localdb import LocalDB
+from precursor_check.identify.names import normalise_name
+from precursor_check.watchlist.compile import Compiled
 
 SALT_WORDS = {
     "hydrochloride": "hydrochloride", "hcl": "hydrochloride", "dihydrochloride": "hydrochloride",
@@ -67,7 +67,7 @@ class UserTable:
         name = next((fields[k] for k in ("name", "product", "chemical", "chemical_name") if k in fields), None)
         if smi is None or (cas is None and name is None):
             raise InputError(f"resolve file {path} needs a SMILES column and a CAS or name column")
-        from .identifiers import cas_digits, format_cas
+        from precursor_check.identify.identifiers import cas_digits, format_cas
 
         for row in rows:
             s = (row.get(smi) or "").strip()

@@ -1,7 +1,7 @@
 """The watchlist: YAML files (safe loader) -> validated, frozen dataclasses.
 
 Validation happens at load and names the bad entry. Chemistry compilation (keys,
-fingerprints, rule catalogue) lives in `compiled.py`.
+fingerprints, rule catalogue) lives in `watchlist/compile.py`.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import WatchlistError
-from .identifiers import cas_is_valid, normalise_cas
-from .model import Listing
+from precursor_check.errors import WatchlistError
+from precursor_check.identify.identifiers import cas_is_valid, normalise_cas
+from precursor_check.model import Listing
+from precursor_check.resources import data_path
 
 SCHEMA_VERSION = 1
 JURISDICTIONS = ("UN", "US", "EU", "CA", "CN")
@@ -103,10 +104,10 @@ class Watchlist:
 
 def shipped_path() -> Path:
     """data/watchlist.yaml inside the installed package (or the source checkout)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "data" / "watchlist.yaml", here.parent / "data" / "watchlist.yaml"):
-        if candidate.exists():
-            return candidate
+    try:
+        return data_path("watchlist.yaml")
+    except FileNotFoundError:
+        pass
     raise WatchlistError("the shipped watchlist is missing from the installation; reinstall precursor-check")
 
 
@@ -313,7 +314,7 @@ def _check_cas(cas, where: str) -> str | None:
 
 
 def _entry(item, where: str, origin: str) -> Entry:
-    from .chem import parse_smiles
+    from precursor_check.chemistry.molecules import parse_smiles
 
     if not isinstance(item, dict) or not item.get("id") or not item.get("name"):
         raise WatchlistError(f"{where}: an entry needs at least `id` and `name`")
