@@ -526,6 +526,13 @@ def watchlist_show(ident, **opts):
     from dataclasses import asdict
 
     d = {k: v for k, v in asdict(item).items() if v not in ((), "", None)}
+    if item.listings:  # each listing: what put it there, since when, how sure, where to read it
+        d["listings"] = [{"list": f"{lst.jurisdiction} {lst.list}", "instrument": lst.instrument or "not recorded",
+                          "effective": lst.effective or "not given", "confidence": lst.confidence,
+                          "source_url": lst.source_url or "none recorded",
+                          **{k: v for k, v in asdict(lst).items() if k not in (
+                              "jurisdiction", "list", "instrument", "effective", "confidence", "source_url")
+                             and v not in ((), "", None)}} for lst in item.listings]
     click.echo(yaml.safe_dump(d, sort_keys=False, allow_unicode=True, width=100))
 
 

@@ -76,7 +76,7 @@ def test_reason_names_the_regime_and_the_limit():
         hcl.top.reason)
     assert "drug precursors: UN Table II" in hcl.top.reason  # two regimes: each named
     npp = s.screen("39742-60-4")
-    assert "UK Category 1, Regulation (EC) 273/2004 Annex I; unverified" in npp.top.reason
+    assert "UK Category 1 (unverified), Regulation (EC) 273/2004 Annex I" in npp.top.reason
     assert "drug precursors" not in npp.top.reason  # one regime, drug precursors: worded as before
 
 

@@ -165,7 +165,7 @@ _TOP_KEYS = {"schema_version", "watchlist_version", "title", "include", "entries
 _ENTRY_KEYS = {"id", "name", "status", "abbreviations", "synonyms", "cas", "other_cas", "smiles", "also_smiles",
                "structure_source", "similarity", "families", "listings", "sources", "note"}
 _LISTING_KEYS = {"jurisdiction", "list", "citation", "effective", "confidence", "salts", "isomers",
-                 "except_smiles", "wording", "note"}
+                 "except_smiles", "wording", "note", "instrument", "source_url"}
 _OTHER_CAS_KEYS = {"cas", "form", "source"}
 # regimes and overlays: a file's `regime` is the default of its entries, rules and listings; its
 # `listing_defaults` fill every listing it gives; its `listings` add listings to entries (or rules) by id,
@@ -368,7 +368,19 @@ def _listing(item, where: str, defaults: dict | None = None) -> Listing:
         except_smiles=_strs(item.get("except_smiles"), where, "except_smiles"),
         wording=str(item.get("wording") or ""),
         note=str(item.get("note") or ""),
+        instrument=str(item.get("instrument") or ""),
+        source_url=_url(item.get("source_url"), where),
     )
+
+
+def _url(value, where: str) -> str:
+    """A listing's source: a public http(s) address (a file path would mean nothing to a reader)."""
+    if value in (None, ""):
+        return ""
+    url = str(value).strip()
+    if not url.lower().startswith(("https://", "http://")) or any(c.isspace() for c in url):
+        raise WatchlistError(f"{where}: source_url {url!r} is not an http(s) address")
+    return url
 
 
 def _check_cas(cas, where: str) -> str | None:
