@@ -9,9 +9,9 @@ import time
 
 import click
 
-from . import __version__
-from .errors import ExitCode, PrecheckError
-from .formats import Format
+from precursor_check import __version__
+from precursor_check.errors import ExitCode, PrecheckError
+from precursor_check.io.formats import Format
 
 VERDICT_ORDER = ("controlled", "watch", "analog")
 
@@ -83,7 +83,11 @@ def screen_options(f):
     @click.option("--threshold", type=click.FloatRange(0, 1), default=None,
                   help="Tanimoto similarity at or above which a structure is an analog [default: calibrated, see README].")
     @click.option("--jurisdiction", "jurisdictions", multiple=True, metavar="CODE",
-                  help="Only hits under these laws count: UN, US, EU, CA, CN (repeatable or comma-separated).")
+                  help="Only hits under these laws count: UN, US, EU, CA, CN, UK, AU, JP, IN, MX, CWC, AG "
+                  "(repeatable or comma-separated).")
+    @click.option("--regime", "regimes", multiple=True, metavar="NAME",
+                  help="Only hits under these regimes count: drug-precursors, chemical-weapons, "
+                  "explosives-precursors (repeatable or comma-separated) [default: all].")
     @click.option("--as-of", metavar="YYYY-MM-DD", help="Read the law as it stood on this date (effective dates).")
     @click.option("--resolve-file", "resolve_files", multiple=True, metavar="CSV",
                   help="Your own catalogue (CAS/name + SMILES columns), used before the built-in sources.")
@@ -101,12 +105,22 @@ def screen_options(f):
 
 
 def _jurisdictions(values) -> list[str] | None:
-    from .watchlist import JURISDICTIONS
+    from precursor_check.watchlist.load import JURISDICTIONS
 
     out = [j.strip().upper() for v in values for j in v.split(",") if j.strip()]
     for j in out:
         if j not in JURISDICTIONS:
             raise click.BadParameter(f"{j!r} is not one of {', '.join(JURISDICTIONS)}", param_hint="--jurisdiction")
+    return out or None
+
+
+def _regimes(values) -> list[str] | None:
+    from precursor_check.model import REGIMES
+
+    out = [r.strip().lower() for v in values for r in v.split(",") if r.strip()]
+    for r in out:
+        if r not in REGIMES:
+            raise click.BadParameter(f"{r!r} is not one of {', '.join(REGIMES)}", param_hint="--regime")
     return out or None
 
 
@@ -122,7 +136,7 @@ def _as_of(value: str | None) -> str | None:
 
 
 def make_screener(opts: dict):
-    from .screen import Screener
+    from precursor_check.engines.screener import Screener
 
     return Screener(
         watchlists=opts["watchlists"],
@@ -131,6 +145,7 @@ def make_screener(opts: dict):
         jurisdictions=_jurisdictions(opts["jurisdictions"]),
         as_of=_as_of(opts["as_of"]),
         resolve_files=opts["resolve_files"],
+        regimes=_regimes(opts["regimes"]),
     )
 
 
@@ -152,7 +167,7 @@ def meta_of(screener) -> dict:
 
 
 def exit_code_for(counts: dict[str, int], fail_on: str) -> ExitCode:
-    from .model import Verdict
+    from precursor_check.model import Verdict
 
     threshold = Verdict(fail_on).severity
     if any(n and Verdict(v).severity >= threshold for v, n in counts.items() if Verdict(v).is_hit):
@@ -182,15 +197,15 @@ def side_outputs(opts: dict, screener):
     if not report_path and not audit_path:
         yield None
         return
-    from .audit import maybe_audit
+    from precursor_check.io.audit import maybe_audit
 
     meta = meta_of(screener)
     with contextlib.ExitStack() as stack:
         audit = stack.enter_context(maybe_audit(audit_path, meta))
         report = None
         if report_path:
-            from .formats.html import HtmlReport
-            from .output import open_output
+            from precursor_check.io.atomic import open_output
+            from precursor_check.io.formats.html import HtmlReport
 
             report = HtmlReport(stack.enter_context(open_output(report_path)), screener.watchlist)
             report.begin(meta)
@@ -208,8 +223,8 @@ def side_outputs(opts: dict, screener):
 
 def run_report(results, opts: dict, screener, extra_columns: list[str] | None = None) -> None:
     """Write every result through the chosen formatter, print the summary, exit with the right code."""
-    from .formats import make_writer
-    from .output import open_output
+    from precursor_check.io.atomic import open_output
+    from precursor_check.io.formats import make_writer
 
     fmt = pick_format(opts.get("fmt"), opts.get("output"))
     counts: dict[str, int] = {}
@@ -283,7 +298,7 @@ precheck name '1-boc-4-piperidone' NPP 'BMK methyl glycidate'
 
 
 # ---------------------------------------------------------------------------------------------
-# screen (batch files; the engine lives in batch.py, the readers in readers.py)
+# screen (batch files; the engine lives in engines/batch.py, the readers in io/readers.py)
 
 
 @cli.command("screen")
@@ -325,18 +340,23 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
     """
     import contextlib
 
-    from .batch import BatchRunner, ScreenerConfig, output_columns
-    from .formats.batchcsv import batch_writer
-    from .output import open_output
-    from .readers import open_input, query_text
+    from precursor_check.engines.batch import (
+        BatchRunner,
+        ScreenerConfig,
+        output_columns,
+    )
+    from precursor_check.io.atomic import open_output
+    from precursor_check.io.formats.batchcsv import batch_writer
+    from precursor_check.io.readers import open_input, query_text
 
     config = ScreenerConfig(
         watchlists=tuple(opts["watchlists"]), replace=opts["replace_watchlist"], threshold=opts["threshold"],
         jurisdictions=tuple(_jurisdictions(opts["jurisdictions"]) or ()) or None, as_of=_as_of(opts["as_of"]),
-        resolve_files=tuple(opts["resolve_files"]), max_atoms=max_atoms or None)
+        resolve_files=tuple(opts["resolve_files"]), max_atoms=max_atoms or None,
+        regimes=tuple(_regimes(opts["regimes"]) or ()) or None)
     screener = config.build()  # fails fast on a bad watchlist, before any worker starts
     if engine.lower() == "dask":
-        from .dask_engine import cli_screen
+        from precursor_check.engines.dask_engine import cli_screen
 
         run = cli_screen(input_path, config, screener, column, input_type, input_format, workers, scheduler, opts)
         if not opts.get("quiet"):
@@ -377,7 +397,13 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
             progress = task = None
             if show:
                 from rich.console import Console
-                from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+                from rich.progress import (
+                    BarColumn,
+                    MofNCompleteColumn,
+                    Progress,
+                    TextColumn,
+                    TimeRemainingColumn,
+                )
 
                 unit = "rows" if src.format == "parquet" else "bytes"
                 progress = stack.enter_context(Progress(
@@ -436,7 +462,7 @@ def watchlist_group():
 
 
 def _load_wl(opts):
-    from .watchlist import default_paths, load
+    from precursor_check.watchlist.load import default_paths, load
 
     return load(default_paths(tuple(opts["watchlists"]), opts["replace_watchlist"]))
 
@@ -444,20 +470,26 @@ def _load_wl(opts):
 @watchlist_group.command("list")
 @watchlist_options
 @click.option("--jurisdiction", "jurisdictions", multiple=True, metavar="CODE", help="Only entries listed here.")
+@click.option("--regime", "regimes", multiple=True, metavar="NAME",
+              help="Only entries listed under this regime: drug-precursors, chemical-weapons, explosives-precursors.")
 @click.option("--family", "families", multiple=True, help="Only entries of this drug family (e.g. fentanyl).")
 @click.option("--rules/--no-rules", default=True, help="Also list class rules.")
-def watchlist_list(jurisdictions, families, rules, **opts):
+def watchlist_list(jurisdictions, regimes, families, rules, **opts):
     """List entries (and rules): id, name, CAS, lists.
 
     \b
     precheck watchlist list --jurisdiction US --family fentanyl
+    precheck watchlist list --regime chemical-weapons
     """
     wl = _load_wl(opts)
     jur = set(_jurisdictions(jurisdictions) or [])
+    reg = set(_regimes(regimes) or [])
     fam = {f.lower() for f in families}
 
     def keep(item) -> bool:
-        if jur and not any(lst.jurisdiction in jur for lst in item.listings):
+        if reg and not (set(item.regimes) & reg):
+            return False
+        if jur and not any(lst.jurisdiction in jur and (not reg or lst.regime in reg) for lst in item.listings):
             return False
         return not fam or bool(fam & {f.lower() for f in item.families})
 
@@ -494,18 +526,29 @@ def watchlist_show(ident, **opts):
     from dataclasses import asdict
 
     d = {k: v for k, v in asdict(item).items() if v not in ((), "", None)}
+    if item.listings:  # each listing: what put it there, since when, how sure, where to read it
+        d["listings"] = [{"list": f"{lst.jurisdiction} {lst.list}", "instrument": lst.instrument or "not recorded",
+                          "effective": lst.effective or "not given", "confidence": lst.confidence,
+                          "source_url": lst.source_url or "none recorded",
+                          **{k: v for k, v in asdict(lst).items() if k not in (
+                              "jurisdiction", "list", "instrument", "effective", "confidence", "source_url")
+                             and v not in ((), "", None)}} for lst in item.listings]
     click.echo(yaml.safe_dump(d, sort_keys=False, allow_unicode=True, width=100))
 
 
 @watchlist_group.command("stats")
 @watchlist_options
 def watchlist_stats(**opts):
-    """Counts per jurisdiction and list, newest effective date, version.
+    """Counts per regime, jurisdiction and list, newest effective date, version.
+
+    Per regime and jurisdiction: entries listed, legal class rules, the newest effective date,
+    and how many of those listings rest on a secondary source only (unverified) or on recollection.
 
     \b
     precheck watchlist stats
     """
-    from .watchlist import JURISDICTIONS
+    from precursor_check.model import REGIME_LABELS, REGIMES
+    from precursor_check.watchlist.load import JURISDICTIONS
 
     wl = _load_wl(opts)
     click.echo(f"watchlist {wl.version}  sha256 {wl.sha256}")
@@ -513,13 +556,34 @@ def watchlist_stats(**opts):
                f"{sum(e.status == 'watch' for e in wl.entries)} watch); rules: {len(wl.rules)} "
                f"({sum(r.kind == 'legal' for r in wl.rules)} legal, {sum(r.kind == 'alert' for r in wl.rules)} alert)")
     click.echo(f"newest effective date: {wl.newest_effective() or 'unknown'}")
-    for j in JURISDICTIONS:
-        lists: dict[str, int] = {}
-        for e in wl.entries:
-            for name in dict.fromkeys(lst.list for lst in e.listings if lst.jurisdiction == j):
-                lists[name] = lists.get(name, 0) + 1
-        total = sum(any(lst.jurisdiction == j for lst in e.listings) for e in wl.entries)
-        click.echo(f"{j}: {total} entries" + "".join(f"\n  {k}: {v}" for k, v in sorted(lists.items())))
+    for reg in REGIMES:
+        in_reg = [e for e in wl.entries if reg in e.regimes]
+        if not in_reg and not any(reg in r.regimes for r in wl.rules):
+            continue
+        click.echo(f"\n{REGIME_LABELS[reg]} ({reg}): {len(in_reg)} entries")
+        for j in JURISDICTIONS:
+            lists: dict[str, int] = {}
+            dates, doubt = [], {}
+            for e in wl.entries:
+                mine = [lst for lst in e.listings if lst.jurisdiction == j and lst.regime == reg]
+                for name in dict.fromkeys(lst.list for lst in mine):
+                    lists[name] = lists.get(name, 0) + 1
+                dates += [lst.effective for lst in mine if lst.effective]
+                for lst in mine:
+                    if lst.confidence != "confirmed":
+                        doubt[lst.confidence] = doubt.get(lst.confidence, 0) + 1
+            rules = [r for r in wl.rules if r.kind == "legal"
+                     and any(lst.jurisdiction == j and lst.regime == reg for lst in r.listings)]
+            total = sum(any(lst.jurisdiction == j and lst.regime == reg for lst in e.listings) for e in wl.entries)
+            if not total and not rules:
+                continue
+            dates += [lst.effective for r in rules for lst in r.listings
+                      if lst.jurisdiction == j and lst.regime == reg and lst.effective]
+            extra = [f"{len(rules)} class rule{'s' * (len(rules) != 1)}"] if rules else []
+            extra.append(f"newest effective {max(dates) if dates else 'unknown'}")
+            extra += [f"{n} {c}" for c, n in sorted(doubt.items())]
+            click.echo(f"{j}: {total} entries ({', '.join(extra)})"
+                       + "".join(f"\n  {k}: {v}" for k, v in sorted(lists.items())))
 
 
 @watchlist_group.command("validate")
@@ -533,8 +597,8 @@ def watchlist_validate(path):
     """
     from pathlib import Path
 
-    from .validate import validate
-    from .watchlist import shipped_path
+    from precursor_check.watchlist.load import shipped_path
+    from precursor_check.watchlist.validate import validate
 
     problems, summary = validate([Path(path)] if path else [shipped_path()])
     for p in problems:
@@ -564,8 +628,8 @@ def report_command(results_path, output, max_drawn, **opts):
     """
     from pathlib import Path
 
-    from .formats.html import DEFAULT_MAX_DRAWN, read_results, render
-    from .output import open_output
+    from precursor_check.io.atomic import open_output
+    from precursor_check.io.formats.html import DEFAULT_MAX_DRAWN, read_results, render
 
     wl = _load_wl(opts)
     if results_path == "-":
@@ -615,7 +679,7 @@ def audit_verify(path):
     \b
     precheck audit verify /var/log/precheck/audit.jsonl
     """
-    from .audit import describe, verify
+    from precursor_check.io.audit import describe, verify
 
     v = verify(path)
     for line in describe(v, path):
@@ -636,12 +700,11 @@ def text_cmd(source, **opts):
     precheck text listing.txt
     echo 'CAS79099 powder, NPP in stock' | precheck text - -f jsonl
     """
+    import re
     from dataclasses import replace
 
-    from .errors import InputError
-    from .textscan import TextScanner
-
-    import re
+    from precursor_check.errors import InputError
+    from precursor_check.identify.textscan import TextScanner
 
     try:
         if source == "-":

@@ -1,0 +1,71 @@
+"""Where reports go: stdout, or a file written atomically (temp file, then rename)."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import stat
+import sys
+from pathlib import Path
+
+from precursor_check.errors import InputError
+
+
+@functools.lru_cache(maxsize=1)
+def umask() -> int:
+    """The process umask, read once. /proc (Linux) first: os.umask can only be read by setting it."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    old = os.umask(0o022)
+    os.umask(old)
+    return old
+
+
+def file_mode(target: str | os.PathLike) -> int:
+    """The mode a finished report gets: the existing file's, else what open() would give (0o666 & ~umask).
+
+    tempfile.mkstemp creates files 0600; without this every report would be private to its writer.
+    """
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        return 0o666 & ~umask()
+
+
+@contextlib.contextmanager
+def open_output(path: str | None, binary: bool = False):
+    """Yield a writable stream; for a path, the file appears only when the block completes."""
+    if path in (None, "-"):
+        yield sys.stdout.buffer if binary else sys.stdout
+        return
+    import tempfile
+
+    target = Path(path)
+    if target.exists() and not target.is_file():  # /dev/null, a FIFO, a device: write to it, never replace it
+        try:
+            fh = open(target, "wb" if binary else "w", encoding=None if binary else "utf-8",
+                      newline=None if binary else "")
+        except OSError as exc:
+            raise InputError(f"cannot write {path}: {exc.strerror}") from None
+        with fh:
+            yield fh
+        return
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}.",
+                                   suffix=".tmp")
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8",
+                       newline=None if binary else "") as fh:
+            yield fh
+        os.chmod(tmp, file_mode(target))
+        os.replace(tmp, target)
+    except BaseException:  # includes KeyboardInterrupt: leave no partial report behind
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
