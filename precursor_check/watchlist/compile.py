@@ -102,6 +102,7 @@ def compile_watchlist(wl: Watchlist, check_examples: bool = True) -> Compiled:
     c = Compiled(wl)
     ring_entries: dict[str, str] = {}  # entries whose ring-substituted variants are looked for
     mask_targets: dict[str, object] = {}  # entry id -> standardised structure (unmask.py)
+    sim_mols: dict[str, object] = {}  # similarity entries' standardised structures
     for e in wl.entries:
         for cas in e.all_cas():
             form = None if cas == e.cas else next(o.form for o in e.other_cas if o.cas == cas)
@@ -144,6 +145,7 @@ def compile_watchlist(wl: Watchlist, check_examples: bool = True) -> Compiled:
         if e.mask_target and not std.inorganic:
             mask_targets[e.id] = part.mol
         if e.similarity and not std.inorganic:
+            sim_mols[e.id] = part.mol
             c.fps.append(molecules.fingerprint(part.mol))
             c.fp_ids.append(e.id)
             if part.mol.GetNumHeavyAtoms() >= 6 and any(a.GetIsAromatic() for a in part.mol.GetAtoms()):
@@ -161,6 +163,10 @@ def compile_watchlist(wl: Watchlist, check_examples: bool = True) -> Compiled:
         from precursor_check.watchlist import unmask
 
         c.unmasker = unmask.Unmasker(unmask.shipped(), unmask.compile_targets(mask_targets))
+        for eid in c.fp_ids:  # entries that carry a mask themselves (1-boc-4-piperidone): see match.py
+            masks = c.unmasker.own_masks(sim_mols[eid])
+            if masks:
+                c.unmasker.entry_masks[eid] = masks
     from precursor_check.watchlist.validate import example_problems
 
     wrong = example_problems(c) if check_examples else []  # a rule contradicting its examples must not screen

@@ -12,6 +12,11 @@ from precursor_check.watchlist.compile import Compiled
 
 DEFAULT_THRESHOLD = 0.55  # calibrated: bench/calibrate.py, README "Calibration"
 NEAREST = 3
+# a similarity hit on an entry that carries a mask (1-boc-4-piperidone) whose mask the query shares
+# stands only if the two are this similar without it: the unmasked rests are small, and small
+# molecules score low (4-piperidone to morpholine 0.26, piperidine 0.29, 4-hydroxypiperidine 0.24;
+# to 3-methyl-4-piperidone 0.38, 3-piperidone 0.43); see docs/unmasking.md
+MASK_FREE_THRESHOLD = 0.35
 _KIND_ORDER = {k: i for i, k in enumerate(MatchKind)}
 _SOLVENT_FORMS = {"hydrate", "methanol", "ethanol", "isopropanol", "dimethyl sulfoxide", "dimethylformamide",
                   "acetonitrile"}
@@ -113,8 +118,14 @@ def match_part(c: Compiled, part: standardise.Part, removed: tuple[str, ...], op
         for i in order:
             if sims[i] < opts.threshold:
                 break
-            if ids[i] not in identity_ids:
-                hits.append(_similar_hit(c, ids[i], sims[i], opts, fragment))
+            if ids[i] in identity_ids:
+                continue
+            masks = u.entry_masks.get(ids[i]) if u is not None else None
+            if masks:  # the entry carries a mask: a mask the query shares does not make it similar
+                free = u.mask_free_score(mol, masks)
+                if free is not None and free < MASK_FREE_THRESHOLD:
+                    continue
+            hits.append(_similar_hit(c, ids[i], sims[i], opts, fragment))
     return hits, nearest
 
 

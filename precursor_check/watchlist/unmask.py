@@ -321,10 +321,12 @@ class Unmasker:
         self.library = library
         self.targets = targets
         self.target_set = frozenset(targets.ids)
+        self.entry_masks: dict[str, list] = {}  # similarity entry id -> own_masks() (compile.py)
         self._built = False
 
     def __getstate__(self):
-        return {"library": self.library, "targets": self.targets, "target_set": self.target_set}  # no caches
+        return {"library": self.library, "targets": self.targets, "target_set": self.target_set,
+                "entry_masks": self.entry_masks}  # no caches, no RDKit reactions
 
     def __setstate__(self, state):
         self.__dict__.update(state, _built=False)
@@ -445,6 +447,57 @@ class Unmasker:
                     break
         return [(tid, m, smi) for smi, (tid, m) in out.items()]
 
+    def apply(self, mol, tid: str) -> list:
+        """Products of the one transform `tid` on `mol` (every site)."""
+        if not self._built:
+            self._build()
+        out = []
+        for t, rxn in self._rxns:
+            if t.id == tid:
+                out += [piece for ps in rxn.RunReactants((mol,), 16) for p in ps for piece in _finish(p)]
+        return out
+
+    def own_masks(self, mol) -> list[tuple[str, str, object]]:
+        """(transform id, the mask it removes, fingerprint of the product) of every one-step
+        unmasking of `mol` (an entry that carries a mask itself: see mask_free_score). The mask is
+        told by the formula it takes away."""
+        from precursor_check.chemistry import molecules
+
+        if not self._built:
+            self._build()
+        formula = molecules.mol_formula(mol)
+        out = []
+        for i in self.applicable(mol, formula):
+            t, rxn = self._rxns[i]
+            seen = set()
+            for ps in rxn.RunReactants((mol,), 16):
+                for p in ps:
+                    for piece in _finish(p):
+                        smi = molecules.canonical(piece)
+                        if smi not in seen:
+                            seen.add(smi)
+                            out.append((t.id, _removed(formula, piece), molecules.fingerprint(piece)))
+        return out
+
+    def mask_free_score(self, mol, entry_masks: list[tuple[str, str, object]]) -> float | None:
+        """Similarity of `mol` to an entry that carries a mask, without the mask they share: the
+        best Tanimoto between their products of the same transform where it removes the same
+        atoms from both; None when they share no mask. (N-Boc morpholine is Tanimoto 0.58 to
+        1-boc-4-piperidone through the Boc group; morpholine to 4-piperidone is 0.26.)"""
+        from rdkit import DataStructs
+
+        from precursor_check.chemistry import molecules
+
+        formula = molecules.mol_formula(mol)
+        best = None
+        for tid in dict.fromkeys(t for t, _m, _fp in entry_masks):
+            for p in self.apply(mol, tid):
+                theirs = [fp for t, m, fp in entry_masks if t == tid and m == _removed(formula, p)]
+                if theirs:
+                    score = max(DataStructs.BulkTanimotoSimilarity(molecules.fingerprint(p), theirs))
+                    best = score if best is None else max(best, score)
+        return best
+
     def unmask(self, mol, formula: str) -> list[tuple[tuple[str, ...], object, str, str, bool]]:
         """Every product of one or two steps, shortest first: (transform ids, molecule, canonical
         SMILES, formula, whether it passes the gates); only products that pass are unmasked again."""
@@ -469,6 +522,14 @@ class Unmasker:
             if not frontier:
                 break
         return out
+
+
+def _removed(formula: str, product) -> str:
+    """What a step took away, as a formula difference ('C5H8O2': a Boc group)."""
+    from precursor_check.chemistry import molecules
+
+    before, after = counts(formula), counts(molecules.mol_formula(product))
+    return " ".join(f"{el}{before.get(el, 0) - after.get(el, 0)}" for el in sorted(set(before) | set(after)))
 
 
 def _finish(p) -> list:
