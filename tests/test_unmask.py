@@ -248,3 +248,41 @@ def test_shipped_commodity_entries_are_not_targets(shipped_screener):
     for e in c.watchlist.entries:
         if not e.similarity and e.unmask is None:
             assert e.id not in targets, e.name
+
+
+def test_every_mask_target_passes_the_gates_as_itself(shipped_screener):
+    from precursor_check.chemistry import molecules, standardise
+
+    c = shipped_screener.compiled
+    u = c.unmasker
+    for eid in u.targets.ids:
+        part = standardise.standardise(molecules.parse_smiles(c.entry(eid).smiles)).parts[0]
+        assert u.possible(part.mol, part.formula), eid
+
+
+def test_the_gates_change_no_result(shipped_screener):
+    """Gated and ungated unmasking find the same targets on every structure at hand: the entries,
+    the transforms' examples and the rules' examples (the gates are necessary conditions)."""
+    import copy
+
+    from precursor_check.chemistry import molecules, standardise
+    from precursor_check.watchlist.match import unmasked
+
+    c = shipped_screener.compiled
+    ungated = copy.copy(c)
+    ungated.unmasker = copy.copy(c.unmasker)
+    ungated.unmasker.possible = lambda mol, formula: True
+    smiles = [e.smiles for e in c.watchlist.entries if e.smiles]
+    smiles += [x.smiles for t in unmask.shipped().transforms for x in (*t.produces, *t.no_product)]
+    smiles += [s for r in c.watchlist.rules for s in (*r.examples_match, *r.examples_no_match)]
+    smiles += [s for s, _e, _t in MASKED] + DECOYS
+    checked = 0
+    for smi in smiles:
+        mol = molecules.parse_smiles(smi)
+        for part in standardise.standardise(mol).parts:
+            want = {(f.target, f.steps) for f in unmasked(ungated, part.mol, part.formula)}
+            got = {(f.target, f.steps) for f in unmasked(c, part.mol, part.formula)} \
+                if c.unmasker.possible(part.mol, part.formula) else set()
+            assert got == want, smi
+            checked += bool(want)
+    assert checked >= 40

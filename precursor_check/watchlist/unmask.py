@@ -272,7 +272,7 @@ class Targets:
     ids: list[str] = field(default_factory=list)
     need: list[dict[str, int]] = field(default_factory=list)  # element counts a query must have
     skeletons: list[str] = field(default_factory=list)
-    implies: list[list[int]] = field(default_factory=list)  # i -> targets whose skeleton skeleton i contains
+    implies: list[list[int]] = field(default_factory=list)  # i -> targets j whose skeleton matching implies i's
 
     def __getstate__(self):
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
@@ -385,7 +385,10 @@ class Unmasker:
                 self._skel_catalogs.clear()
             chosen = set(cands)
             # a skeleton that contains another candidate's is implied by it: keep the minimal ones
-            minimal = [i for i in cands if not any(i in self.targets.implies[j] for j in chosen if j != i)]
+            implies = self.targets.implies  # implies[j]: targets whose skeleton matching implies j's matches
+            # i goes when a weaker j stays; of skeletons that imply each other, the first stays
+            minimal = [i for i in cands if not any(
+                i in implies[j] and (j < i or j not in implies[i]) for j in chosen if j != i)]
             FilterCatalog = self._FilterCatalog
             cat = FilterCatalog.FilterCatalog()
             for i in minimal:
@@ -421,6 +424,8 @@ class Unmasker:
 
     def applicable(self, mol, formula: str) -> list[int]:
         """Indices into self._rxns whose reactant pattern matches."""
+        if not self._built:
+            self._build()
         els = frozenset(el for el in counts(formula) if el != "H")
         cat, chosen = self._fg_catalog(mol.GetRingInfo().NumRings() > 0, els)
         found = cat.GetMatches(mol)
