@@ -26,7 +26,7 @@ from precursor_check.watchlist.load import (
     load,
 )
 
-CACHE_FORMAT = 20  # 19: listings carry regime and limit; entries and rules a regime; 20: the unmasker
+CACHE_FORMAT = 21  # 19: listings carry regime and limit; entries and rules a regime; 20-21: the unmasker
 
 
 @dataclass(frozen=True)

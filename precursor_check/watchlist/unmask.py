@@ -102,7 +102,7 @@ _KEYS = {"id", "name", "class", "form", "smarts", "produces", "no_product"}
 
 def load(path: Path | None = None) -> Library:
     """The transform library, validated: every key known, every SMARTS a one-reactant reaction."""
-    from rdkit.Chem import AllChem
+    from rdkit.Chem import rdChemReactions  # not AllChem: ~10x the import time
 
     from precursor_check.watchlist.load import parse_yaml
 
@@ -135,7 +135,7 @@ def load(path: Path | None = None) -> Library:
         smarts = (item["smarts"],) if isinstance(item["smarts"], str) else tuple(map(str, item["smarts"]))
         for s in smarts:
             try:
-                rxn = AllChem.ReactionFromSmarts(s)
+                rxn = rdChemReactions.ReactionFromSmarts(s)
             except Exception:
                 rxn = None
             if rxn is None or rxn.GetNumReactantTemplates() != 1 or rxn.GetNumProductTemplates() != 1:
@@ -177,20 +177,24 @@ def skeleton(mol) -> str:
     """The SMARTS every masked form of `mol` contains (the skeleton gate).
 
     Unmasking only removes atoms, adds O and H, and swaps an N, O, S or halogen on a carbon for
-    O; it forms no ring, no C-C or C-N bond and no aromatic ring, and it never removes an atom
-    bonded to a carbon of an aromatic ring that stays. So every masked form contains the parent's
-    atoms other than its chain oxygens, with: its ring bonds as ring bonds (other bonds: any
-    bond); its aromatic carbons aromatic, with the same number of hydrogens; and, on every
+    O; it forms no ring, no C-C or C-N bond and no aromatic ring, it never removes an atom
+    bonded to a carbon of an aromatic ring that stays, and it never takes a hydrogen from a
+    carbon or a nitrogen. So every masked form contains the parent's atoms other than its chain
+    oxygens, with: its ring bonds as ring bonds (other bonds: any bond); its aromatic carbons
+    aromatic, with the same number of hydrogens; on its other carbons and nitrogens at most as
+    many hydrogens as the parent has there (a ketone's carbon: none), and aliphatic atoms
+    aliphatic; and, on every
     carbon that carries a chain oxygen in the parent, some atom other than carbon (the masked
     carbonyl or alcohol: a ketal O, an oxime N, an enamine N, a silyl ether O ...), written
     as one more atom where the skeleton has no heteroatom on that carbon already (a bond between
     two atoms the parent keeps is never made by unmasking, so that neighbour is no skeleton atom),
     and as a property of the carbon where the next carbon has a chain O too (an epoxide's one O
-    gives both carbons of a 1,2-diol their O).
+    gives both carbons of a 1,2-diol their O); a carbon with two chain oxygens (an acid) carries
+    two heteroatom bonds in every masked form (an ester, an amide, a nitrile's triple bond ...).
 
     >>> from rdkit import Chem
     >>> skeleton(Chem.MolFromSmiles("CC(=O)Cc1ccccc1"))
-    '[#6]~[#6](~[!#6])~[#6]~[c&H0]1@[c&H1]@[c&H1]@[c&H1]@[c&H1]@[c&H1]@1'
+    'C~[C&H0](~[!#6])~[C;H0,H1,H2]~[c&H0]1@[c&H1]@[c&H1]@[c&H1]@[c&H1]@[c&H1]@1'
     """
     from rdkit import Chem
 
@@ -224,6 +228,9 @@ def skeleton_mol(mol):
     for a in mol.GetAtoms():
         if not bare(a):
             continue
+        if sum(chain_o(n) for n in a.GetNeighbors()) >= 2:  # an acid or ester carbon: see _skeleton_query
+            rw.GetAtomWithIdx(a.GetIdx()).SetProp("acid", "1")
+            continue
         if any(n.GetAtomicNum() == 6 and any(chain_o(x) for x in n.GetNeighbors()) for n in a.GetNeighbors()):
             # next to another carbon with a chain O: the two may share one heteroatom in the masked
             # form (an epoxide gives a 1,2-diol), so no atom of its own, a property of the carbon
@@ -251,10 +258,16 @@ def _skeleton_query(m):
             sym = f"[c;H{a.GetTotalNumHs()}]"
         elif a.GetIsAromatic():
             sym = f"[{a.GetSymbol().lower()}]"
-        elif a.HasProp("hetero"):
-            sym = "[#6;$(*~[!#6])]"
         else:
-            sym = f"[#{a.GetAtomicNum()}]"
+            h = a.GetTotalNumHs()
+            most = f";{','.join(f'H{k}' for k in range(h + 1))}" if a.GetAtomicNum() in (6, 7) and h < 3 else ""
+            el = {6: "C", 7: "N", 8: "O", 16: "S"}.get(a.GetAtomicNum(), f"#{a.GetAtomicNum()}")  # aliphatic stays so
+            extra = ""
+            if a.HasProp("acid"):  # two chain O on it (an acid, an ester): two heteroatom bonds (a nitrile's one triple)
+                extra = ";$(*(~[!#6])~[!#6]),$(*#[!#6])"
+            elif a.HasProp("hetero"):
+                extra = ";$(*~[!#6])"
+            sym = f"[{el}{most}{extra}]"
         qm.AddAtom(Chem.AtomFromSmarts(sym))
     ri = m.GetRingInfo()
     for b in m.GetBonds():
@@ -272,6 +285,8 @@ class Targets:
     ids: list[str] = field(default_factory=list)
     need: list[dict[str, int]] = field(default_factory=list)  # element counts a query must have
     skeletons: list[str] = field(default_factory=list)
+    ring: list[bool] = field(default_factory=list)  # the target has a ring
+    benzene: list[bool] = field(default_factory=list)  # the target has an aromatic carbocycle
     implies: list[list[int]] = field(default_factory=list)  # i -> targets j whose skeleton matching implies i's
 
     def __getstate__(self):
@@ -294,6 +309,8 @@ def compile_targets(parts: dict[str, object]) -> Targets:
         t.ids.append(eid)
         t.need.append({el: n for el, n in c.items() if el in _COUNTED})
         t.skeletons.append(skeleton(mol))
+        t.ring.append(mol.GetRingInfo().NumRings() > 0)
+        t.benzene.append(_benzene(mol))
         mols.append(skeleton_mol(mol))
     pats = [Chem.MolFromSmarts(s) for s in t.skeletons]
     for i, p in enumerate(pats):
@@ -331,9 +348,17 @@ class Unmasker:
     def __setstate__(self, state):
         self.__dict__.update(state, _built=False)
 
-    def _build(self) -> None:
+    def _build_gates(self) -> None:
         from rdkit import Chem
-        from rdkit.Chem import AllChem, FilterCatalog
+        from rdkit.Chem import FilterCatalog
+
+        self._skel_catalogs: dict = {}
+        self._skel_patterns = [Chem.MolFromSmarts(s) for s in self.targets.skeletons]
+        self._FilterCatalog = FilterCatalog
+
+    def _build(self) -> None:
+        """The reactions and their reactant catalogue (only for queries that pass the gates)."""
+        from rdkit.Chem import FilterCatalog, rdChemReactions
 
         from precursor_check.chemistry import gates
 
@@ -342,7 +367,7 @@ class Unmasker:
         catalog_entries = []
         for t in self.library.transforms:
             for s in t.smarts:
-                rxn = AllChem.ReactionFromSmarts(s)
+                rxn = rdChemReactions.ReactionFromSmarts(s)
                 rxn.Initialize()
                 self._rxns.append((t, rxn))
                 reactant = s.split(">>")[0]
@@ -353,29 +378,33 @@ class Unmasker:
                 catalog_entries.append(rxn.GetReactantTemplate(0))
         self._fg_patterns = catalog_entries
         self._fg_catalogs: dict = {}
-        self._skel_catalogs: dict = {}
-        self._skel_patterns = [Chem.MolFromSmarts(s) for s in self.targets.skeletons]
+        if "_skel_patterns" not in self.__dict__:
+            self._build_gates()
         self._FilterCatalog = FilterCatalog
         self._built = True
 
     # -- gates
 
-    def candidates(self, formula: str) -> tuple[int, ...]:
-        """Targets the query's element counts allow (gate 1), cached per count pattern (counts
-        above what any target needs are all alike)."""
+    def candidates(self, formula: str, ring: bool = True, benzene: bool = True) -> tuple[int, ...]:
+        """Targets the query's element counts, and whether it has a ring and an aromatic carbocycle
+        (unmasking forms no ring and touches no aromatic ring) allow (gate 1); cached per count
+        pattern (counts above what any target needs are alike)."""
         c = counts(formula)
         caps = self.__dict__.get("_caps")
         if caps is None:
             caps = self._caps = tuple(max((n.get(el, 0) for n in self.targets.need), default=0)
                                       + (MAX_EXTRA_CARBONS + 1 if el == "C" else 0) for el in _COUNTED)
             self._cands = {}
-        key = tuple(min(c.get(el, 0), cap) for el, cap in zip(_COUNTED, caps))
+        key = (ring, benzene, *(min(c.get(el, 0), cap) for el, cap in zip(_COUNTED, caps)))
         got = self._cands.get(key)
         if got is None:
-            carbons = key[0]
+            carbons = key[2]
+            rings, benzenes = self.targets.ring, self.targets.benzene
             got = self._cands[key] = tuple(
                 i for i, need in enumerate(self.targets.need)
-                if carbons - need.get("C", 0) <= MAX_EXTRA_CARBONS and all(c.get(el, 0) >= n for el, n in need.items()))
+                if (ring or not rings[i]) and (benzene or not benzenes[i])
+                and carbons - need.get("C", 0) <= MAX_EXTRA_CARBONS
+                and all(c.get(el, 0) >= n for el, n in need.items()))
         return got
 
     def _skeleton_catalog(self, cands: tuple[int, ...]):
@@ -413,11 +442,12 @@ class Unmasker:
 
     def possible(self, mol, formula: str) -> bool:
         """Whether any target could come out of this molecule (the two gates)."""
-        cands = self.candidates(formula)
+        ring = mol.GetRingInfo().NumRings() > 0
+        cands = self.candidates(formula, ring, ring and _benzene(mol))
         if not cands:
             return False
-        if not self._built:
-            self._build()
+        if "_skel_patterns" not in self.__dict__:
+            self._build_gates()
         return self._skeleton_catalog(cands).HasMatch(mol)
 
     # -- the steps
@@ -527,6 +557,12 @@ class Unmasker:
             if not frontier:
                 break
         return out
+
+
+def _benzene(mol) -> bool:
+    from rdkit.Chem import rdMolDescriptors
+
+    return rdMolDescriptors.CalcNumAromaticCarbocycles(mol) > 0
 
 
 def _removed(formula: str, product) -> str:
