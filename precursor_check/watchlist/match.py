@@ -150,7 +150,8 @@ def ring_variants(c: Compiled, part: standardise.Part) -> list[tuple[str, list[s
 
 
 def rules_matching(c: Compiled, mol, formula: str | None = None) -> list[tuple[str, tuple[int, ...]]]:
-    """(rule id, matched atoms) for every rule whose include pattern matches and no exclude does."""
+    """(rule id, matched atoms) for every rule whose include pattern matches and no exclude does,
+    unless a rule named in its `except_rules` matches too."""
     found: dict[str, tuple[int, ...]] = {}
     for rid, pi in c.gates.candidates(mol, formula or molecules.mol_formula(mol)):
         if rid in found:
@@ -158,6 +159,9 @@ def rules_matching(c: Compiled, mol, formula: str | None = None) -> list[tuple[s
         atoms = mol.GetSubstructMatch(c.patterns(rid)[pi])  # the gates passed; the full pattern decides
         if atoms and not any(mol.HasSubstructMatch(x) for x in c.excludes[rid]):
             found[rid] = tuple(atoms)
+    if len(found) > 1:  # "except for those listed in Schedule 1": a rule yields to the rules it names
+        return [(rid, atoms) for rid, atoms in found.items()
+                if not any(other in found for other in c.rule(rid).except_rules)]
     return list(found.items())
 
 
