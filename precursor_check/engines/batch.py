@@ -237,7 +237,7 @@ def _timed_out(query: str, input_type: str, seconds: float) -> Result:
                         "structure, or the worker process crashed on it)")
 
 
-def _stamp(r: Result, row: int, query: str, extra: dict | None, key: str) -> Result:
+def stamp(r: Result, row: int, query: str, extra: dict | None, key: str) -> Result:
     """A copy of a (cached) result for this row; ~10x cheaper than dataclasses.replace.
 
     `_key` (not a dataclass field) tells `BatchCsvWriter` that results with the same key have
@@ -388,7 +388,7 @@ class BatchRunner:
         for (row, q, extra), r in zip(rows, results):
             if columns is not None:
                 extra = dict(zip(columns, extra))
-            yield _stamp(r, row, r.input if molblock else q, extra, q)
+            yield stamp(r, row, r.input if molblock else q, extra, q)
 
     def _chunks(self, items) -> Iterator[_Chunk]:
         buf: list = []

@@ -157,6 +157,13 @@ class BatchCsvWriter(CsvWriter):
         if len(self.lines) >= 1000:
             self._flush()
 
+    def write_batch(self, batch) -> None:
+        """A pipeline batch: a chunk at a time when its rows carry their cells, else row by row."""
+        if self.fast and batch.items is not None and batch.input_type != "molblock":
+            self.write_chunk(batch.items, batch.results)
+        else:
+            super().write_batch(batch)
+
     def write_chunk(self, rows: list[tuple[int, str, list]], results: list[Result]) -> None:
         """A chunk of rows: one join and one regex decide whether every line can be written as is."""
         if not self.fast:
