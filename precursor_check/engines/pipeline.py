@@ -45,6 +45,7 @@ class Batch:
     items: list[tuple[int, str, list]] | None = None
     columns: list[str] = field(default_factory=list)
     input_type: str = "auto"
+    tails: list[str | None] | None = None  # CSV/TSV result columns a worker already rendered, per row
 
     @classmethod
     def of_results(cls, results: list[Result]) -> Batch:
@@ -60,7 +61,7 @@ class Batch:
         molblock = self.input_type == "molblock"  # report the structure's SMILES, not the molblock
         cols = self.columns
         for (row, q, cells), r in zip(self.items, self.results):
-            yield stamp(r, row, r.input if molblock else q, dict(zip(cols, cells)) if cols else {}, q)
+            yield stamp(r, row, r.input if molblock else q, dict(zip(cols, cells)) if cols else {})
 
     def __len__(self) -> int:
         return len(self.results)
@@ -236,8 +237,8 @@ class FileRun:
 
         try:
             with contextlib.closing(self.runner.run_chunks(items())) as chunks:
-                for chunk_items, results in chunks:
-                    yield Batch(results, chunk_items, self.columns, src.input_type)
+                for chunk_items, results, tails in chunks:
+                    yield Batch(results, chunk_items, self.columns, src.input_type, tails)
                     if progress is not None:  # the consumer has counted the batch by now
                         progress(self.summary.rows, src.done, src.total)
         finally:
@@ -282,7 +283,7 @@ def iter_screen_file(path: str, config=None, **kw) -> FileRun:
 
 
 def screen_file(path: str, config=None, *, sinks: Iterable[Sink] = (), progress: ProgressFn | None = None,
-                engine: str = "local", **kw) -> RunSummary:
+                **kw) -> RunSummary:
     """Screen a CSV/TSV/.smi/SDF/Parquet file ('-': stdin) into `sinks`; returns the `RunSummary`.
 
     `config` is a `ScreenerConfig` (watchlists, threshold, jurisdictions, as_of, resolve_files,
@@ -294,12 +295,8 @@ def screen_file(path: str, config=None, *, sinks: Iterable[Sink] = (), progress:
     >>> summary.counts, summary.exit_code(fail_on="controlled")    # doctest: +SKIP
     ({'controlled': 1, 'clear': 1}, <ExitCode.HIT: 1>)
 
-    `engine="dask"` screens on a Dask cluster into the directory `output=` (see docs/dask.md).
+    On a Dask cluster: `engines.dask_engine.screen_dask_file` (same arguments, plus `output=DIR`).
     """
-    if engine == "dask":
-        from precursor_check.engines.dask_engine import screen_dask_file
-
-        return screen_dask_file(path, config, sinks=sinks, **kw)
     sinks = list(sinks)
     run = FileRun(path, config, **kw)
     for s in sinks:
