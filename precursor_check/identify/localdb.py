@@ -143,7 +143,7 @@ def default_path() -> Path | None:
     found = _chemicals_dir()
     if found is None:
         return None
-    from precursor_check.watchlist.compile import cache_dir
+    from precursor_check.resources import cache_dir
 
     return cache_dir() / f"localdb-{FORMAT}-chemicals-{found[1]}.sqlite"
 

@@ -10,13 +10,15 @@ import csv
 import os
 import re
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from precursor_check.chemistry.standardise import CATION_NAMES
 from precursor_check.errors import InputError
 from precursor_check.identify.localdb import LocalDB
 from precursor_check.identify.names import normalise_name
-from precursor_check.watchlist.compile import Compiled
+
+if TYPE_CHECKING:  # the watchlist is passed in; identify/ does not import watchlist/
+    from precursor_check.watchlist.compile import Compiled
 
 SALT_WORDS = {
     "hydrochloride": "hydrochloride", "hcl": "hydrochloride", "dihydrochloride": "hydrochloride",
