@@ -12,8 +12,9 @@ import click
 from precursor_check import __version__
 from precursor_check.errors import ExitCode, PrecheckError
 from precursor_check.io.formats import Format
+from precursor_check.model import Verdict
 
-VERDICT_ORDER = ("controlled", "watch", "analog")
+VERDICT_ORDER = tuple(v.value for v in Verdict if v.is_hit)  # the verdicts --fail-on can name
 
 
 class PrecheckFailure(click.ClickException):
@@ -152,8 +153,6 @@ def meta_of(screener) -> dict:
 
 
 def exit_code_for(counts: dict[str, int], fail_on: str) -> ExitCode:
-    from precursor_check.model import Verdict
-
     threshold = Verdict(fail_on).severity
     if any(n and Verdict(v).severity >= threshold for v, n in counts.items() if Verdict(v).is_hit):
         return ExitCode.HIT
@@ -163,8 +162,7 @@ def exit_code_for(counts: dict[str, int], fail_on: str) -> ExitCode:
 
 
 def summary_line(counts: dict[str, int], n: int, seconds: float) -> str:
-    parts = ", ".join(f"{counts[v]} {v}" for v in ("controlled", "watch", "analog", "clear", "unresolved", "invalid")
-                      if counts.get(v))
+    parts = ", ".join(f"{counts[v.value]} {v.value}" for v in Verdict if counts.get(v.value))
     rate = f", {n / seconds:,.0f} rows/s" if seconds > 0 and n >= 1000 else ""
     return f"precheck: {n} quer{'y' if n == 1 else 'ies'}: {parts or 'nothing screened'} ({seconds:.2f} s{rate})"
 

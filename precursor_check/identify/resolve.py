@@ -16,6 +16,7 @@ from precursor_check.chemistry.standardise import CATION_NAMES
 from precursor_check.errors import InputError
 from precursor_check.identify.localdb import LocalDB
 from precursor_check.identify.names import normalise_name
+from precursor_check.memo import Memo
 from precursor_check.watchlist.compile import Compiled
 
 SALT_WORDS = {
@@ -59,8 +60,9 @@ class UserTable:
             text = self.path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read resolve file {path}: {exc}") from None
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;") if text.strip() else csv.excel
-        rows = csv.DictReader(text.splitlines(), dialect=dialect)
+        from precursor_check.io.readers import sniff_delimiter  # the one delimiter sniffer of batch input
+
+        rows = csv.DictReader(text.splitlines(), delimiter=sniff_delimiter(text[:64 * 1024]))
         fields = {f.lower().strip(): f for f in rows.fieldnames or []}
         smi = next((fields[k] for k in ("smiles", "structure", "canonical_smiles") if k in fields), None)
         cas = next((fields[k] for k in ("cas", "cas_number", "cas rn", "casrn", "cas_no") if k in fields), None)
@@ -152,12 +154,14 @@ class Resolver:
 
         Answers are remembered; a reason (no Java, no extra) is not, since it can be fixed.
         """
-        cache = self.__dict__.setdefault("_opsin", {})
+        cache = self.__dict__.get("_opsin")
+        if cache is None:
+            cache = self._opsin = Memo(100_000)
         todo = [n for n in dict.fromkeys(names) if n not in cache and could_be_systematic(n)]
         fresh = opsin_resolve_many(todo) if todo else {}
-        if len(cache) > 100_000:
-            cache.clear()
-        cache.update((n, got) for n, got in fresh.items() if got[1] is None)
+        for n, got in fresh.items():
+            if got[1] is None:
+                cache.put(n, got)
         return {n: fresh.get(n) or cache.get(n) or (None, None) for n in names}
 
     def ambiguous(self, text: str) -> list[str]:

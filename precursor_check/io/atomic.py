@@ -1,4 +1,4 @@
-"""Where reports go: stdout, or a file written atomically (temp file, then rename)."""
+"""Writing files atomically: a temp file beside the target, renamed over it only when complete."""
 
 from __future__ import annotations
 
@@ -37,13 +37,31 @@ def file_mode(target: str | os.PathLike) -> int:
 
 
 @contextlib.contextmanager
+def replacing(target: str | os.PathLike, prefix: str | None = None, suffix: str = ".tmp"):
+    """Yield the path of a new temp file beside `target`; it replaces `target` when the block
+    completes and is removed when the block fails (even on Ctrl-C), so readers of `target` see
+    the old file or the whole new one, never part of one. OSError when no temp file can be made."""
+    import tempfile
+
+    target = Path(target)
+    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".",
+                               prefix=prefix or f".{target.name}.", suffix=suffix)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
 def open_output(path: str | None, binary: bool = False):
     """Yield a writable stream; for a path, the file appears only when the block completes."""
     if path in (None, "-"):
         yield sys.stdout.buffer if binary else sys.stdout
         return
-    import tempfile
-
     target = Path(path)
     if target.exists() and not target.is_file():  # /dev/null, a FIFO, a device: write to it, never replace it
         try:
@@ -54,18 +72,12 @@ def open_output(path: str | None, binary: bool = False):
         with fh:
             yield fh
         return
-    try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}.",
-                                   suffix=".tmp")
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8",
-                       newline=None if binary else "") as fh:
+    with contextlib.ExitStack() as stack:  # leaves no partial report behind, on any error or Ctrl-C
+        try:
+            tmp = stack.enter_context(replacing(target))
+        except OSError as exc:
+            raise InputError(f"cannot write {path}: {exc.strerror}") from None
+        with open(tmp, "wb" if binary else "w", encoding=None if binary else "utf-8",
+                  newline=None if binary else "") as fh:
             yield fh
         os.chmod(tmp, file_mode(target))
-        os.replace(tmp, target)
-    except BaseException:  # includes KeyboardInterrupt: leave no partial report behind
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise

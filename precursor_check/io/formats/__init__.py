@@ -1,4 +1,4 @@
-"""Report formats behind one interface: begin(meta) / write(result) / end(summary).
+"""Report formats behind one interface: begin(meta) / write(result) / end().
 
 Machine formats (json, jsonl, csv, tsv) always print, even with zero hits, and carry
 the tool version and the watchlist version and sha256.
