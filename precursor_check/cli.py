@@ -84,7 +84,11 @@ def screen_options(f):
     @click.option("--threshold", type=click.FloatRange(0, 1), default=None,
                   help="Tanimoto similarity at or above which a structure is an analog [default: calibrated, see README].")
     @click.option("--jurisdiction", "jurisdictions", multiple=True, metavar="CODE",
-                  help="Only hits under these laws count: UN, US, EU, CA, CN (repeatable or comma-separated).")
+                  help="Only hits under these laws count: UN, US, EU, CA, CN, UK, AU, JP, IN, MX, CWC, AG "
+                  "(repeatable or comma-separated).")
+    @click.option("--regime", "regimes", multiple=True, metavar="NAME",
+                  help="Only hits under these regimes count: drug-precursors, chemical-weapons, "
+                  "explosives-precursors (repeatable or comma-separated) [default: all].")
     @click.option("--as-of", metavar="YYYY-MM-DD", help="Read the law as it stood on this date (effective dates).")
     @click.option("--resolve-file", "resolve_files", multiple=True, metavar="CSV",
                   help="Your own catalogue (CAS/name + SMILES columns), used before the built-in sources.")
@@ -111,6 +115,16 @@ def _jurisdictions(values) -> list[str] | None:
     return out or None
 
 
+def _regimes(values) -> list[str] | None:
+    from precursor_check.model import REGIMES
+
+    out = [r.strip().lower() for v in values for r in v.split(",") if r.strip()]
+    for r in out:
+        if r not in REGIMES:
+            raise click.BadParameter(f"{r!r} is not one of {', '.join(REGIMES)}", param_hint="--regime")
+    return out or None
+
+
 def _as_of(value: str | None) -> str | None:
     if not value:
         return None
@@ -132,6 +146,7 @@ def make_screener(opts: dict):
         jurisdictions=_jurisdictions(opts["jurisdictions"]),
         as_of=_as_of(opts["as_of"]),
         resolve_files=opts["resolve_files"],
+        regimes=_regimes(opts["regimes"]),
     )
 
 
@@ -335,7 +350,8 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
     config = ScreenerConfig(
         watchlists=tuple(opts["watchlists"]), replace=opts["replace_watchlist"], threshold=opts["threshold"],
         jurisdictions=tuple(_jurisdictions(opts["jurisdictions"]) or ()) or None, as_of=_as_of(opts["as_of"]),
-        resolve_files=tuple(opts["resolve_files"]), max_atoms=max_atoms or None)
+        resolve_files=tuple(opts["resolve_files"]), max_atoms=max_atoms or None,
+        regimes=tuple(_regimes(opts["regimes"]) or ()) or None)
     screener = config.build()  # fails fast on a bad watchlist, before any worker starts
     if engine.lower() == "dask":
         from precursor_check.engines.dask_engine import cli_screen
@@ -452,20 +468,26 @@ def _load_wl(opts):
 @watchlist_group.command("list")
 @watchlist_options
 @click.option("--jurisdiction", "jurisdictions", multiple=True, metavar="CODE", help="Only entries listed here.")
+@click.option("--regime", "regimes", multiple=True, metavar="NAME",
+              help="Only entries listed under this regime: drug-precursors, chemical-weapons, explosives-precursors.")
 @click.option("--family", "families", multiple=True, help="Only entries of this drug family (e.g. fentanyl).")
 @click.option("--rules/--no-rules", default=True, help="Also list class rules.")
-def watchlist_list(jurisdictions, families, rules, **opts):
+def watchlist_list(jurisdictions, regimes, families, rules, **opts):
     """List entries (and rules): id, name, CAS, lists.
 
     \b
     precheck watchlist list --jurisdiction US --family fentanyl
+    precheck watchlist list --regime chemical-weapons
     """
     wl = _load_wl(opts)
     jur = set(_jurisdictions(jurisdictions) or [])
+    reg = set(_regimes(regimes) or [])
     fam = {f.lower() for f in families}
 
     def keep(item) -> bool:
-        if jur and not any(lst.jurisdiction in jur for lst in item.listings):
+        if reg and not (set(item.regimes) & reg):
+            return False
+        if jur and not any(lst.jurisdiction in jur and (not reg or lst.regime in reg) for lst in item.listings):
             return False
         return not fam or bool(fam & {f.lower() for f in item.families})
 
@@ -502,17 +524,28 @@ def watchlist_show(ident, **opts):
     from dataclasses import asdict
 
     d = {k: v for k, v in asdict(item).items() if v not in ((), "", None)}
+    if item.listings:  # each listing: what put it there, since when, how sure, where to read it
+        d["listings"] = [{"list": f"{lst.jurisdiction} {lst.list}", "instrument": lst.instrument or "not recorded",
+                          "effective": lst.effective or "not given", "confidence": lst.confidence,
+                          "source_url": lst.source_url or "none recorded",
+                          **{k: v for k, v in asdict(lst).items() if k not in (
+                              "jurisdiction", "list", "instrument", "effective", "confidence", "source_url")
+                             and v not in ((), "", None)}} for lst in item.listings]
     click.echo(yaml.safe_dump(d, sort_keys=False, allow_unicode=True, width=100))
 
 
 @watchlist_group.command("stats")
 @watchlist_options
 def watchlist_stats(**opts):
-    """Counts per jurisdiction and list, newest effective date, version.
+    """Counts per regime, jurisdiction and list, newest effective date, version.
+
+    Per regime and jurisdiction: entries listed, legal class rules, the newest effective date,
+    and how many of those listings rest on a secondary source only (unverified) or on recollection.
 
     \b
     precheck watchlist stats
     """
+    from precursor_check.model import REGIME_LABELS, REGIMES
     from precursor_check.watchlist.load import JURISDICTIONS
 
     wl = _load_wl(opts)
@@ -521,13 +554,34 @@ def watchlist_stats(**opts):
                f"{sum(e.status == 'watch' for e in wl.entries)} watch); rules: {len(wl.rules)} "
                f"({sum(r.kind == 'legal' for r in wl.rules)} legal, {sum(r.kind == 'alert' for r in wl.rules)} alert)")
     click.echo(f"newest effective date: {wl.newest_effective() or 'unknown'}")
-    for j in JURISDICTIONS:
-        lists: dict[str, int] = {}
-        for e in wl.entries:
-            for name in dict.fromkeys(lst.list for lst in e.listings if lst.jurisdiction == j):
-                lists[name] = lists.get(name, 0) + 1
-        total = sum(any(lst.jurisdiction == j for lst in e.listings) for e in wl.entries)
-        click.echo(f"{j}: {total} entries" + "".join(f"\n  {k}: {v}" for k, v in sorted(lists.items())))
+    for reg in REGIMES:
+        in_reg = [e for e in wl.entries if reg in e.regimes]
+        if not in_reg and not any(reg in r.regimes for r in wl.rules):
+            continue
+        click.echo(f"\n{REGIME_LABELS[reg]} ({reg}): {len(in_reg)} entries")
+        for j in JURISDICTIONS:
+            lists: dict[str, int] = {}
+            dates, doubt = [], {}
+            for e in wl.entries:
+                mine = [lst for lst in e.listings if lst.jurisdiction == j and lst.regime == reg]
+                for name in dict.fromkeys(lst.list for lst in mine):
+                    lists[name] = lists.get(name, 0) + 1
+                dates += [lst.effective for lst in mine if lst.effective]
+                for lst in mine:
+                    if lst.confidence != "confirmed":
+                        doubt[lst.confidence] = doubt.get(lst.confidence, 0) + 1
+            rules = [r for r in wl.rules if r.kind == "legal"
+                     and any(lst.jurisdiction == j and lst.regime == reg for lst in r.listings)]
+            total = sum(any(lst.jurisdiction == j and lst.regime == reg for lst in e.listings) for e in wl.entries)
+            if not total and not rules:
+                continue
+            dates += [lst.effective for r in rules for lst in r.listings
+                      if lst.jurisdiction == j and lst.regime == reg and lst.effective]
+            extra = [f"{len(rules)} class rule{'s' * (len(rules) != 1)}"] if rules else []
+            extra.append(f"newest effective {max(dates) if dates else 'unknown'}")
+            extra += [f"{n} {c}" for c, n in sorted(doubt.items())]
+            click.echo(f"{j}: {total} entries ({', '.join(extra)})"
+                       + "".join(f"\n  {k}: {v}" for k, v in sorted(lists.items())))
 
 
 @watchlist_group.command("validate")

@@ -65,13 +65,14 @@ class ScreenerConfig:
     local_db: bool = True
     opsin: bool = True
     max_atoms: int | None = DEFAULT_MAX_ATOMS
+    regimes: tuple[str, ...] | None = None
 
     def build(self):
         from precursor_check.engines.screener import Screener
 
         s = Screener(watchlists=self.watchlists, replace=self.replace, threshold=self.threshold,
                      jurisdictions=self.jurisdictions, as_of=self.as_of, resolve_files=self.resolve_files,
-                     local_db=self.local_db, opsin=self.opsin)
+                     local_db=self.local_db, opsin=self.opsin, regimes=self.regimes)
         s.max_heavy_atoms = self.max_atoms
         return s
 

@@ -30,7 +30,7 @@ from precursor_check.watchlist.load import (
 )
 from precursor_check.watchlist.rules import example_problems
 
-CACHE_FORMAT = 18  # 18: modules moved into subpackages (pickles name their classes by module)
+CACHE_FORMAT = 19  # 19: listings carry regime and limit; entries and rules a regime
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from rdkit import DataStructs
 
 from precursor_check.chemistry import molecules, standardise
-from precursor_check.model import Hit, Listing, MatchKind, Verdict
+from precursor_check.model import DEFAULT_REGIME, REGIME_LABELS, Hit, Listing, MatchKind, Verdict
 from precursor_check.watchlist.compile import Compiled
 from precursor_check.watchlist.rules import rules_matching
 
@@ -20,13 +20,16 @@ _SOLVENT_FORMS = {"hydrate", "methanol", "ethanol", "isopropanol", "dimethyl sul
 
 @dataclass(frozen=True)
 class Options:
-    """What counts: similarity threshold, jurisdictions (None = all) and the date the law is read at."""
+    """What counts: similarity threshold, regimes and jurisdictions (None = all) and the date the law is read at."""
 
     threshold: float = DEFAULT_THRESHOLD
     jurisdictions: frozenset[str] | None = None
     as_of: str | None = None  # ISO date
+    regimes: frozenset[str] | None = None
 
     def applies(self, lst: Listing) -> bool:
+        if self.regimes is not None and lst.regime not in self.regimes:
+            return False
         if self.jurisdictions is not None and lst.jurisdiction not in self.jurisdictions:
             return False
         if self.as_of and lst.effective and lst.effective > self.as_of:
@@ -34,8 +37,20 @@ class Options:
         return True
 
 
+    def screens_regime(self, regime: str) -> bool:
+        """Whether a hit that belongs to a regime but not to a listing (a watch entry, an alert) counts."""
+        return self.regimes is None or regime in self.regimes
+
+
 def describe_lists(listings) -> str:
-    return "; ".join(lst.short() for lst in listings)
+    """'UN Table I, ...; US List I, ...'. Listings of several regimes, or of a regime other than
+    drug precursors, are grouped under the regime's name: 'chemical weapons: CWC Schedule 3 Part A, ...'."""
+    groups: dict[str, list[str]] = {}
+    for lst in listings:
+        groups.setdefault(lst.regime, []).append(lst.short())
+    if set(groups) <= {DEFAULT_REGIME}:
+        return "; ".join(groups.get(DEFAULT_REGIME, ()))
+    return " | ".join(f"{REGIME_LABELS.get(reg, reg)}: {'; '.join(shorts)}" for reg, shorts in groups.items())
 
 
 def _form_words(removed: tuple[str, ...]) -> str:
@@ -171,7 +186,7 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
     if e.status == "watch":
         verdict = Verdict.WATCH
         reason = f"{what}: watch-listed designer precursor, not scheduled"
-        counted = True
+        counted = opts.screens_regime(e.regime)
     elif applicable:
         verdict = Verdict.CONTROLLED
         shown = [lst for lst in applicable if opts.applies(lst)] or applicable
@@ -180,7 +195,7 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
     elif not e.listings:  # an entry with no listing (a company list's own chemical): for review
         verdict = Verdict.ANALOG
         reason = f"{what}: on the watchlist without a listing; review"
-        counted = True
+        counted = opts.screens_regime(e.regime)
     else:  # the structure is listed, but every listing excludes this form
         verdict = Verdict.ANALOG
         reason = f"{what}, but {'; '.join(excluded)}"
@@ -212,7 +227,8 @@ def _rule_hit(c: Compiled, rid: str, mol, atoms: tuple[int, ...], opts: Options,
         kind = MatchKind.SUBSTRUCTURE
         reason = f"structural alert: {r.name}" + (f" (relative of {first.label})" if first else "")
         # an alert on one jurisdiction's clause counts only where that jurisdiction is screened
-        counted = r.jurisdiction is None or opts.jurisdictions is None or r.jurisdiction in opts.jurisdictions
+        counted = opts.screens_regime(r.regime) and (
+            r.jurisdiction is None or opts.jurisdictions is None or r.jurisdiction in opts.jurisdictions)
     return Hit(id=r.id, name=r.name, cas=first.cas if first else None, match=kind, verdict=verdict, score=None,
                lists=r.listings, reason=reason, families=r.families, subject=r.subject, fragment=fragment,
                atoms=atoms, counted=counted)
@@ -235,7 +251,8 @@ def _relative_hit(c: Compiled, eid: str, opts: Options, fragment: str | None, ki
     """An `analog` hit on a listed entry's relative; `reason(label, where)` words it."""
     e = c.entry(eid)
     lists = e.listings
-    counted = e.status == "watch" or not lists or any(opts.applies(lst) for lst in lists)
+    counted = (opts.screens_regime(e.regime) if e.status == "watch" or not lists
+               else any(opts.applies(lst) for lst in lists))
     where = f" ({describe_lists(lists)})" if lists else " (watch list)"
     return Hit(id=e.id, name=e.name, cas=e.cas, match=kind, verdict=Verdict.ANALOG, score=score, lists=lists,
                reason=reason(e.label, where), families=e.families, fragment=fragment, counted=counted)
