@@ -143,7 +143,7 @@ def default_path() -> Path | None:
     found = _chemicals_dir()
     if found is None:
         return None
-    from precursor_check.watchlist.compile import cache_dir
+    from precursor_check.resources import cache_dir
 
     return cache_dir() / f"localdb-{FORMAT}-chemicals-{found[1]}.sqlite"
 
@@ -154,7 +154,7 @@ def build(path: Path) -> Path:
     if found is None:
         raise FileNotFoundError("the `chemicals` package is not installed")
     path.parent.mkdir(parents=True, exist_ok=True)
-    from precursor_check.io.atomic import replacing
+    from precursor_check.resources import replacing
 
     with replacing(path, prefix=".build-", suffix=".sqlite") as tmp:
         _fill(tmp, found[0])

@@ -10,14 +10,16 @@ import csv
 import os
 import re
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from precursor_check.chemistry.standardise import CATION_NAMES
 from precursor_check.errors import InputError
 from precursor_check.identify.localdb import LocalDB
 from precursor_check.identify.names import normalise_name
 from precursor_check.memo import Memo
-from precursor_check.watchlist.compile import Compiled
+
+if TYPE_CHECKING:  # the watchlist is passed in; identify/ does not import watchlist/
+    from precursor_check.watchlist.compile import Compiled
 
 SALT_WORDS = {
     "hydrochloride": "hydrochloride", "hcl": "hydrochloride", "dihydrochloride": "hydrochloride",
@@ -60,9 +62,8 @@ class UserTable:
             text = self.path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read resolve file {path}: {exc}") from None
-        from precursor_check.io.readers import sniff_delimiter  # the one delimiter sniffer of batch input
-
-        rows = csv.DictReader(text.splitlines(), delimiter=sniff_delimiter(text[:64 * 1024]))
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;") if text.strip() else csv.excel
+        rows = csv.DictReader(text.splitlines(), dialect=dialect)
         fields = {f.lower().strip(): f for f in rows.fieldnames or []}
         smi = next((fields[k] for k in ("smiles", "structure", "canonical_smiles") if k in fields), None)
         cas = next((fields[k] for k in ("cas", "cas_number", "cas rn", "casrn", "cas_no") if k in fields), None)

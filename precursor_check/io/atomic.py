@@ -1,4 +1,4 @@
-"""Writing files atomically: a temp file beside the target, renamed over it only when complete."""
+"""Where reports go: stdout, or a file replaced atomically, with the mode open() would give."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from precursor_check.errors import InputError
+from precursor_check.resources import replacing
 
 
 @functools.lru_cache(maxsize=1)
@@ -34,26 +35,6 @@ def file_mode(target: str | os.PathLike) -> int:
         return stat.S_IMODE(os.stat(target).st_mode)
     except OSError:
         return 0o666 & ~umask()
-
-
-@contextlib.contextmanager
-def replacing(target: str | os.PathLike, prefix: str | None = None, suffix: str = ".tmp"):
-    """Yield the path of a new temp file beside `target`; it replaces `target` when the block
-    completes and is removed when the block fails (even on Ctrl-C), so readers of `target` see
-    the old file or the whole new one, never part of one. OSError when no temp file can be made."""
-    import tempfile
-
-    target = Path(target)
-    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".",
-                               prefix=prefix or f".{target.name}.", suffix=suffix)
-    os.close(fd)
-    try:
-        yield tmp
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 @contextlib.contextmanager

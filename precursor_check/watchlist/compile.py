@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from precursor_check import __version__
 from precursor_check.chemistry import molecules, standardise
 from precursor_check.errors import WatchlistError
 from precursor_check.identify.names import normalise_name
+from precursor_check.resources import cache_dir
 from precursor_check.watchlist.load import (
     Entry,
     Rule,
@@ -164,18 +164,6 @@ def compile_watchlist(wl: Watchlist, check_examples: bool = True) -> Compiled:
     return c
 
 
-def cache_dir() -> Path:
-    """PRECHECK_CACHE_DIR, else the platform's user cache directory (XDG on Linux)."""
-    env = os.environ.get("PRECHECK_CACHE_DIR")
-    if env:
-        return Path(env)
-    if sys.platform.startswith("linux"):  # skip importing platformdirs (~10 ms) on the common case
-        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "precheck"
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("precheck", appauthor=False))
-
-
 def load_compiled(paths: list[Path] | None = None, use_cache: bool = True) -> Compiled:
     """The compiled watchlist for these files, from the cache when the files are unchanged."""
     paths = paths or default_paths()
@@ -213,7 +201,7 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    from precursor_check.io.atomic import replacing
+    from precursor_check.resources import replacing
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from rdkit import DataStructs
 
 from precursor_check.chemistry import molecules, standardise
-from precursor_check.model import DEFAULT_REGIME, REGIME_LABELS, Hit, Listing, MatchKind, Verdict
+from precursor_check.model import (
+    DEFAULT_REGIME,
+    REGIME_LABELS,
+    Hit,
+    Listing,
+    MatchKind,
+    Verdict,
+)
 from precursor_check.watchlist.compile import Compiled
 from precursor_check.watchlist.rules import rules_matching
 
