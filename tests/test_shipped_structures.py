@@ -213,7 +213,7 @@ def test_manual_ergocristine_constitution(entries, pubchem):
     assert parent_key(row[1]) == ikey(e["smiles"])[:14]
 
 
-# ---- traps from lists-notes.md section 4 ----------------------------------------
+# ---- known CAS/name mix-ups in published lists and vendor catalogues -------------
 
 def _by_cas(entries, cas):
     return [e for e in entries if e.get("cas") == cas]

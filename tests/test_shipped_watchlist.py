@@ -68,7 +68,7 @@ def test_rule_gates_never_lose_a_match(shipped_screener):
     those whose full patterns match, on every rule example checked against every rule."""
     from rdkit import Chem
 
-    from precursor_check.watchlist.match import rules_matching
+    from precursor_check.watchlist.rules import rules_matching
 
     c = shipped_screener.compiled
     examples = [s for r in c.watchlist.rules for s in r.examples_match + r.examples_no_match]
@@ -83,7 +83,7 @@ def test_gates_never_lose_a_match_on_ordinary_chemicals(shipped_screener):
     chemicals = pytest.importorskip("chemicals")
 
     from precursor_check.chemistry import standardise
-    from precursor_check.watchlist.match import rules_matching
+    from precursor_check.watchlist.rules import rules_matching
 
     c = shipped_screener.compiled
     table = Path(chemicals.__file__).resolve().parent / "Identifiers" / "chemical identifiers pubchem large.tsv"

@@ -16,6 +16,7 @@ from precursor_check.model import (
     Verdict,
 )
 from precursor_check.watchlist.compile import Compiled
+from precursor_check.watchlist.rules import rules_matching
 
 DEFAULT_THRESHOLD = 0.55  # calibrated: bench/calibrate.py, README "Calibration"
 NEAREST = 3
@@ -154,22 +155,6 @@ def ring_variants(c: Compiled, part: standardise.Part) -> list[tuple[str, list[s
             if eid in allowed and eid not in out:
                 out[eid] = names
     return list(out.items())
-
-
-def rules_matching(c: Compiled, mol, formula: str | None = None) -> list[tuple[str, tuple[int, ...]]]:
-    """(rule id, matched atoms) for every rule whose include pattern matches and no exclude does,
-    unless a rule named in its `except_rules` matches too."""
-    found: dict[str, tuple[int, ...]] = {}
-    for rid, pi in c.gates.candidates(mol, formula or molecules.mol_formula(mol)):
-        if rid in found:
-            continue
-        atoms = mol.GetSubstructMatch(c.patterns(rid)[pi])  # the gates passed; the full pattern decides
-        if atoms and not any(mol.HasSubstructMatch(x) for x in c.excludes[rid]):
-            found[rid] = tuple(atoms)
-    if len(found) > 1:  # "except for those listed in Schedule 1": a rule yields to the rules it names
-        return [(rid, atoms) for rid, atoms in found.items()
-                if not any(other in found for other in c.rule(rid).except_rules)]
-    return list(found.items())
 
 
 def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tuple[str, ...], charged: bool,
