@@ -8,7 +8,7 @@ from enum import Enum
 
 
 class Verdict(str, Enum):
-    """Verdicts, most severe first (see DESIGN.md)."""
+    """Verdicts, most severe first (their meaning: README.md, "Verdicts")."""
 
     CONTROLLED = "controlled"
     WATCH = "watch"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import FIXTURE, run
+
 from precursor_check.errors import WatchlistError
 from precursor_check.model import Verdict
 

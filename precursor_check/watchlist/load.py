@@ -92,6 +92,7 @@ class Rule:
     examples_no_match: tuple[str, ...] = ()
     origin: str = ""
     regime: str = DEFAULT_REGIME  # an alert's regime (a legal rule's listings carry their own)
+    except_rules: tuple[str, ...] = ()  # when one of these rules matches too, this one does not
 
     @property
     def regimes(self) -> tuple[str, ...]:
@@ -182,7 +183,7 @@ _TOP_KEYS |= {"regime", "listing_defaults", "listings"}
 _ENTRY_KEYS |= {"regime"}
 _LISTING_KEYS |= {"regime", "limit"}
 _RULE_KEYS = {"id", "kind", "name", "description", "subject", "smarts", "exclude_smarts", "entries", "families",
-              "verdict", "jurisdiction", "listings", "examples", "regime"}
+              "verdict", "jurisdiction", "listings", "examples", "regime", "except_rules"}
 
 
 def _known_keys(item, allowed: set[str], where: str) -> None:
@@ -285,6 +286,10 @@ def load(paths: list[Path] | None = None) -> Watchlist:
             raise WatchlistError(f"{item.origin}: duplicate id {item.id} (also in {ids[item.id]})")
         ids[item.id] = item.origin
     entries, rules = _apply_overlays(entries, rules, overlays)
+    for r in rules:
+        for other in r.except_rules:
+            if other not in ids or other == r.id:
+                raise WatchlistError(f"{r.origin}: rule {r.id}: except_rules names {other}, which is no other rule")
     return Watchlist(
         version="+".join(dict.fromkeys(versions)),
         sha256=digest(files),
@@ -509,4 +514,5 @@ def _rule(item, where: str, origin: str, defaults: dict | None = None) -> Rule:
         examples_no_match=_strs(examples.get("no_match"), where, "examples.no_match"),
         origin=origin,
         regime=regime,
+        except_rules=_strs(item.get("except_rules"), where, "except_rules"),
     )

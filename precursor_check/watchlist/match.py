@@ -7,8 +7,16 @@ from dataclasses import dataclass
 from rdkit import DataStructs
 
 from precursor_check.chemistry import molecules, standardise
-from precursor_check.model import DEFAULT_REGIME, REGIME_LABELS, Hit, Listing, MatchKind, Verdict
+from precursor_check.model import (
+    DEFAULT_REGIME,
+    REGIME_LABELS,
+    Hit,
+    Listing,
+    MatchKind,
+    Verdict,
+)
 from precursor_check.watchlist.compile import Compiled
+from precursor_check.watchlist.rules import rules_matching
 
 DEFAULT_THRESHOLD = 0.55  # calibrated: bench/calibrate.py, README "Calibration"
 NEAREST = 3
@@ -165,18 +173,6 @@ def ring_variants(c: Compiled, part: standardise.Part) -> list[tuple[str, list[s
             if eid in allowed and eid not in out:
                 out[eid] = names
     return list(out.items())
-
-
-def rules_matching(c: Compiled, mol, formula: str | None = None) -> list[tuple[str, tuple[int, ...]]]:
-    """(rule id, matched atoms) for every rule whose include pattern matches and no exclude does."""
-    found: dict[str, tuple[int, ...]] = {}
-    for rid, pi in c.gates.candidates(mol, formula or molecules.mol_formula(mol)):
-        if rid in found:
-            continue
-        atoms = mol.GetSubstructMatch(c.patterns(rid)[pi])  # the gates passed; the full pattern decides
-        if atoms and not any(mol.HasSubstructMatch(x) for x in c.excludes[rid]):
-            found[rid] = tuple(atoms)
-    return list(found.items())
 
 
 def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tuple[str, ...], charged: bool,
