@@ -271,7 +271,9 @@ def test_the_gates_change_no_result(shipped_screener):
     c = shipped_screener.compiled
     ungated = copy.copy(c)
     ungated.unmasker = copy.copy(c.unmasker)
-    ungated.unmasker.possible = lambda mol, formula: True
+    everything = tuple(range(len(c.unmasker.targets.ids)))
+    ungated.unmasker.possible = lambda mol, formula, fp=None: True
+    ungated.unmasker.candidates = lambda formula, ring=True: everything
     smiles = [e.smiles for e in c.watchlist.entries if e.smiles]
     smiles += [x.smiles for t in unmask.shipped().transforms for x in (*t.produces, *t.no_product)]
     smiles += [s for r in c.watchlist.rules for s in (*r.examples_match, *r.examples_no_match)]

@@ -30,7 +30,7 @@ from precursor_check.watchlist.load import (
 )
 from precursor_check.watchlist.rules import example_problems
 
-CACHE_FORMAT = 21  # 19: listings carry regime and limit; entries and rules a regime; 20-21: the unmasker
+CACHE_FORMAT = 23  # 19: listings carry regime and limit; entries and rules a regime; 20-23: the unmasker
 
 
 @dataclass(frozen=True)

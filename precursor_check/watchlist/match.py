@@ -106,7 +106,8 @@ def match_part(c: Compiled, part: standardise.Part, removed: tuple[str, ...], op
         hits.append(_rule_hit(c, rid, mol, atoms, opts, fragment))
     # 3. masked forms: what gives a mask target back in one or two unmasking steps (two sound gates first)
     u = c.unmasker
-    if u is not None and u.possible(mol, part.formula):
+    fp = molecules.fingerprint(mol) if c.fps or u is not None else None  # similarity's, computed once
+    if u is not None and u.possible(mol, part.formula, fp):
         for found in unmasked(c, mol, part.formula, identity_ids, {h.id for h in hits}):
             if not found.rule:
                 identity_ids.add(found.target)
@@ -119,7 +120,7 @@ def match_part(c: Compiled, part: standardise.Part, removed: tuple[str, ...], op
     # 5. similarity to every similarity-eligible entry
     nearest: list[tuple[str, float]] = []
     if c.fps:
-        sims = DataStructs.BulkTanimotoSimilarity(molecules.fingerprint(mol), c.fps)
+        sims = DataStructs.BulkTanimotoSimilarity(fp, c.fps)
         order = ranked(sims, opts.threshold)
         ids = c.fp_ids
         nearest = [(ids[i], round(sims[i], 3)) for i in order[:NEAREST]]
@@ -268,9 +269,7 @@ def unmasked(c: Compiled, mol, formula: str, skip: set[str] = frozenset(), skip_
     u = c.unmasker
     targets = u.target_set
     out: dict[str, Found] = {}
-    for steps, p, smi, pf, gated in u.unmask(mol, formula):
-        if not gated:  # no target can be in it (the gates are sound): not one, nor a clause's member
-            continue
+    for steps, p, smi, pf in u.unmask(mol, formula):  # only products a target can still come from
         if pf in c.by_formula:
             flat = molecules.canonical(p, isomeric=False)
             ids = c.by_flat.get(flat) or c.by_tautomer.get(flat)

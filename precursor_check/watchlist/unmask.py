@@ -42,6 +42,7 @@ CLASSES = (
     "decarboxylation",
 )
 _ELEMENTS = re.compile(r"([A-Z][a-z]?)(\d*)")
+_NOT_COUNTED = re.compile(r"(?:H|O)(?![a-z])\d*")  # hydrogen and oxygen in a Hill formula (not Ho, Os ...)
 _COUNTED = ("C", "N", "S", "P", "F", "Cl", "Br", "I", "Si", "B")  # elements a product never gains
 
 
@@ -177,20 +178,25 @@ def skeleton(mol) -> str:
     """The SMARTS every masked form of `mol` contains (the skeleton gate).
 
     Unmasking only removes atoms, adds O and H, and swaps an N, O, S or halogen on a carbon for
-    O; it forms no ring, no C-C or C-N bond and no aromatic ring, it never removes an atom
-    bonded to a carbon of an aromatic ring that stays, and it never takes a hydrogen from a
-    carbon or a nitrogen. So every masked form contains the parent's atoms other than its chain
-    oxygens, with: its ring bonds as ring bonds (other bonds: any bond); its aromatic carbons
-    aromatic, with the same number of hydrogens; on its other carbons and nitrogens at most as
-    many hydrogens as the parent has there (a ketone's carbon: none), and aliphatic atoms
-    aliphatic; and, on every
-    carbon that carries a chain oxygen in the parent, some atom other than carbon (the masked
-    carbonyl or alcohol: a ketal O, an oxime N, an enamine N, a silyl ether O ...), written
-    as one more atom where the skeleton has no heteroatom on that carbon already (a bond between
-    two atoms the parent keeps is never made by unmasking, so that neighbour is no skeleton atom),
-    and as a property of the carbon where the next carbon has a chain O too (an epoxide's one O
-    gives both carbons of a 1,2-diol their O); a carbon with two chain oxygens (an acid) carries
-    two heteroatom bonds in every masked form (an ester, an amide, a nitrile's triple bond ...).
+    O; it forms no ring, no C-C or C-N bond and no aromatic ring; it never removes an atom bonded
+    to an aromatic carbon that stays; it never takes a hydrogen from a carbon or a nitrogen; and
+    it changes a carbon's neighbours only where the mask sits (heteroatoms, carbonyl carbons, the
+    carbon next to one: decarboxylation, enamines; alkene carbons: dihalides). So every masked
+    form contains the parent's atoms other than its chain oxygens, with
+      - its ring bonds as ring bonds (other bonds: any bond), aliphatic atoms aliphatic;
+      - its aromatic carbons aromatic, with the same number of hydrogens;
+      - on its other carbons and nitrogens at most as many hydrogens as the parent has there
+        (a ketone's carbon: none);
+      - the same number of neighbours on a carbon no mask reaches (no chain O on it or on a
+        carbon next to it, no multiple bond to carbon);
+      - on every carbon that carries a chain oxygen in the parent, some atom other than carbon
+        (the masked carbonyl or alcohol: a ketal O, an oxime N, an enamine N, a silyl ether
+        O ...), written as one more atom where the skeleton has no heteroatom on that carbon
+        already (a bond between two atoms the parent keeps is never made, so that neighbour is no
+        skeleton atom), and as a property of the carbon where the next carbon has a chain O too
+        (an epoxide's one O gives both carbons of a 1,2-diol their O); a carbon with two chain
+        oxygens (an acid) carries two heteroatom bonds (an ester, an amide, a nitrile's triple
+        bond ...).
 
     >>> from rdkit import Chem
     >>> skeleton(Chem.MolFromSmiles("CC(=O)Cc1ccccc1"))
@@ -239,6 +245,13 @@ def skeleton_mol(mol):
         dummies.add(next(n.GetIdx() for n in a.GetNeighbors() if chain_o(n) and n.GetIdx() not in dummies))
     for i in dummies:
         rw.GetAtomWithIdx(i).SetAtomicNum(0)
+    for a in mol.GetAtoms():  # carbons no mask can reach keep their neighbours: exact degree
+        if a.GetAtomicNum() == 6 and not a.GetIsAromatic() and not any(chain_o(n) for n in a.GetNeighbors()) \
+                and not any(b.GetBondType() != Chem.BondType.SINGLE and b.GetOtherAtom(a).GetAtomicNum() == 6
+                            for b in a.GetBonds()) \
+                and not any(n.GetAtomicNum() == 6 and any(chain_o(x) for x in n.GetNeighbors())
+                            for n in a.GetNeighbors()):
+            rw.GetAtomWithIdx(a.GetIdx()).SetProp("degree", str(a.GetDegree()))
     for i in sorted(set(drop) - dummies, reverse=True):
         rw.RemoveAtom(i)
     m = rw.GetMol()
@@ -267,6 +280,8 @@ def _skeleton_query(m):
                 extra = ";$(*(~[!#6])~[!#6]),$(*#[!#6])"
             elif a.HasProp("hetero"):
                 extra = ";$(*~[!#6])"
+            if a.HasProp("degree"):
+                extra += f";D{a.GetProp('degree')}"
             sym = f"[{el}{most}{extra}]"
         qm.AddAtom(Chem.AtomFromSmarts(sym))
     ri = m.GetRingInfo()
@@ -286,7 +301,7 @@ class Targets:
     need: list[dict[str, int]] = field(default_factory=list)  # element counts a query must have
     skeletons: list[str] = field(default_factory=list)
     ring: list[bool] = field(default_factory=list)  # the target has a ring
-    benzene: list[bool] = field(default_factory=list)  # the target has an aromatic carbocycle
+    aromatic_bits: list = field(default_factory=list)  # fingerprint bits every masked form has (aromatic_bits())
     implies: list[list[int]] = field(default_factory=list)  # i -> targets j whose skeleton matching implies i's
 
     def __getstate__(self):
@@ -310,7 +325,7 @@ def compile_targets(parts: dict[str, object]) -> Targets:
         t.need.append({el: n for el, n in c.items() if el in _COUNTED})
         t.skeletons.append(skeleton(mol))
         t.ring.append(mol.GetRingInfo().NumRings() > 0)
-        t.benzene.append(_benzene(mol))
+        t.aromatic_bits.append(aromatic_bits(mol))
         mols.append(skeleton_mol(mol))
     pats = [Chem.MolFromSmarts(s) for s in t.skeletons]
     for i, p in enumerate(pats):
@@ -353,11 +368,13 @@ class Unmasker:
         from rdkit.Chem import FilterCatalog
 
         self._skel_catalogs: dict = {}
+        self._bit_plans: dict = {}
         self._skel_patterns = [Chem.MolFromSmarts(s) for s in self.targets.skeletons]
         self._FilterCatalog = FilterCatalog
 
     def _build(self) -> None:
         """The reactions and their reactant catalogue (only for queries that pass the gates)."""
+        from rdkit import Chem
         from rdkit.Chem import FilterCatalog, rdChemReactions
 
         from precursor_check.chemistry import gates
@@ -375,7 +392,8 @@ class Unmasker:
                 if "[Si]" in reactant:  # an element gates.py does not read
                     els = els | {"Si"}
                 self._fg_needs.append((ring, els))
-                catalog_entries.append(rxn.GetReactantTemplate(0))
+                relaxed = Chem.MolFromSmarts(gates.relax_smarts(reactant))  # a superset, cheaper; the reaction decides
+                catalog_entries.append(relaxed if relaxed is not None else rxn.GetReactantTemplate(0))
         self._fg_patterns = catalog_entries
         self._fg_catalogs: dict = {}
         if "_skel_patterns" not in self.__dict__:
@@ -385,27 +403,57 @@ class Unmasker:
 
     # -- gates
 
-    def candidates(self, formula: str, ring: bool = True, benzene: bool = True) -> tuple[int, ...]:
-        """Targets the query's element counts, and whether it has a ring and an aromatic carbocycle
-        (unmasking forms no ring and touches no aromatic ring) allow (gate 1); cached per count
-        pattern (counts above what any target needs are alike)."""
-        c = counts(formula)
-        caps = self.__dict__.get("_caps")
-        if caps is None:
-            caps = self._caps = tuple(max((n.get(el, 0) for n in self.targets.need), default=0)
-                                      + (MAX_EXTRA_CARBONS + 1 if el == "C" else 0) for el in _COUNTED)
+    def candidates(self, formula: str, ring: bool = True) -> tuple[int, ...]:
+        """Targets the query's element counts, and whether it has a ring (unmasking forms none),
+        allow (gate 1); cached per formula without H and O, and per count pattern (counts above
+        what any target needs are alike, elements no target has do not count)."""
+        memo = self.__dict__.get("_memo")
+        if memo is None:
+            memo = self._memo = {}
+        short = (ring, _NOT_COUNTED.sub("", formula))  # H and O never decide
+        got = memo.get(short)
+        if got is not None:
+            return got
+        if len(memo) > 100_000:
+            memo.clear()
+        plan = self.__dict__.get("_count_plan")
+        if plan is None:  # (elements some target has, with the count above which all are alike)
+            plan = self._count_plan = tuple(
+                (el, max(n.get(el, 0) for n in self.targets.need) + (MAX_EXTRA_CARBONS + 1 if el == "C" else 0))
+                for el in _COUNTED if any(n.get(el, 0) for n in self.targets.need))
             self._cands = {}
-        key = (ring, benzene, *(min(c.get(el, 0), cap) for el, cap in zip(_COUNTED, caps)))
+        c = dict((el, int(n) if n else 1) for el, n in _ELEMENTS.findall(formula))  # Hill formulas: each element once
+        key = (ring, *[min(c.get(el, 0), cap) for el, cap in plan])
         got = self._cands.get(key)
         if got is None:
-            carbons = key[2]
-            rings, benzenes = self.targets.ring, self.targets.benzene
+            carbons = key[1] if plan and plan[0][0] == "C" else c.get("C", 0)
+            rings = self.targets.ring
             got = self._cands[key] = tuple(
                 i for i, need in enumerate(self.targets.need)
-                if (ring or not rings[i]) and (benzene or not benzenes[i])
-                and carbons - need.get("C", 0) <= MAX_EXTRA_CARBONS
+                if (ring or not rings[i]) and carbons - need.get("C", 0) <= MAX_EXTRA_CARBONS
                 and all(c.get(el, 0) >= n for el, n in need.items()))
+        memo[short] = got
         return got
+
+    def _with_bits(self, cands: tuple[int, ...], fp) -> tuple[int, ...]:
+        """The candidates whose aromatic bits the fingerprint has (one check per distinct bit set)."""
+        plan = self._bit_plans.get(cands)
+        if plan is None:  # (targets without bits, [(bit set, its targets among cands)]), per candidate set
+            by: dict = {}
+            free = []
+            for i in cands:
+                bv = self.targets.aromatic_bits[i]
+                if bv is None:
+                    free.append(i)
+                else:
+                    by.setdefault(bv.ToBase64(), (bv, []))[1].append(i)
+            plan = self._bit_plans[cands] = (tuple(free), list(by.values()))
+        free, groups = plan
+        ok = list(free)
+        for bv, members in groups:
+            if _all_bits(bv, fp):
+                ok += members
+        return tuple(sorted(ok)) if len(ok) != len(cands) else cands
 
     def _skeleton_catalog(self, cands: tuple[int, ...]):
         cat = self._skel_catalogs.get(cands)
@@ -440,14 +488,23 @@ class Unmasker:
             entry = self._fg_catalogs[key] = (cat, chosen)
         return entry
 
-    def possible(self, mol, formula: str) -> bool:
-        """Whether any target could come out of this molecule (the two gates)."""
+    def possible(self, mol, formula: str, fp=None) -> bool:
+        """Whether any target could come out of this molecule (the gates). `fp`: its similarity
+        fingerprint, when the caller has it (else computed here for molecules with a ring)."""
         ring = mol.GetRingInfo().NumRings() > 0
-        cands = self.candidates(formula, ring, ring and _benzene(mol))
+        cands = self.candidates(formula, ring)
         if not cands:
             return False
         if "_skel_patterns" not in self.__dict__:
             self._build_gates()
+        if ring:  # targets with a benzene ring: their ring's bits (aromatic_bits)
+            if fp is None:
+                from precursor_check.chemistry import molecules
+
+                fp = molecules.fingerprint(mol)
+            cands = self._with_bits(cands, fp)
+            if not cands:
+                return False
         return self._skeleton_catalog(cands).HasMatch(mol)
 
     # -- the steps
@@ -463,24 +520,30 @@ class Unmasker:
             return []
         return sorted(chosen[int(e.GetDescription())] for e in found)
 
-    def step(self, mol, formula: str) -> list[tuple[str, object, str]]:
-        """(transform id, product molecule, its canonical SMILES) for one unmasking step."""
-        from rdkit import Chem
-
+    def step(self, mol, formula: str) -> list[tuple[str, object, str, str]]:
+        """(transform id, product, its canonical SMILES, its formula) of one unmasking step, for
+        the products from which a target can still come (the gates; cheap counts first)."""
         from precursor_check.chemistry import molecules as chem
 
-        out: dict[str, tuple[str, object]] = {}
+        out: dict[str, tuple[str, object, str]] = {}
+        dropped: set[str] = set()
         for i in self.applicable(mol, formula):
             t, rxn = self._rxns[i]
             for products in rxn.RunReactants((mol,), 64):
                 for p in products:
                     for piece in _finish(p):
+                        pf = chem.mol_formula(piece)
+                        if pf in dropped:
+                            continue
+                        if not self.candidates(pf, piece.GetRingInfo().NumRings() > 0):
+                            dropped.add(pf)  # no target has room in it: not even a canonical SMILES
+                            continue
                         smi = chem.canonical(piece)
-                        if smi not in out and smi != "":
-                            out[smi] = (t.id, piece)
+                        if smi not in out and self.possible(piece, pf):
+                            out[smi] = (t.id, piece, pf)
                 if len(out) >= MAX_PRODUCTS:
                     break
-        return [(tid, m, smi) for smi, (tid, m) in out.items()]
+        return [(tid, m, smi, pf) for smi, (tid, m, pf) in out.items()]
 
     def apply(self, mol, tid: str) -> list:
         """Products of the one transform `tid` on `mol` (every site)."""
@@ -533,25 +596,23 @@ class Unmasker:
                     best = score if best is None else max(best, score)
         return best
 
-    def unmask(self, mol, formula: str) -> list[tuple[tuple[str, ...], object, str, str, bool]]:
-        """Every product of one or two steps, shortest first: (transform ids, molecule, canonical
-        SMILES, formula, whether it passes the gates); only products that pass are unmasked again."""
+    def unmask(self, mol, formula: str) -> list[tuple[tuple[str, ...], object, str, str]]:
+        """Every product of one or two steps from which a target can come (each passes the gates),
+        shortest first: (transform ids, molecule, canonical SMILES, formula)."""
         from precursor_check.chemistry import molecules as chem
 
         seen = {chem.canonical(mol)}
         frontier = [((), mol, formula)]
         out = []
-        for _depth in range(MAX_STEPS):
+        for depth in range(MAX_STEPS):
             nxt = []
             for steps, m, f in frontier:
-                for tid, p, smi in self.step(m, f):
+                for tid, p, smi, pf in self.step(m, f):
                     if smi in seen:
                         continue
                     seen.add(smi)
-                    pf = chem.mol_formula(p)
-                    gated = self.possible(p, pf)  # a target can still come out of it
-                    out.append(((*steps, tid), p, smi, pf, gated))
-                    if gated:
+                    out.append(((*steps, tid), p, smi, pf))
+                    if depth + 1 < MAX_STEPS:
                         nxt.append(((*steps, tid), p, pf))
             frontier = nxt[:MAX_PRODUCTS]
             if not frontier:
@@ -559,10 +620,38 @@ class Unmasker:
         return out
 
 
-def _benzene(mol) -> bool:
+def aromatic_bits(mol):
+    """The similarity fingerprint's bits (chemistry.molecules.fingerprint) that every masked form
+    of `mol` sets too, as a bit vector, or None when there are none: those of environments made
+    of aromatic carbons only (unmasking never touches an aromatic carbon's neighbours or hydrogens,
+    so such an environment, and its bit, is the same in the masked form). A monosubstituted
+    benzene ring gives the bit of its para CH at radius 2 (five CH in a row), for example."""
+    from rdkit import Chem, DataStructs
     from rdkit.Chem import rdMolDescriptors
 
-    return rdMolDescriptors.CalcNumAromaticCarbocycles(mol) > 0
+    from precursor_check.chemistry.molecules import FP_BITS, FP_RADIUS
+
+    info: dict = {}
+    rdMolDescriptors.GetMorganFingerprintAsBitVect(mol, FP_RADIUS, FP_BITS, bitInfo=info)
+    dist = Chem.GetDistanceMatrix(mol)
+    arom_c = {a.GetIdx() for a in mol.GetAtoms() if a.GetIsAromatic() and a.GetAtomicNum() == 6}
+    bits = [bit for bit, envs in info.items()
+            if any(all(j in arom_c for j in range(mol.GetNumAtoms()) if dist[center][j] <= radius)
+                   for center, radius in envs)]
+    if not bits:
+        return None
+    bv = DataStructs.ExplicitBitVect(FP_BITS)
+    for b in bits:
+        bv.SetBit(b)
+    return bv
+
+
+def _all_bits(probe, fp) -> bool:
+    from rdkit.DataStructs import AllProbeBitsMatch
+
+    global _all_bits
+    _all_bits = AllProbeBitsMatch
+    return AllProbeBitsMatch(probe, fp)
 
 
 def _removed(formula: str, product) -> str:
