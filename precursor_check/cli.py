@@ -25,6 +25,39 @@ class PrecheckFailure(click.ClickException):
         return self.message
 
 
+INFORMATIONAL = frozenset({"watchlist", "audit", "list", "show", "stats"})  # `| head` on these is not a failure
+
+
+def _stdout_gone() -> None:
+    """After a broken pipe: point stdout at /dev/null so that the final flush cannot fail again."""
+    import os
+
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def broken_pipe_exit(counts: dict, finished: bool, fail_on: str) -> None:
+    """The reader went away (`| head`): exit 0 would say "completed, no hit". A hit already found
+    is exit 1; otherwise the screen did not complete (exit 3), unless every result was written."""
+    _stdout_gone()
+    code = exit_code_for(counts, fail_on)
+    sys.exit(int(code if finished or code is ExitCode.HIT else ExitCode.INCOMPLETE))
+
+
+def _on_signal(signum, frame):  # SIGTERM, SIGHUP: clean up like Ctrl-C (no partial file, exit 130)
+    raise KeyboardInterrupt
+
+
+def install_signal_handlers() -> None:
+    import signal
+
+    for name in ("SIGTERM", "SIGHUP"):  # SIGHUP: the terminal or ssh session closed
+        if hasattr(signal, name):
+            with contextlib.suppress(ValueError, OSError):  # not the main thread
+                signal.signal(getattr(signal, name), _on_signal)
+
+
 class Group(click.Group):
     def invoke(self, ctx):
         try:
@@ -33,10 +66,20 @@ class Group(click.Group):
             failure = PrecheckFailure(str(exc))
             failure.exit_code = int(exc.exit_code)
             raise failure from None
+        except KeyboardInterrupt:  # Ctrl-C, SIGTERM, SIGHUP: every command the same way
+            _stdout_flush_quietly()
+            click.echo("precheck: interrupted; no report written", err=True)
+            sys.exit(130)
         except OSError as exc:
-            if exc.errno == 32:  # broken pipe (e.g. `| head`): not an error of ours
-                sys.exit(0)
+            if exc.errno == 32:  # broken pipe (e.g. `| head`) outside a screen's own handling
+                _stdout_gone()
+                sys.exit(0 if ctx.invoked_subcommand in INFORMATIONAL else int(ExitCode.INCOMPLETE))
             raise PrecheckFailure(f"{exc.strerror}: {exc.filename}" if exc.filename else str(exc)) from None
+
+
+def _stdout_flush_quietly() -> None:
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
 
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "token_normalize_func": str.lower, "max_content_width": 100}
@@ -215,16 +258,23 @@ def run_report(results, opts: dict, screener, extra_columns: list[str] | None = 
     counts: dict[str, int] = {}
     t0 = time.perf_counter()
     n = 0
-    with side_outputs(opts, screener) as sink, open_output(opts.get("output")) as out:
-        writer = make_writer(fmt, out, escape_formulas=not opts.get("raw_csv"), extra_columns=extra_columns)
-        writer.begin(meta_of(screener))
-        for r in results:
-            writer.write(r)
-            if sink is not None:
-                sink(r)
-            counts[r.verdict.value] = counts.get(r.verdict.value, 0) + 1
-            n += 1
-        writer.end()
+    finished = False
+    try:
+        with side_outputs(opts, screener) as sink, open_output(opts.get("output")) as out:
+            writer = make_writer(fmt, out, escape_formulas=not opts.get("raw_csv"), extra_columns=extra_columns)
+            writer.begin(meta_of(screener))
+            for r in results:
+                counts[r.verdict.value] = counts.get(r.verdict.value, 0) + 1  # counted before written
+                n += 1
+                writer.write(r)
+                if sink is not None:
+                    sink(r)
+            writer.end()
+            finished = True
+            if out is sys.stdout:
+                out.flush()
+    except BrokenPipeError:
+        broken_pipe_exit(counts, finished, opts["fail_on"].lower())
     if not opts.get("quiet"):
         click.echo(summary_line(counts, n, time.perf_counter() - t0), err=True)
     sys.exit(int(exit_code_for(counts, opts["fail_on"].lower())))
@@ -234,11 +284,37 @@ def _queries(values: tuple[str, ...]):
     """Arguments in order; '-' reads one query per line from stdin (blank lines skipped)."""
     for v in values:
         if v == "-":
-            for line in sys.stdin:
+            for line in _stdin_lines():
                 if line.strip():
-                    yield line.rstrip("\n")
+                    yield line
         else:
             yield v
+
+
+def _stdin_lines():
+    """stdin as lines, ending at \n, \r\n or a lone \r (old Mac files); a byte that is not UTF-8 is
+    kept (as Python's surrogate escape) so that its query is reported invalid, not a traceback."""
+    import re
+
+    from .errors import InputError
+
+    from .output import stdin_buffer
+
+    stream = stdin_buffer()
+    pending = b""
+    while True:  # (a \r\n split across two reads gives an empty line, which is skipped)
+        try:
+            chunk = stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read stdin: {getattr(exc, 'strerror', None) or exc}") from None
+        if not chunk:
+            break
+        parts = re.split(rb"\r\n|\n|\r", pending + chunk)
+        pending = parts.pop()
+        for p in parts:
+            yield p.decode("utf-8", "surrogateescape").lstrip("\ufeff")
+    if pending:
+        yield pending.decode("utf-8", "surrogateescape").lstrip("\ufeff")
 
 
 def _query_command(name: str, input_type: str | None, help_text: str):
@@ -362,14 +438,8 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
     counts: dict[str, int] = {}
     n = 0
     t0 = time.perf_counter()
-    import signal
-
-    def _terminate(signum, frame):  # SIGTERM, SIGHUP: clean up like Ctrl-C (pool down, no partial file)
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _terminate)
-    if hasattr(signal, "SIGHUP"):  # the terminal or ssh session closed
-        signal.signal(signal.SIGHUP, _terminate)
+    tally: dict = {}  # Verdict -> rows (enum keys: .value on every row costs more than the count)
+    finished = False
     try:
         with contextlib.ExitStack() as stack:
             out = stack.enter_context(open_output(opts.get("output"), binary=fmt.value == "parquet"))
@@ -391,8 +461,10 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
             sink = stack.enter_context(side_outputs(opts, screener))  # --report / --audit-log
             # CSV/TSV take a chunk at a time; other formats and the side outputs a stamped result a row
             whole = hasattr(writer, "write_chunk") and sink is None and src.input_type != "molblock"
-            tally: dict = {}  # Verdict -> rows (enum keys: .value on every row costs more than the count)
             for rows, results in chunks:
+                for r in results:  # counted before written: a broken pipe still knows the hits
+                    v = r.verdict
+                    tally[v] = tally.get(v, 0) + 1
                 if whole:
                     writer.write_chunk(rows, results)
                 else:
@@ -400,17 +472,19 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
                         writer.write(r)
                         if sink is not None:
                             sink(r)
-                for r in results:
-                    v = r.verdict
-                    tally[v] = tally.get(v, 0) + 1
                 n += len(rows)
                 if progress is not None:
                     progress.update(task, completed=src.done, rows=n)
             writer.end()
-            counts.update({v.value: k for v, k in tally.items()})
+            finished = True
+            if out is sys.stdout or out is sys.stdout.buffer:
+                out.flush()
+        counts.update({v.value: k for v, k in tally.items()})
     except KeyboardInterrupt:
         click.echo("precheck: interrupted; no report written", err=True)
         sys.exit(130)
+    except BrokenPipeError:
+        broken_pipe_exit({v.value: k for v, k in tally.items()}, finished, opts["fail_on"].lower())
     finally:
         src.close()
     if not opts.get("quiet"):
@@ -421,8 +495,12 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
             click.echo(f"precheck: note: SDF data fields not in the first record are not in the output: "
                        f"{', '.join(sorted(src.unlisted)[:10])}", err=True)
         if src.ragged:
+            where = (f"column {src.columns[-1]!r}" if src.columns[-1] == "extra_cells" else
+                     f"the last column {src.columns[-1]!r}" if not src.extra_dropped else
+                     "no column (they came after the first 64 kB and the query is the last column)")
             click.echo(f"precheck: note: {src.ragged} row(s) had more cells than the header; the extra cells "
-                       f"were kept, joined, in the last column {src.columns[-1]!r}", err=True)
+                       f"were kept, joined, in {where}; the query is always the cell under its header",
+                       err=True)
     sys.exit(int(exit_code_for(counts, opts["fail_on"].lower())))
 
 
@@ -645,7 +723,9 @@ def text_cmd(source, **opts):
 
     try:
         if source == "-":
-            text = sys.stdin.read()
+            from .output import stdin_buffer
+
+            text = stdin_buffer().read().decode("utf-8-sig")
         else:
             with open(source, encoding="utf-8-sig", newline="") as fh:
                 text = fh.read()
@@ -674,6 +754,10 @@ def text_cmd(source, **opts):
 
 
 def main():
+    from .output import guard_std_streams
+
+    guard_std_streams()
+    install_signal_handlers()
     cli(prog_name="precheck")
 
 

@@ -10,6 +10,7 @@ import csv
 import os
 import re
 from pathlib import Path
+from functools import lru_cache
 from typing import NamedTuple
 
 from .compiled import Compiled
@@ -130,6 +131,8 @@ class Resolver:
             eid = self.c.name_index.get(key) or self.c.abbreviations.get(candidate.strip().upper())
             if eid:
                 return self._entry(eid, f, f"name {candidate.strip()!r}")
+        if generic_name(text):  # 'hydrochloride', 'alpha', 'ethyl': no source is asked
+            return None
         for candidate, f, key in keys:
             for t in self.user:
                 if key in t.by_name:
@@ -153,7 +156,8 @@ class Resolver:
         Answers are remembered; a reason (no Java, no extra) is not, since it can be fixed.
         """
         cache = self.__dict__.setdefault("_opsin", {})
-        todo = [n for n in dict.fromkeys(names) if n not in cache and could_be_systematic(n)]
+        todo = [n for n in dict.fromkeys(names)
+                if n not in cache and could_be_systematic(n) and not generic_name(n)]
         fresh = opsin_resolve_many(todo) if todo else {}
         if len(cache) > 100_000:
             cache.clear()
@@ -216,6 +220,54 @@ def strip_grade(text: str) -> str:
         if new == out or not new:
             return out
         out = new
+
+
+_WORD_SPLIT = re.compile(r"[^a-z]+")
+
+
+@lru_cache(maxsize=1)
+def generic_words() -> dict[str, str]:
+    """data/generic_words.tsv: word -> kind (locant, salt, prefix, class)."""
+    from .parent import _data_file
+
+    table: dict[str, str] = {}
+    for line in _data_file("generic_words.tsv").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            word, kind = line.split("\t")[:2]
+            table[word.strip()] = kind.strip()
+    return table
+
+
+def generic_name(text: str) -> str | None:
+    """Why `text` is not a chemical name, or None: it is only locants, only salt words, or one
+    prefix or class word ('hydrochloride', 'alpha', '4-ethyl', 'amine'); such a word matches an
+    arbitrary record in a large table. 'ethyl acetate' and 'methyl ethyl ketone' are names.
+
+    >>> generic_name("hydrochloride"), generic_name("alpha"), generic_name("N-ethyl")
+    ('a salt or form word', 'a locant or stereo descriptor', 'a substituent prefix')
+    >>> generic_name("ethyl acetate") is None, generic_name("NPP") is None
+    (True, True)
+    """
+    s = text.lower()
+    if not s.isascii():
+        from .names import normalise_name as _n  # Greek letters spelled out, full-width folded
+
+        s = _n(text) if not any(ch.isspace() for ch in text) else s
+    table = generic_words()
+    words = [w for w in _WORD_SPLIT.split(s) if w]
+    if not words:
+        return None  # digits or punctuation only: not a word at all (CAS, SMILES are decided before)
+    kinds = [table.get(w) or ("locant" if len(w) == 1 else None) for w in words]
+    if None in kinds:
+        return None
+    rest = [k for k in kinds if k != "locant"]
+    if not rest:
+        return "a locant or stereo descriptor"
+    if all(k == "salt" for k in rest):
+        return "a salt or form word"
+    if len(rest) == 1:
+        return {"prefix": "a substituent prefix", "class": "a class or fragment word"}[rest[0]]
+    return None
 
 
 def could_be_systematic(name: str) -> bool:

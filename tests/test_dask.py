@@ -271,8 +271,8 @@ def test_sdf_and_smi_files_are_partitions_and_match_the_local_engine(client, tmp
         if fmt == "sdf":
             assert list(got.columns[:3]) == ["title", "CAS", "supplier"]  # no molblock column
         if column is None:
-            assert got["error"].str.contains("above the cap of 250").sum() == 3
-            assert (got["verdict"] == "controlled").any() and (got["verdict"] == "invalid").any()
+            assert got["error"].str.contains("over the limit of 250").sum() == 3
+            assert (got["verdict"] == "controlled").any() and (got["verdict"] == "unresolved").any()
             assert got["error"].str.contains("does not parse").sum() == 1
 
 
