@@ -152,25 +152,25 @@ def stage_profile(sample: list[str]) -> None:
     """Per-stage cost of the single-row screen, in this process (µs per molecule, CPU time)."""
     from rdkit import Chem, DataStructs
 
-    from precursor_check import chem, parent
-    from precursor_check.batch import ScreenerConfig
-    from precursor_check.match import rules_matching
+    from precursor_check.chemistry import molecules, standardise
+    from precursor_check.engines.batch import ScreenerConfig
+    from precursor_check.watchlist.match import rules_matching
 
     s = ScreenerConfig().build()  # as a batch worker builds it
     c = s.compiled
     smiles = [x for x in sample if Chem.MolFromSmiles(x) is not None]
-    stds = [parent.standardise_smiles(x) for x in smiles]
+    stds = [standardise.standardise_smiles(x) for x in smiles]
     parts = [p for st in stds for p in st.parts if not st.inorganic]
     mols = [p.mol for p in parts]
-    fps = [chem.fingerprint(m) for m in mols]
+    fps = [molecules.fingerprint(m) for m in mols]
     n = len(smiles)
 
     stages = {  # label -> (function, items); every stage is timed once per round, rounds interleaved
         "parse (MolFromSmiles)": (Chem.MolFromSmiles, smiles),
-        "precheck's parse (chem.parse_smiles)": (chem.parse_smiles, smiles),
-        "standardise (incl. precheck's parse)": (parent.standardise_smiles, smiles),
+        "precheck's parse (molecules.parse_smiles)": (molecules.parse_smiles, smiles),
+        "standardise (incl. precheck's parse)": (standardise.standardise_smiles, smiles),
         "class rules (gates + patterns)": (lambda p: rules_matching(c, p.mol, p.formula), parts),
-        "fingerprint": (chem.fingerprint, mols),
+        "fingerprint": (molecules.fingerprint, mols),
         "Tanimoto to every entry": (lambda f: DataStructs.BulkTanimotoSimilarity(f, c.fps), fps),
         "whole Screener.screen": (lambda x: s.screen(x, "smiles"), smiles),
     }
@@ -206,7 +206,7 @@ def stage_profile(sample: list[str]) -> None:
         for p in parts:
             m = Chem.MolFromSmiles(Chem.MolToSmiles(p.mol))
             twice(0, lambda: rules_matching(c, m, p.formula))
-            fp = twice(1, lambda: chem.fingerprint(m))
+            fp = twice(1, lambda: molecules.fingerprint(m))
             twice(2, lambda: DataStructs.BulkTanimotoSimilarity(fp, c.fps))
     k = 3 * n * 1000
     say("  the same steps on each freshly parsed molecule, in pipeline order (µs, first call / second call):")
@@ -216,7 +216,7 @@ def stage_profile(sample: list[str]) -> None:
 
 def cas_batch(a, rng, cas: list[str], tmp: Path, out: Path) -> None:
     """Section 3: an order book of watchlist and local-table CAS numbers with repeats, then all-distinct CAS."""
-    from precursor_check.compiled import load_compiled
+    from precursor_check.watchlist.compile import load_compiled
 
     wl_cas = list(load_compiled().cas_index)
     distinct = wl_cas + rng.sample(cas, 2_000 if not a.quick else 500)

@@ -19,8 +19,8 @@ import time
 
 
 def records(n_flagged: int, n_clear: int = 0, seed: int = 1):
-    from precursor_check.localdb import default_path
-    from precursor_check.watchlist import load
+    from precursor_check.identify.localdb import default_path
+    from precursor_check.watchlist.load import load
 
     wl = load()
     entries = [e for e in wl.entries if e.smiles]
@@ -48,7 +48,7 @@ def records(n_flagged: int, n_clear: int = 0, seed: int = 1):
 
 
 def measure(n_flagged: int, n_clear: int = 0) -> tuple[int, float, float]:
-    from precursor_check.formats.html import render
+    from precursor_check.io.formats.html import render
 
     wl, recs = records(n_flagged, n_clear)
     t0 = time.perf_counter()

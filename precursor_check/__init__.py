@@ -13,11 +13,11 @@ __all__ = ["Screener", "Verdict", "Result", "Hit", "__version__"]
 
 def __getattr__(name):  # lazy: keep `import precursor_check` cheap for the CLI
     if name == "Screener":
-        from .screen import Screener
+        from precursor_check.engines.screener import Screener
 
         return Screener
     if name in ("Verdict", "Result", "Hit"):
-        from . import model
+        from precursor_check import model
 
         return getattr(model, name)
     raise AttributeError(name)

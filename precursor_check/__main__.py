@@ -1,3 +1,3 @@
-from .cli import main
+from precursor_check.cli import main
 
 main()

@@ -9,9 +9,9 @@ import time
 
 import click
 
-from . import __version__
-from .errors import ExitCode, PrecheckError
-from .formats import Format
+from precursor_check import __version__
+from precursor_check.errors import ExitCode, PrecheckError
+from precursor_check.io.formats import Format
 
 VERDICT_ORDER = ("controlled", "watch", "analog")
 
@@ -144,7 +144,7 @@ def screen_options(f):
 
 
 def _jurisdictions(values) -> list[str] | None:
-    from .watchlist import JURISDICTIONS
+    from precursor_check.watchlist.load import JURISDICTIONS
 
     out = [j.strip().upper() for v in values for j in v.split(",") if j.strip()]
     for j in out:
@@ -165,7 +165,7 @@ def _as_of(value: str | None) -> str | None:
 
 
 def make_screener(opts: dict):
-    from .screen import Screener
+    from precursor_check.engines.screener import Screener
 
     return Screener(
         watchlists=opts["watchlists"],
@@ -195,7 +195,7 @@ def meta_of(screener) -> dict:
 
 
 def exit_code_for(counts: dict[str, int], fail_on: str) -> ExitCode:
-    from .model import Verdict
+    from precursor_check.model import Verdict
 
     threshold = Verdict(fail_on).severity
     if any(n and Verdict(v).severity >= threshold for v, n in counts.items() if Verdict(v).is_hit):
@@ -225,15 +225,15 @@ def side_outputs(opts: dict, screener):
     if not report_path and not audit_path:
         yield None
         return
-    from .audit import maybe_audit
+    from precursor_check.io.audit import maybe_audit
 
     meta = meta_of(screener)
     with contextlib.ExitStack() as stack:
         audit = stack.enter_context(maybe_audit(audit_path, meta))
         report = None
         if report_path:
-            from .formats.html import HtmlReport
-            from .output import open_output
+            from precursor_check.io.atomic import open_output
+            from precursor_check.io.formats.html import HtmlReport
 
             report = HtmlReport(stack.enter_context(open_output(report_path)), screener.watchlist)
             report.begin(meta)
@@ -251,8 +251,8 @@ def side_outputs(opts: dict, screener):
 
 def run_report(results, opts: dict, screener, extra_columns: list[str] | None = None) -> None:
     """Write every result through the chosen formatter, print the summary, exit with the right code."""
-    from .formats import make_writer
-    from .output import open_output
+    from precursor_check.io.atomic import open_output
+    from precursor_check.io.formats import make_writer
 
     fmt = pick_format(opts.get("fmt"), opts.get("output"))
     counts: dict[str, int] = {}
@@ -298,7 +298,7 @@ def _stdin_lines():
 
     from .errors import InputError
 
-    from .output import stdin_buffer
+    from precursor_check.io.atomic import stdin_buffer
 
     stream = stdin_buffer()
     pending = b""
@@ -359,7 +359,7 @@ precheck name '1-boc-4-piperidone' NPP 'BMK methyl glycidate'
 
 
 # ---------------------------------------------------------------------------------------------
-# screen (batch files; the engine lives in batch.py, the readers in readers.py)
+# screen (batch files; the engine lives in engines/batch.py, the readers in io/readers.py)
 
 
 @cli.command("screen")
@@ -401,10 +401,14 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
     """
     import contextlib
 
-    from .batch import BatchRunner, ScreenerConfig, output_columns
-    from .formats.batchcsv import batch_writer
-    from .output import open_output
-    from .readers import open_input, query_text
+    from precursor_check.engines.batch import (
+        BatchRunner,
+        ScreenerConfig,
+        output_columns,
+    )
+    from precursor_check.io.atomic import open_output
+    from precursor_check.io.formats.batchcsv import batch_writer
+    from precursor_check.io.readers import open_input, query_text
 
     config = ScreenerConfig(
         watchlists=tuple(opts["watchlists"]), replace=opts["replace_watchlist"], threshold=opts["threshold"],
@@ -412,7 +416,7 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
         resolve_files=tuple(opts["resolve_files"]), max_atoms=max_atoms or None)
     screener = config.build()  # fails fast on a bad watchlist, before any worker starts
     if engine.lower() == "dask":
-        from .dask_engine import cli_screen
+        from precursor_check.engines.dask_engine import cli_screen
 
         run = cli_screen(input_path, config, screener, column, input_type, input_format, workers, scheduler, opts)
         if not opts.get("quiet"):
@@ -447,7 +451,13 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
             progress = task = None
             if show:
                 from rich.console import Console
-                from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+                from rich.progress import (
+                    BarColumn,
+                    MofNCompleteColumn,
+                    Progress,
+                    TextColumn,
+                    TimeRemainingColumn,
+                )
 
                 unit = "rows" if src.format == "parquet" else "bytes"
                 progress = stack.enter_context(Progress(
@@ -514,7 +524,7 @@ def watchlist_group():
 
 
 def _load_wl(opts):
-    from .watchlist import default_paths, load
+    from precursor_check.watchlist.load import default_paths, load
 
     return load(default_paths(tuple(opts["watchlists"]), opts["replace_watchlist"]))
 
@@ -572,6 +582,13 @@ def watchlist_show(ident, **opts):
     from dataclasses import asdict
 
     d = {k: v for k, v in asdict(item).items() if v not in ((), "", None)}
+    if item.listings:  # each listing: what put it there, since when, how sure, where to read it
+        d["listings"] = [{"list": f"{lst.jurisdiction} {lst.list}", "instrument": lst.instrument or "not recorded",
+                          "effective": lst.effective or "not given", "confidence": lst.confidence,
+                          "source_url": lst.source_url or "none recorded",
+                          **{k: v for k, v in asdict(lst).items() if k not in (
+                              "jurisdiction", "list", "instrument", "effective", "confidence", "source_url")
+                             and v not in ((), "", None)}} for lst in item.listings]
     click.echo(yaml.safe_dump(d, sort_keys=False, allow_unicode=True, width=100))
 
 
@@ -583,7 +600,7 @@ def watchlist_stats(**opts):
     \b
     precheck watchlist stats
     """
-    from .watchlist import JURISDICTIONS
+    from precursor_check.watchlist.load import JURISDICTIONS
 
     wl = _load_wl(opts)
     click.echo(f"watchlist {wl.version}  sha256 {wl.sha256}")
@@ -611,8 +628,8 @@ def watchlist_validate(path):
     """
     from pathlib import Path
 
-    from .validate import validate
-    from .watchlist import shipped_path
+    from precursor_check.watchlist.load import shipped_path
+    from precursor_check.watchlist.validate import validate
 
     problems, summary = validate([Path(path)] if path else [shipped_path()])
     for p in problems:
@@ -642,8 +659,8 @@ def report_command(results_path, output, max_drawn, **opts):
     """
     from pathlib import Path
 
-    from .formats.html import DEFAULT_MAX_DRAWN, read_results, render
-    from .output import open_output
+    from precursor_check.io.atomic import open_output
+    from precursor_check.io.formats.html import DEFAULT_MAX_DRAWN, read_results, render
 
     wl = _load_wl(opts)
     if results_path == "-":
@@ -693,7 +710,7 @@ def audit_verify(path):
     \b
     precheck audit verify /var/log/precheck/audit.jsonl
     """
-    from .audit import describe, verify
+    from precursor_check.io.audit import describe, verify
 
     v = verify(path)
     for line in describe(v, path):
@@ -714,16 +731,15 @@ def text_cmd(source, **opts):
     precheck text listing.txt
     echo 'CAS79099 powder, NPP in stock' | precheck text - -f jsonl
     """
+    import re
     from dataclasses import replace
 
-    from .errors import InputError
-    from .textscan import TextScanner
-
-    import re
+    from precursor_check.errors import InputError
+    from precursor_check.identify.textscan import TextScanner
 
     try:
         if source == "-":
-            from .output import stdin_buffer
+            from precursor_check.io.atomic import stdin_buffer
 
             text = stdin_buffer().read().decode("utf-8-sig")
         else:
@@ -754,7 +770,7 @@ def text_cmd(source, **opts):
 
 
 def main():
-    from .output import guard_std_streams
+    from precursor_check.io.atomic import guard_std_streams
 
     guard_std_streams()
     install_signal_handlers()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 
@@ -63,21 +64,28 @@ class Listing:
     except_smiles: tuple[str, ...] = ()
     wording: str = ""
     note: str = ""
+    instrument: str = ""  # the act that put it there: CND decision, FR document, regulation, SOR, notice
+    source_url: str = ""  # the official (or best available) text this listing was checked against
 
     def short(self) -> str:
-        """'US List I, 21 CFR 1310.02': the list and the head of its citation, and the
-        confidence of the fact when it is not confirmed ('CN Category II, ...; recollection')."""
-        s = f"{self.jurisdiction} {self.list}"
-        cite = self.citation.split(";")[0].split(" (")[0].strip()
-        return (f"{s}, {cite}" if cite else s) + self.doubt()
+        """The list, the confidence of the fact when it is not confirmed, and the head of the
+        citation with its act number: 'US List II (recollection), 21 CFR 1310.02(b)',
+        'EU Category 1, Delegated Regulation (EU) 2018/729'."""
+        cite = _CITE_END.split(self.citation.split(";")[0])[0].strip()
+        return f"{self.label()}, {cite}" if cite else self.label()
 
     def label(self) -> str:
         """'US List I', or 'CN Category II (recollection)' when the fact is not confirmed."""
         return f"{self.jurisdiction} {self.list}" + (f" ({self.confidence})" if self.doubt() else "")
 
     def doubt(self) -> str:
-        """'; recollection' (or inferred, unverified) when the listing is not a confirmed fact, else ''."""
-        return f"; {self.confidence}" if self.confidence not in ("confirmed", "") else ""
+        """The confidence when the listing is not a confirmed fact ('recollection', 'inferred' ...), else ''."""
+        return self.confidence if self.confidence not in ("confirmed", "") else ""
+
+
+# where a citation's head ends: a remark in brackets (not the '(EU)' of an act's number), a second
+# act after ' / ', or its amendments
+_CITE_END = re.compile(r" \((?!EU\)|EC\)|EEC\))| / |, as amended")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import subprocess
 
 from conftest import MINI, precheck_bin, run
 
-from precursor_check.audit import REQUIRED, AuditLog, verify
+from precursor_check.io.audit import REQUIRED, AuditLog, verify
 
 META = {"tool_version": "t", "watchlist_version": "w", "watchlist_sha256": "s" * 64}
 QUERIES = ["79099-07-3", "O=C1CCN(Cc2ccccc2)CC1", "CC(=Cc1ccc(Cl)cc1)[N+](=O)[O-]", "CCO",

@@ -18,9 +18,14 @@ from pathlib import Path
 import pytest
 from conftest import MINI, precheck_bin, run
 
-from precursor_check.batch import BatchRunner, ScreenerConfig, output_columns, screen_records
+from precursor_check.engines.batch import (
+    BatchRunner,
+    ScreenerConfig,
+    output_columns,
+    screen_records,
+)
+from precursor_check.io.readers import detect_column, open_input, sniff_delimiter
 from precursor_check.model import Result, Verdict
-from precursor_check.readers import detect_column, open_input, sniff_delimiter
 
 P2P = "CC(=O)Cc1ccccc1"
 NPP_HCL = "O=C1CCN(CCc2ccccc2)CC1.Cl"
@@ -390,8 +395,8 @@ def test_open_input_streams_rows(tmp_path):
 @pytest.mark.parametrize("escape", [True, False])
 def test_batch_csv_writer_is_byte_identical(mini_screener, fmt, escape):
     """The batch CSV/TSV writer writes exactly what formats.CsvWriter writes, a row or a chunk at a time."""
-    from precursor_check.formats import Format, make_writer
-    from precursor_check.formats.batchcsv import batch_writer
+    from precursor_check.io.formats import Format, make_writer
+    from precursor_check.io.formats.batchcsv import batch_writer
 
     queries = ["79099-07-3", "50-00-0", "=1+2", "", "a,b", 'q"x', "50-00-0\n", "x\r\ny", P2P, "79099-07-3"] * 3
     queries += ["50-00-0", "79099-07-3"] * 10  # whole chunks of plain rows
@@ -422,8 +427,8 @@ def test_batch_csv_writer_is_byte_identical(mini_screener, fmt, escape):
 @pytest.mark.parametrize("escape", [True, False])
 def test_tail_renderer_shortcut_for_rows_without_hits_matches_the_csv_module(delimiter, escape):
     """Rows with no hit skip flat_record and the csv module; the cells must come out the same."""
-    from precursor_check.formats.batchcsv import TailRenderer
-    from precursor_check.formats import RESULT_COLUMNS, flat_record, neutralise_cell
+    from precursor_check.io.formats import RESULT_COLUMNS, flat_record, neutralise_cell
+    from precursor_check.io.formats.batchcsv import TailRenderer
 
     meta = {"tool_version": "0.1", "watchlist_version": "=w", "watchlist_sha256": "a,b"}
     tail = TailRenderer(delimiter, escape, meta)

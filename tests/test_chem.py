@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 from rdkit import Chem
 
-from precursor_check import chem, parent
+from precursor_check.chemistry import molecules, standardise
 
 
 def parent_smiles(smiles):
-    std = parent.standardise(Chem.MolFromSmiles(smiles))
+    std = standardise.standardise(Chem.MolFromSmiles(smiles))
     return [Chem.MolToSmiles(p.mol) for p in std.parts], std.removed
 
 
@@ -38,29 +38,29 @@ def test_two_organic_parts_are_both_screened():
 
 
 def test_inorganic_input_is_kept_whole():
-    std = parent.standardise(Chem.MolFromSmiles("[O-][Mn](=O)(=O)=O.[K+]"))
+    std = standardise.standardise(Chem.MolFromSmiles("[O-][Mn](=O)(=O)=O.[K+]"))
     assert std.inorganic and len(std.parts) == 1
 
 
 def test_zwitterion_is_neutralised_and_carbanion_is_not():
-    std = parent.standardise(Chem.MolFromSmiles("[NH3+]CC(=O)[O-]"))
+    std = standardise.standardise(Chem.MolFromSmiles("[NH3+]CC(=O)[O-]"))
     assert Chem.MolToSmiles(std.parts[0].mol) == "NCC(=O)O" and std.parts[0].charged
-    std = parent.standardise(Chem.MolFromSmiles("[CH2-]c1ccccc1.[Mg+2].[Cl-]"))  # benzylmagnesium chloride
+    std = standardise.standardise(Chem.MolFromSmiles("[CH2-]c1ccccc1.[Mg+2].[Cl-]"))  # benzylmagnesium chloride
     assert Chem.MolToSmiles(std.parts[0].mol) == "[CH2-]c1ccccc1"
 
 
 def test_metal_with_a_neutral_organic_part_is_a_complex_not_a_salt():
-    assert parent.standardise(Chem.MolFromSmiles("CCOCC.[Mg+2].[Br-].[Br-]")).complex
-    assert not parent.standardise(Chem.MolFromSmiles("[Na+].[O-]C(=O)Cc1ccccc1")).complex
+    assert standardise.standardise(Chem.MolFromSmiles("CCOCC.[Mg+2].[Br-].[Br-]")).complex
+    assert not standardise.standardise(Chem.MolFromSmiles("[Na+].[O-]C(=O)Cc1ccccc1")).complex
 
 
 def test_fingerprint_bits_equal_the_generator_api():
     from rdkit.Chem import rdFingerprintGenerator
 
-    gen = rdFingerprintGenerator.GetMorganGenerator(radius=chem.FP_RADIUS, fpSize=chem.FP_BITS)
+    gen = rdFingerprintGenerator.GetMorganGenerator(radius=molecules.FP_RADIUS, fpSize=molecules.FP_BITS)
     for smi in ("O=C1CCN(CCc2ccccc2)CC1", "CC(=O)Cc1ccc2OCOc2c1", "CN[C@@H](C)[C@H](O)c1ccccc1"):
         mol = Chem.MolFromSmiles(smi)
-        assert chem.fingerprint(mol) == gen.GetFingerprint(mol)
+        assert molecules.fingerprint(mol) == gen.GetFingerprint(mol)
 
 
 def test_counter_ion_table_matches_the_chemicals_package():
@@ -93,12 +93,12 @@ def test_parse_smiles_is_the_same_molecule_as_molfromsmiles():
                "C1=CC2=CC=C1C2", "[Na+].[O-]c1ccccc1", "B(O)(O)c1ccccc1", "CS(=O)(=O)[O-].C[N+](C)(C)C"]
     fast = 0
     for smi in smiles:
-        ref, got = Chem.MolFromSmiles(smi), chem.parse_smiles(smi)
+        ref, got = Chem.MolFromSmiles(smi), molecules.parse_smiles(smi)
         assert (ref is None) == (got is None), smi
         if ref is None:
             continue
-        fast += not chem._FULL_PARSE.search(smi)
+        fast += not molecules._FULL_PARSE.search(smi)
         assert Chem.MolToSmiles(got) == Chem.MolToSmiles(ref), smi
-        assert chem.inchikey(got) == chem.inchikey(ref), smi
-        assert chem.fingerprint(got) == chem.fingerprint(ref), smi
+        assert molecules.inchikey(got) == molecules.inchikey(ref), smi
+        assert molecules.fingerprint(got) == molecules.fingerprint(ref), smi
     assert fast > 1000  # the cheaper path was the one tested

@@ -13,7 +13,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import FIXTURE, run
 
 pa = pytest.importorskip("pyarrow")
@@ -107,8 +106,8 @@ def test_identical_to_local_engine_through_the_cli(client, tmp_path):
 
 @needs_dask
 def test_csv_with_cas_and_names_matches_local_engine(client, tmp_path):
-    from precursor_check.batch import ScreenerConfig
-    from precursor_check.dask_engine import screen_dask
+    from precursor_check.engines.batch import ScreenerConfig
+    from precursor_check.engines.dask_engine import screen_dask
 
     (tmp_path / "in").mkdir()
     lines = ["order;CAS RN;note"] + [f"{i};{'' if MIXED[i % len(MIXED)] is None else MIXED[i % len(MIXED)]};x{i}"
@@ -128,8 +127,8 @@ def test_csv_with_cas_and_names_matches_local_engine(client, tmp_path):
 
 @needs_dask
 def test_watchlist_compiled_once_per_worker_and_stamped_on_every_row(client, tmp_path):
-    from precursor_check.batch import ScreenerConfig
-    from precursor_check.dask_engine import builds_in_this_process, screen_dask
+    from precursor_check.engines.batch import ScreenerConfig
+    from precursor_check.engines.dask_engine import builds_in_this_process, screen_dask
 
     write_parts(tmp_path / "in", "smiles", QUERIES, files=8, rows=25)
     config = ScreenerConfig(watchlists=(str(FIXTURE),), replace=True, threshold=0.61)  # a config no test used
@@ -148,8 +147,8 @@ def test_watchlist_compiled_once_per_worker_and_stamped_on_every_row(client, tmp
 @needs_dask
 def test_a_worker_that_dies_loses_no_row(client, tmp_path):
     """Partition 3 kills its worker process on the first attempt; Dask reruns it elsewhere."""
-    from precursor_check.batch import ScreenerConfig
-    from precursor_check.dask_engine import screen_dask
+    from precursor_check.engines.batch import ScreenerConfig
+    from precursor_check.engines.dask_engine import screen_dask
 
     write_parts(tmp_path / "in", "smiles", QUERIES, files=6, rows=40)
     markers = tmp_path / "markers"
@@ -239,8 +238,8 @@ def _sdf_record(k: int, i: int) -> str:
 @needs_dask
 def test_sdf_and_smi_files_are_partitions_and_match_the_local_engine(client, tmp_path):
     """.smi and SDF: one partition per file; the same rows as the local engine on the files joined."""
-    from precursor_check.batch import ScreenerConfig
-    from precursor_check.dask_engine import screen_dask
+    from precursor_check.engines.batch import ScreenerConfig
+    from precursor_check.engines.dask_engine import screen_dask
 
     bad = "broken\n\n\n  0  0  0  0  0  0  0  0  0  0999 V2000\nnonsense\nM  END\n$$$$\n"
     (tmp_path / "sdf").mkdir()
@@ -299,8 +298,8 @@ def test_object_storage_in_and_out(client, tmp_path):
     moto_server = pytest.importorskip("moto.server")
     import socket
 
-    from precursor_check.batch import ScreenerConfig
-    from precursor_check.dask_engine import screen_dask
+    from precursor_check.engines.batch import ScreenerConfig
+    from precursor_check.engines.dask_engine import screen_dask
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from precursor_check.identifiers import (
+from precursor_check.identify.identifiers import (
     cas_is_valid,
     cas_near_misses,
     detect_type,

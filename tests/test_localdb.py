@@ -4,11 +4,10 @@ come out unresolved with the CAS numbers they may mean as suggestions, never as 
 from __future__ import annotations
 
 import pytest
-
 from conftest import FIXTURE
 
-from precursor_check import localdb
-from precursor_check.localdb import LocalDB
+from precursor_check.identify import localdb
+from precursor_check.identify.localdb import LocalDB
 
 
 def row(cid, cas, smiles, iupac, name, *synonyms):

@@ -1,11 +1,10 @@
 """The matching engine against the small fixture watchlist (tests/fixtures/mini.yaml)."""
 
 import pytest
+from conftest import FIXTURE
 
 from precursor_check import Screener
 from precursor_check.model import MatchKind, Verdict
-
-from conftest import FIXTURE
 
 
 def top(s, q, **kw):

@@ -13,10 +13,9 @@ import shutil
 import sys
 
 import pytest
-
 from conftest import FIXTURE, MINI, run
 
-from precursor_check import resolve
+from precursor_check.identify import resolve
 
 # a systematic name in no table (the watchlist, the local table): only OPSIN could resolve it
 NAME = "1-(2,4,6-trifluorophenyl)-2-nitrobut-1-ene"
@@ -107,7 +106,7 @@ def test_in_process_without_java(screener, monkeypatch, tmp_path):
 def test_a_batch_of_unknown_names_starts_opsin_once(monkeypatch):
     """Each OPSIN run starts Java (~1-3 s): a batch resolves all its unknown names in one run."""
     from precursor_check import Screener
-    from precursor_check.batch import screen_queries
+    from precursor_check.engines.batch import screen_queries
 
     calls = []
 

@@ -7,7 +7,6 @@ import stat
 import subprocess
 
 import pytest
-
 from conftest import MINI, precheck_bin
 
 

@@ -13,7 +13,7 @@ import subprocess
 import pytest
 from conftest import FIXTURE, MINI, run
 
-from precursor_check.formats import html as H
+from precursor_check.io.formats import html as H
 
 FLAGGED = ["79099-07-3",  # controlled, exact
            "COC(=O)N1CCC(=O)CC1",  # controlled, class rule

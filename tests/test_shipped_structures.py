@@ -90,7 +90,7 @@ def pubchem():
 
 def test_file_basics(watchlist, entries):
     assert watchlist["schema_version"] == 1
-    assert watchlist["watchlist_version"] == "2026.12.01"
+    assert watchlist["watchlist_version"] == "2026.12.07"
     ids = [e["id"] for e in entries]
     assert len(ids) == len(set(ids))
     assert all(re.fullmatch(r"PC-\d{4}", i) for i in ids)

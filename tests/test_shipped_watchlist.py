@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from precursor_check.model import MatchKind, Verdict
-from precursor_check.validate import validate
-from precursor_check.watchlist import shipped_path
+from precursor_check.watchlist.load import shipped_path
+from precursor_check.watchlist.validate import validate
 
 
 def test_shipped_watchlist_validates():
@@ -59,7 +59,7 @@ def test_rule_gates_never_lose_a_match(shipped_screener):
     those whose full patterns match, on every rule example checked against every rule."""
     from rdkit import Chem
 
-    from precursor_check.match import rules_matching
+    from precursor_check.watchlist.match import rules_matching
 
     c = shipped_screener.compiled
     examples = [s for r in c.watchlist.rules for s in r.examples_match + r.examples_no_match]
@@ -76,8 +76,8 @@ def test_gates_never_lose_a_match_on_ordinary_chemicals(shipped_screener):
     ring or without one of the elements a gate needs, so the per-molecule gate choice is exercised."""
     chemicals = pytest.importorskip("chemicals")
 
-    from precursor_check import parent
-    from precursor_check.match import rules_matching
+    from precursor_check.chemistry import standardise
+    from precursor_check.watchlist.match import rules_matching
 
     c = shipped_screener.compiled
     table = Path(chemicals.__file__).resolve().parent / "Identifiers" / "chemical identifiers pubchem large.tsv"
@@ -85,7 +85,7 @@ def test_gates_never_lose_a_match_on_ordinary_chemicals(shipped_screener):
         smiles = [line.split("\t")[4] for i, line in enumerate(fh) if i % 50 == 0]
     checked = 0
     for smi in smiles:
-        std = parent.standardise_smiles(smi)
+        std = standardise.standardise_smiles(smi)
         if std is None or std.inorganic:
             continue
         for part in std.parts:
@@ -99,7 +99,7 @@ def test_gates_never_lose_a_match_on_ordinary_chemicals(shipped_screener):
 
 
 def test_gate_needs_are_read_from_the_pattern():
-    from precursor_check.gates import needs
+    from precursor_check.chemistry.gates import needs
 
     assert needs("[NX3;R1]1[CH2][CH2][*,*][CH2][CH2]1") == (True, frozenset({"C", "N"}))  # a cycle
     assert needs("c-[CH2]-[CX3](=[OX1])-[CH3,*]")[0]  # an aromatic atom: only ring atoms are
@@ -111,7 +111,7 @@ def test_gate_needs_are_read_from_the_pattern():
 def test_relaxed_gate_is_a_superset_of_the_pattern():
     from rdkit import Chem
 
-    from precursor_check.gates import relax_smarts
+    from precursor_check.chemistry.gates import relax_smarts
 
     pattern = "[CX3;$([CH1]),$(C-[#6])](=O)[N;!$(N-C=O)]"
     gate = Chem.MolFromSmarts(relax_smarts(pattern))

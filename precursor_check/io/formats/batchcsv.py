@@ -14,13 +14,20 @@ import csv
 import io
 import re
 
-from ..model import Result
-from . import FORMULA_PREFIXES, QUOTING_TERMINATOR, RESULT_COLUMNS, CsvWriter, flat_record, neutralise_cell
+from precursor_check.io.formats import (
+    FORMULA_PREFIXES,
+    QUOTING_TERMINATOR,
+    RESULT_COLUMNS,
+    CsvWriter,
+    flat_record,
+    neutralise_cell,
+)
+from precursor_check.model import Result
 
 
 def batch_writer(fmt, out, **kw):
     """`formats.make_writer`, with the CSV/TSV writers swapped for `BatchCsvWriter`."""
-    from . import Format, make_writer
+    from precursor_check.io.formats import Format, make_writer
 
     if fmt in (Format.CSV, Format.TSV):
         kw.pop("extra_types", None)

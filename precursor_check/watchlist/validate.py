@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import WatchlistError
+from precursor_check.errors import WatchlistError
 
 
 def validate(paths: list[Path]) -> tuple[list[str], str]:
     """(problems, one-line summary). Load errors are reported as a single problem."""
-    from .compiled import compile_watchlist
-    from .watchlist import load, shipped_path
+    from precursor_check.watchlist.compile import compile_watchlist
+    from precursor_check.watchlist.load import load, shipped_path
 
     try:
         wl = load(paths)
@@ -44,21 +44,21 @@ def validate(paths: list[Path]) -> tuple[list[str], str]:
 def example_problems(c) -> list[tuple[str, str]]:
     """(file, problem) for each rule example that does not parse or does not behave as stated.
     Compiling a watchlist refuses it when there is any, so the examples always hold."""
-    from . import chem, parent
+    from precursor_check.chemistry import molecules, standardise
 
     out = []
     for r in c.watchlist.rules:
         for smi, want in [(s, True) for s in r.examples_match] + [(s, False) for s in r.examples_no_match]:
-            mol = chem.parse_smiles(smi)
+            mol = molecules.parse_smiles(smi)
             if mol is None:
                 out.append((r.origin, f"rule {r.id}: example SMILES does not parse: {smi}"))
-            elif any(rule_matches(c, r.id, p.mol) for p in parent.standardise(mol).parts) != want:
+            elif any(rule_matches(c, r.id, p.mol) for p in standardise.standardise(mol).parts) != want:
                 out.append((r.origin, f"rule {r.id}: example {smi} should {'' if want else 'not '}match"))
     return out
 
 
 def rule_matches(c, rid: str, mol) -> bool:
     """Whether the rule matches, through the same gated catalogue that screening uses."""
-    from .match import rules_matching
+    from precursor_check.watchlist.match import rules_matching
 
     return any(found == rid for found, _atoms in rules_matching(c, mol))

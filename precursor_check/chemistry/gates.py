@@ -174,7 +174,9 @@ class GateCatalog:
         if els is None:
             if len(self._keys) > 50_000:
                 self._keys.clear()
-            from .variants import counts  # the one molecular-formula parser (cached per formula here)
+            from precursor_check.chemistry.variants import (
+                counts,  # the one molecular-formula parser (cached per formula here)
+            )
 
             els = self._keys[formula] = self.elements.intersection(counts(formula))
         key = (mol.GetRingInfo().NumRings() > 0, els)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import IO
 
-from ..errors import PrecheckError
-from ..model import Result
-from . import RESULT_COLUMNS, Writer, flat_record
+from precursor_check.errors import PrecheckError
+from precursor_check.io.formats import RESULT_COLUMNS, Writer, flat_record
+from precursor_check.model import Result
 
 ROW_GROUP = 50_000
 

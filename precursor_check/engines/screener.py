@@ -7,9 +7,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from . import chem, parent
-from .compiled import Compiled, load_compiled
-from .identifiers import (
+from precursor_check.chemistry import molecules, standardise
+from precursor_check.identify.identifiers import (
     cas_near_misses,
     detect_type,
     looks_like_inchikey,
@@ -17,8 +16,12 @@ from .identifiers import (
     normalise_cas,
     strip_cas_prefix,
 )
-from .localdb import LocalDB
-from .match import (
+from precursor_check.identify.localdb import LocalDB
+from precursor_check.identify.resolve import Resolved, Resolver, generic_name, salt_words
+from precursor_check.model import Hit, MatchKind, Result, Verdict
+from precursor_check.watchlist.compile import Compiled, load_compiled
+from precursor_check.watchlist.load import default_paths
+from precursor_check.watchlist.match import (
     DEFAULT_THRESHOLD,
     Options,
     _rule_hit,
@@ -28,9 +31,6 @@ from .match import (
     sort_hits,
     verdict_of,
 )
-from .model import Hit, MatchKind, Result, Verdict
-from .resolve import Resolved, Resolver, generic_name, salt_words
-from .watchlist import default_paths
 
 INPUT_TYPES = ("auto", "cas", "smiles", "inchi", "inchikey", "name")
 
@@ -100,7 +100,7 @@ class Screener:
         if kind == "smiles":
             return self._smiles(q, kind, Resolved(q, "input"))
         if kind == "inchi":
-            mol = chem.parse_inchi(q)
+            mol = molecules.parse_inchi(q)
             if mol is None:
                 return Result(q, kind, Verdict.INVALID,
                               error="InChI does not parse, or its structure does not have the formula it states "
@@ -164,7 +164,7 @@ class Screener:
             return self._resolved(q, "name", res)
         shared = self.resolver.ambiguous(q)
         sugg = tuple(shared[:3] or self.resolver.suggestions(q))
-        if not sugg and looks_like_smiles(q) and chem.parse_smiles(q) is not None:
+        if not sugg and looks_like_smiles(q) and molecules.parse_smiles(q) is not None:
             # 'Cl', 'II', 'OCCO': written like a word, but no name is even close and it is a valid
             # SMILES ('BOC' has near names, so it stays unresolved with suggestions)
             return self._smiles(q, "smiles", Resolved(q, "input (read as SMILES: no name matched)"))
@@ -182,7 +182,7 @@ class Screener:
     def _resolved(self, q: str, kind: str, res: Resolved) -> Result:
         if res.smiles is None and res.entry_id:  # a structureless entry (a mixture): identifier match
             e = self.compiled.entry(res.entry_id)
-            from .match import describe_lists
+            from precursor_check.watchlist.match import describe_lists
 
             applicable = [lst for lst in e.listings]
             hit = Hit(id=e.id, name=e.name, cas=e.cas, match=MatchKind.EXACT,
@@ -198,11 +198,11 @@ class Screener:
 
     def _smiles(self, q: str, kind: str, res: Resolved) -> Result:
         """Screen res.smiles (a salt or mixture is parsed piece by piece, never twice)."""
-        if len(res.smiles) > chem.MAX_SMILES:
+        if len(res.smiles) > molecules.MAX_SMILES:
             return Result(q, kind, Verdict.INVALID, source=res.source,
                           error=f"not screened: a SMILES of {len(res.smiles):,} characters, above the limit of "
-                                f"{chem.MAX_SMILES:,} (precursors are small)")
-        whole, why = chem.whole_smiles(res.smiles)
+                                f"{molecules.MAX_SMILES:,} (precursors are small)")
+        whole, why = molecules.whole_smiles(res.smiles)
         if whole is None:
             if res.source == "input":
                 return Result(q, kind, Verdict.INVALID, error=f"SMILES not screened: {why}")
@@ -210,7 +210,7 @@ class Screener:
                           error=f"the structure from {res.source} is not one SMILES: {why}")
         if whole != res.smiles:  # whitespace-separated SMILES: components, never a discarded title
             res = res._replace(smiles=whole)
-        std = parent.standardise_smiles(whole)
+        std = standardise.standardise_smiles(whole)
         if std is not None:
             return self._screen_std(std, q, kind, res)
         if res.source == "input":
@@ -225,9 +225,9 @@ class Screener:
         res.smiles, when given, must be the SMILES `mol` was parsed from (it gates the
         standardisation steps); pass Resolved(None, source) otherwise.
         """
-        return self._screen_std(parent.standardise(mol, res.smiles), q, kind, res)
+        return self._screen_std(standardise.standardise(mol, res.smiles), q, kind, res)
 
-    def _screen_std(self, std: parent.Standardised, q: str, kind: str, res: Resolved) -> Result:
+    def _screen_std(self, std: standardise.Standardised, q: str, kind: str, res: Resolved) -> Result:
         parts = std.parts
         heavy = sum(p.mol.GetNumHeavyAtoms() for p in parts)
         if self.max_heavy_atoms and heavy > self.max_heavy_atoms:
@@ -240,18 +240,18 @@ class Screener:
         nearest: list[tuple[str, float]] = []
         oversized: list[int] = []  # heavy atoms of each part screened by class rules only
         for part in parts:
-            if part.mol.GetNumHeavyAtoms() > chem.MAX_HEAVY_ATOMS:
+            if part.mol.GetNumHeavyAtoms() > molecules.MAX_HEAVY_ATOMS:
                 # far too large for a precursor: no listed structure is identical or similar, but a
                 # listed scaffold may be inside it, so the class rules still run; never `clear`
                 oversized.append(part.mol.GetNumHeavyAtoms())
-                frag = chem.canonical(part.mol) if multi else None
+                frag = molecules.canonical(part.mol) if multi else None
                 hits += [_rule_hit(self.compiled, rid, part.mol, atoms, self.options, frag)
                          for rid, atoms in rules_matching(self.compiled, part.mol, part.formula)]
                 continue
             h, n = match_part(self.compiled, part, removed, self.options, inorganic=std.inorganic,
                               complex_input=std.complex)
             if h and multi:  # say which component matched
-                frag = chem.canonical(part.mol)
+                frag = molecules.canonical(part.mol)
                 h = [replace(x, fragment=frag) for x in h]
             hits += h
             nearest += n
@@ -264,21 +264,21 @@ class Screener:
         if not hits and oversized:
             return Result(q, kind, Verdict.UNRESOLVED, source=res.source, removed=removed,
                           error=f"not screened: {max(oversized)} heavy atoms, over the limit of "
-                                f"{chem.MAX_HEAVY_ATOMS} (precursors are small); no class rule matched it, "
+                                f"{molecules.MAX_HEAVY_ATOMS} (precursors are small); no class rule matched it, "
                                 "but it was not compared with the listed structures")
         if not hits:  # clear: the structure as resolved (the common case: nothing more to compute)
-            smiles = res.smiles if res.smiles is not None else ".".join(chem.canonical(p.mol) for p in parts)
+            smiles = res.smiles if res.smiles is not None else ".".join(molecules.canonical(p.mol) for p in parts)
             return Result(q, kind, Verdict.CLEAR, smiles=smiles, source=res.source, removed=removed,
                           nearest=tuple(nearest))
-        if parent.ISOTOPE_LABELS in removed:
+        if standardise.ISOTOPE_LABELS in removed:
             hits = labelled_for_review(hits)
         hits = sort_hits(hits)
         verdict = verdict_of(hits)
         # canonical parent SMILES and InChIKey cost ~60 + ~230 µs: only where a human will look
-        smiles = ".".join(chem.canonical(p.mol) for p in parts)
+        smiles = ".".join(molecules.canonical(p.mol) for p in parts)
         key = None
         if verdict.is_hit:
-            key = ".".join(k for k in (chem.inchikey(p.mol) for p in parts) if k) or None
+            key = ".".join(k for k in (molecules.inchikey(p.mol) for p in parts) if k) or None
         return Result(q, kind, verdict, hits=tuple(hits), smiles=smiles, source=res.source,
                       removed=removed, inchikey=key, nearest=tuple(nearest))
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from rdkit import DataStructs
 
-from . import chem, parent
-from .compiled import Compiled
-from .model import Hit, Listing, MatchKind, Verdict
+from precursor_check.chemistry import molecules, standardise
+from precursor_check.model import Hit, Listing, MatchKind, Verdict
+from precursor_check.watchlist.compile import Compiled
 
 DEFAULT_THRESHOLD = 0.55  # calibrated: bench/calibrate.py, README "Calibration"
 NEAREST = 3
@@ -38,8 +38,8 @@ def describe_lists(listings) -> str:
 
 
 def _form_words(removed: tuple[str, ...]) -> str:
-    label = "isotope-labelled " if parent.ISOTOPE_LABELS in removed else ""
-    removed = tuple(r for r in removed if r != parent.ISOTOPE_LABELS)
+    label = "isotope-labelled " if standardise.ISOTOPE_LABELS in removed else ""
+    removed = tuple(r for r in removed if r != standardise.ISOTOPE_LABELS)
     salts = [r for r in removed if r not in _SOLVENT_FORMS]
     solvents = [r for r in removed if r in _SOLVENT_FORMS and r != "hydrate"]
     if salts:
@@ -49,7 +49,7 @@ def _form_words(removed: tuple[str, ...]) -> str:
     return f"{label}hydrate" if removed else f"{label}form" if label else ""
 
 
-def match_part(c: Compiled, part: parent.Part, removed: tuple[str, ...], opts: Options,
+def match_part(c: Compiled, part: standardise.Part, removed: tuple[str, ...], opts: Options,
                inorganic: bool = False, fragment: str | None = None,
                complex_input: bool = False) -> tuple[list[Hit], list[tuple[str, float]]]:
     """All hits for one standardised component, plus its nearest entries by similarity."""
@@ -57,13 +57,13 @@ def match_part(c: Compiled, part: parent.Part, removed: tuple[str, ...], opts: O
     identity_ids: set[str] = set()
     # 1. identity, gated on the neutral formula (canonical SMILES only for ~2-3 % of inputs)
     if part.formula in c.by_formula:
-        iso = chem.canonical(part.mol)
-        flat = chem.canonical(part.mol, isomeric=False)
+        iso = molecules.canonical(part.mol)
+        flat = molecules.canonical(part.mol, isomeric=False)
         found = [(eid, None) for eid in c.by_flat.get(flat, ())]
         if not found and not inorganic:  # written as another tautomer: the entries' enumerated forms
             found = [(eid, "tautomer") for eid in c.by_tautomer.get(flat, ())]
         if not found and not inorganic:  # then RDKit's tautomer hash
-            taut = chem.tautomer_key(part.mol)
+            taut = molecules.tautomer_key(part.mol)
             found = [(eid, "tautomer") for eid in c.by_taut.get(taut, ())] if taut else []
         for eid, how in found:
             if inorganic and part.charged and not any(lst.salts for lst in c.entry(eid).listings):
@@ -84,7 +84,7 @@ def match_part(c: Compiled, part: parent.Part, removed: tuple[str, ...], opts: O
     # 4. similarity to every similarity-eligible entry
     nearest: list[tuple[str, float]] = []
     if c.fps:
-        sims = DataStructs.BulkTanimotoSimilarity(chem.fingerprint(mol), c.fps)
+        sims = DataStructs.BulkTanimotoSimilarity(molecules.fingerprint(mol), c.fps)
         order = ranked(sims, opts.threshold)
         ids = c.fp_ids
         nearest = [(ids[i], round(sims[i], 3)) for i in order[:NEAREST]]
@@ -119,14 +119,16 @@ def ranked(sims: list[float], threshold: float) -> list[int]:
     return out
 
 
-def ring_variants(c: Compiled, part: parent.Part) -> list[tuple[str, list[str]]]:
+def ring_variants(c: Compiled, part: standardise.Part) -> list[tuple[str, list[str]]]:
     """(entry id, substituents) for each listed structure this part is a ring-substituted variant of."""
-    from . import variants  # ~1-2 % of inputs get here: off the start-up path
+    from precursor_check.chemistry import (
+        variants,  # ~1-2 % of inputs get here: off the start-up path
+    )
 
     out: dict[str, list[str]] = {}
     allowed = c.variant_formulas[part.formula]
     for stripped, names in variants.parents(part.mol, part.formula, c.by_formula.__contains__):
-        for eid in c.by_flat.get(chem.canonical(stripped, isomeric=False), ()):
+        for eid in c.by_flat.get(molecules.canonical(stripped, isomeric=False), ()):
             if eid in allowed and eid not in out:
                 out[eid] = names
     return list(out.items())
@@ -135,7 +137,7 @@ def ring_variants(c: Compiled, part: parent.Part) -> list[tuple[str, list[str]]]
 def rules_matching(c: Compiled, mol, formula: str | None = None) -> list[tuple[str, tuple[int, ...]]]:
     """(rule id, matched atoms) for every rule whose include pattern matches and no exclude does."""
     found: dict[str, tuple[int, ...]] = {}
-    for rid, pi in c.gates.candidates(mol, formula or chem.mol_formula(mol)):
+    for rid, pi in c.gates.candidates(mol, formula or molecules.mol_formula(mol)):
         if rid in found:
             continue
         atoms = mol.GetSubstructMatch(c.patterns(rid)[pi])  # the gates passed; the full pattern decides
@@ -149,7 +151,7 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
     e = c.entry(eid)
     keys = c.keys[eid]
     same_stereo = iso == keys.iso or iso in keys.also_iso
-    is_salt = any(r not in _SOLVENT_FORMS and r != parent.ISOTOPE_LABELS for r in removed) and not complex_input
+    is_salt = any(r not in _SOLVENT_FORMS and r != standardise.ISOTOPE_LABELS for r in removed) and not complex_input
     excluded: list[str] = []
     applicable: list[Listing] = []
     for i, lst in enumerate(e.listings):
@@ -167,10 +169,10 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
     elif not same_stereo:
         kind = MatchKind.STEREO
         what = f"{form + ' of a ' if form else ''}stereoisomer (or stereo-unspecified form) of {e.label}"
-    elif complex_input and any(r != parent.ISOTOPE_LABELS for r in removed):  # not a salt: an adduct, a mixture, a complex
+    elif complex_input and any(r != standardise.ISOTOPE_LABELS for r in removed):  # not a salt: an adduct, a mixture, a complex
         kind = MatchKind.PARENT
-        label = "isotope-labelled " if parent.ISOTOPE_LABELS in removed else ""
-        what = f"{label}{e.label} with {', '.join(r for r in removed if r != parent.ISOTOPE_LABELS)} (mixture, adduct or complex)"
+        label = "isotope-labelled " if standardise.ISOTOPE_LABELS in removed else ""
+        what = f"{label}{e.label} with {', '.join(r for r in removed if r != standardise.ISOTOPE_LABELS)} (mixture, adduct or complex)"
     elif removed or charged:
         kind = MatchKind.PARENT
         what = f"{form} of {e.label}"
@@ -208,7 +210,7 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
 
 def _rule_hit(c: Compiled, rid: str, mol, atoms: tuple[int, ...], opts: Options, fragment: str | None) -> Hit:
     r = c.rule(rid)
-    atoms = chem.atoms_in_canonical(mol, atoms)  # index the reported SMILES, not the matcher's molecule
+    atoms = molecules.atoms_in_canonical(mol, atoms)  # index the reported SMILES, not the matcher's molecule
     first = c.entry(r.entries[0]) if r.entries and r.entries[0] in c._entries else None
     if r.kind == "legal":
         verdict = Verdict.CONTROLLED
@@ -228,7 +230,7 @@ def _rule_hit(c: Compiled, rid: str, mol, atoms: tuple[int, ...], opts: Options,
 
 
 def _variant_hit(c: Compiled, eid: str, names: list[str], opts: Options, fragment: str | None) -> Hit:
-    from . import variants
+    from precursor_check.chemistry import variants
 
     return _relative_hit(c, eid, opts, fragment, MatchKind.SUBSTRUCTURE, None,
                          lambda label, where: f"ring-substituted variant of {label}, {variants.describe(names)}{where}")

@@ -503,7 +503,7 @@ def _copy(src, dst, chunk: int = 1 << 20) -> None:
 
 def read_results(lines: Iterable[str], where: str = "input") -> Iterator[dict]:
     """Result records from JSONL (one Result.to_dict() + meta per line) or from `-f json` output."""
-    from ..errors import InputError
+    from precursor_check.errors import InputError
 
     it = iter(lines)
     first = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .names import normalise_name
+from precursor_check.identify.names import normalise_name
 
 FORMAT = 5  # 5: the `unsure` table (names that are not an identification, with their chemicals)
 MAX_CANDIDATES = 10  # chemicals kept per such name
@@ -143,7 +143,7 @@ def default_path() -> Path | None:
     found = _chemicals_dir()
     if found is None:
         return None
-    from .compiled import cache_dir
+    from precursor_check.watchlist.compile import cache_dir
 
     return cache_dir() / f"localdb-{FORMAT}-chemicals-{found[1]}.sqlite"
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 import csv
 import os
 import re
-from pathlib import Path
 from functools import lru_cache
+from pathlib import Path
 from typing import NamedTuple
 
-from .compiled import Compiled
-from .errors import InputError
-from .localdb import LocalDB
-from .names import normalise_name
-from .parent import CATION_NAMES
+from precursor_check.chemistry.standardise import CATION_NAMES
+from precursor_check.errors import InputError
+from precursor_check.identify.localdb import LocalDB
+from precursor_check.identify.names import normalise_name
+from precursor_check.watchlist.compile import Compiled
 
 SALT_WORDS = {
     "hydrochloride": "hydrochloride", "hcl": "hydrochloride", "dihydrochloride": "hydrochloride",
@@ -68,7 +68,7 @@ class UserTable:
         name = next((fields[k] for k in ("name", "product", "chemical", "chemical_name") if k in fields), None)
         if smi is None or (cas is None and name is None):
             raise InputError(f"resolve file {path} needs a SMILES column and a CAS or name column")
-        from .identifiers import cas_digits, format_cas
+        from precursor_check.identify.identifiers import cas_digits, format_cas
 
         for row in rows:
             s = (row.get(smi) or "").strip()
@@ -228,7 +228,7 @@ _WORD_SPLIT = re.compile(r"[^a-z]+")
 @lru_cache(maxsize=1)
 def generic_words() -> dict[str, str]:
     """data/generic_words.tsv: word -> kind (locant, salt, prefix, class)."""
-    from .parent import _data_file
+    from precursor_check.chemistry.standardise import _data_file
 
     table: dict[str, str] = {}
     for line in _data_file("generic_words.tsv").read_text(encoding="utf-8").splitlines():
@@ -250,7 +250,7 @@ def generic_name(text: str) -> str | None:
     """
     s = text.lower()
     if not s.isascii():
-        from .names import normalise_name as _n  # Greek letters spelled out, full-width folded
+        from precursor_check.identify.names import normalise_name as _n  # Greek letters spelled out, full-width folded
 
         s = _n(text) if not any(ch.isspace() for ch in text) else s
     table = generic_words()

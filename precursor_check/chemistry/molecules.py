@@ -1,6 +1,6 @@
 """RDKit chemistry: parse quietly, molecular formula, identity keys, fingerprints.
 
-One module (with parent.py for standardisation) so that the watchlist and the queries go
+One module (with standardise.py for standardisation) so that the watchlist and the queries go
 through exactly the same steps.
 """
 

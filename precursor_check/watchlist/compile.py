@@ -12,12 +12,21 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__, chem, parent
-from .errors import WatchlistError
-from .names import normalise_name
-from .watchlist import Entry, Rule, Watchlist, default_paths, digest, file_closure, load
+from precursor_check import __version__
+from precursor_check.chemistry import molecules, standardise
+from precursor_check.errors import WatchlistError
+from precursor_check.identify.names import normalise_name
+from precursor_check.watchlist.load import (
+    Entry,
+    Rule,
+    Watchlist,
+    default_paths,
+    digest,
+    file_closure,
+    load,
+)
 
-CACHE_FORMAT = 18
+CACHE_FORMAT = 19  # 18: modules moved into subpackages (pickles name their classes by module); 19: keyed by sha256
 
 
 @dataclass(frozen=True)
@@ -77,9 +86,9 @@ class Compiled:
         self._rules = {r.id: r for r in self.watchlist.rules}
 
 
-def _only_part(e: Entry, smiles: str, what: str, std: parent.Standardised | None = None) -> parent.Part:
+def _only_part(e: Entry, smiles: str, what: str, std: standardise.Standardised | None = None) -> standardise.Part:
     """The one standardised part of an entry's structure (a watchlist entry is one substance)."""
-    std = std or parent.standardise(chem.parse_smiles(smiles))
+    std = std or standardise.standardise(molecules.parse_smiles(smiles))
     if len(std.parts) != 1:
         raise WatchlistError(f"{e.origin}: entry {e.id}: {what} has {len(std.parts)} organic parts; "
                              "list each substance separately")
@@ -104,44 +113,47 @@ def compile_watchlist(wl: Watchlist, check_examples: bool = True) -> Compiled:
             c.abbreviations.setdefault(a.upper(), e.id)
         if not e.smiles:
             continue
-        std = parent.standardise(chem.parse_smiles(e.smiles))
+        std = standardise.standardise(molecules.parse_smiles(e.smiles))
         part = _only_part(e, e.smiles, "SMILES", std)
-        flat = chem.canonical(part.mol, isomeric=False)
+        flat = molecules.canonical(part.mol, isomeric=False)
         also = [_only_part(e, s, "also_smiles") for s in e.also_smiles]
         keys = EntryKeys(
-            iso=chem.canonical(part.mol),
+            iso=molecules.canonical(part.mol),
             flat=flat,
             formula=part.formula,
-            taut=chem.tautomer_key(part.mol),
-            inchikey=chem.inchikey(part.mol),
-            also_iso=frozenset(chem.canonical(p.mol) for p in also),
+            taut=molecules.tautomer_key(part.mol),
+            inchikey=molecules.inchikey(part.mol),
+            also_iso=frozenset(molecules.canonical(p.mol) for p in also),
         )
         c.keys[e.id] = keys
-        others = [(p, chem.canonical(p.mol, isomeric=False), chem.tautomer_key(p.mol)) for p in also]
+        others = [(p, molecules.canonical(p.mol, isomeric=False), molecules.tautomer_key(p.mol)) for p in also]
         for p, flat_key, taut_key in [(part, keys.flat, keys.taut), *others]:  # its structure and other writings alike
             for index, key in ((c.by_formula, p.formula), (c.by_flat, flat_key), (c.by_taut, taut_key)):
                 if key and e.id not in index.get(key, ()):
                     index.setdefault(key, []).append(e.id)
-            for key in chem.tautomers(p.mol):  # its enols, imidic acids ...: the same substance
+            for key in molecules.tautomers(p.mol):  # its enols, imidic acids ...: the same substance
                 if e.id not in c.by_tautomer.get(key, ()):
                     c.by_tautomer.setdefault(key, []).append(e.id)
         for i, lst in enumerate(e.listings):
             if lst.except_smiles:
                 c.except_keys[(e.id, i)] = frozenset(
-                    chem.canonical(parent.standardise(chem.parse_smiles(s)).parts[0].mol) for s in lst.except_smiles
+                    molecules.canonical(standardise.standardise(molecules.parse_smiles(s)).parts[0].mol) for s in lst.except_smiles
                 )
         if e.similarity and not std.inorganic:
-            c.fps.append(chem.fingerprint(part.mol))
+            c.fps.append(molecules.fingerprint(part.mol))
             c.fp_ids.append(e.id)
             if part.mol.GetNumHeavyAtoms() >= 6 and any(a.GetIsAromatic() for a in part.mol.GetAtoms()):
                 ring_entries[e.id] = keys.formula
     for r in wl.rules:
         c.excludes[r.id] = [Chem.MolFromSmarts(s) for s in r.exclude_smarts]
-    from . import gates, variants  # compile time only (unpickling imports gates by itself)
+    from precursor_check.chemistry import (
+        gates,
+        variants,  # compile time only (unpickling imports gates by itself)
+    )
 
     c.gates = gates.GateCatalog(wl.rules)
     c.variant_formulas = variants.variant_formulas(ring_entries)
-    from .validate import example_problems
+    from precursor_check.watchlist.validate import example_problems
 
     wrong = example_problems(c) if check_examples else []  # a rule contradicting its examples must not screen
     if wrong:

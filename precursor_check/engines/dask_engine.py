@@ -39,9 +39,9 @@ import time
 import uuid
 from dataclasses import dataclass, field, replace
 
-from . import __version__
-from .batch import ScreenerConfig, output_columns, screen_queries
-from .errors import InputError, PrecheckError
+from precursor_check import __version__
+from precursor_check.engines.batch import ScreenerConfig, output_columns, screen_queries
+from precursor_check.errors import InputError, PrecheckError
 
 SUMMARY_NAME = "_precheck_summary.json"  # a leading '_' keeps Parquet dataset readers from reading it
 PART_NAME = "part-{:05d}.parquet"
@@ -106,8 +106,8 @@ def _screen_partition(df, number: int, start_row: int, config: ScreenerConfig, c
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from .formats import RESULT_COLUMNS, flat_record
-    from .readers import query_text
+    from precursor_check.io.formats import RESULT_COLUMNS, flat_record
+    from precursor_check.io.readers import query_text
 
     if hook is not None:  # fault injection for tests (e.g. a worker that dies on its first attempt)
         hook(number)
@@ -259,7 +259,7 @@ def _read(paths: list[str], fmt: str, fs, storage_options: dict | None):
             ddf = dd.read_parquet(paths, storage_options=storage_options, dtype_backend=None,
                                   split_row_groups="infer", blocksize=PARQUET_BLOCKSIZE)
         else:
-            from .readers import sniff_delimiter
+            from precursor_check.io.readers import sniff_delimiter
 
             if fmt == "tsv":
                 sep = "\t"
@@ -280,7 +280,7 @@ def _read(paths: list[str], fmt: str, fs, storage_options: dict | None):
 
 def _choose(columns: list[str], column: str | None, input_type: str, name: str) -> tuple[str, str]:
     """The query column and type, decided exactly as the local readers do."""
-    from .readers import Source, _choose_column
+    from precursor_check.io.readers import Source, _choose_column
 
     src = Source(name, "parquet", list(columns), "", 0, "auto")
     _choose_column(src, column, input_type)
@@ -300,7 +300,7 @@ def _text_partitions(paths: list[str], fmt: str, fs, storage_options: dict | Non
     """
     import dask
 
-    from .readers import _choose_column
+    from precursor_check.io.readers import _choose_column
 
     with _open_binary(fs, paths[0]) as fh:
         src = _text_source(paths[0], fmt, fh)
@@ -316,7 +316,7 @@ def _text_source(name: str, fmt: str, fh):
     """The local reader's Source over an open binary file: its columns (SDF: title + first record's fields)."""
     import io
 
-    from . import readers
+    from precursor_check.io import readers
 
     raw = fh if hasattr(fh, "peek") else io.BufferedReader(fh)
     return readers._smi(name, raw) if fmt == "smi" else readers._sdf(name, raw)
@@ -337,7 +337,7 @@ def _read_text_file(path: str, fmt: str, columns: list[str], fields: list[str] |
 def _text_rows(name: str, fmt: str, fh, fields: list[str] | None):
     import io
 
-    from . import readers
+    from precursor_check.io import readers
 
     raw = fh if hasattr(fh, "peek") else io.BufferedReader(fh)
     if fmt == "smi":
@@ -517,15 +517,15 @@ def _side_outputs(fs, work: str, n_parts: int, run: DaskRun, report: str | None,
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from .audit import maybe_audit
+    from precursor_check.io.audit import maybe_audit
 
     work = work.rstrip("/")
     with contextlib.ExitStack() as stack:
         audit = stack.enter_context(maybe_audit(audit_log, run.meta))
         html = None
         if report:
-            from .formats.html import HtmlReport
-            from .output import open_output
+            from precursor_check.io.atomic import open_output
+            from precursor_check.io.formats.html import HtmlReport
 
             html = HtmlReport(stack.enter_context(open_output(report)), watchlist)
             html.begin(run.meta)
@@ -592,7 +592,7 @@ def _rows(df, a: int, b: int):
 
 def _warm_local_db() -> None:
     try:
-        from .localdb import LocalDB
+        from precursor_check.identify.localdb import LocalDB
 
         LocalDB()._connect()
     except Exception:  # the workers will report it per row, as the local engine does

@@ -36,10 +36,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from .model import Result, Verdict
+from precursor_check.model import Result, Verdict
 
 if TYPE_CHECKING:
-    from .formats.batchcsv import TailRenderer
+    from precursor_check.io.formats.batchcsv import TailRenderer
 
 DEFAULT_CHUNK = 256  # query strings per task: large enough to amortise IPC, small enough to balance
 DEFAULT_MAX_ATOMS = 250  # heavy atoms; precursors have < 60, so beyond this a row is cut off, not screened
@@ -67,7 +67,7 @@ class ScreenerConfig:
     max_atoms: int | None = DEFAULT_MAX_ATOMS
 
     def build(self):
-        from .screen import Screener
+        from precursor_check.engines.screener import Screener
 
         s = Screener(watchlists=self.watchlists, replace=self.replace, threshold=self.threshold,
                      jurisdictions=self.jurisdictions, as_of=self.as_of, resolve_files=self.resolve_files,
@@ -92,7 +92,7 @@ def screen_query(screener, query: str, input_type: str = "auto") -> Result:
 def _molblock(screener, block: str) -> Result:
     from rdkit import Chem
 
-    from . import chem  # noqa: F401 - silences RDKit's log
+    from precursor_check.chemistry import molecules  # noqa: F401 - silences RDKit's log
 
     mol = Chem.MolFromMolBlock(block) if block.strip() else None
     if mol is None:
@@ -101,7 +101,7 @@ def _molblock(screener, block: str) -> Result:
     smiles = Chem.MolToSmiles(mol)
     if "." in smiles or not smiles:
         return screener.screen(smiles, "smiles") if smiles else Result("", "sdf", Verdict.INVALID, error="empty molecule")
-    from .resolve import Resolved
+    from precursor_check.identify.resolve import Resolved
 
     return screener.screen_mol(mol, smiles, "smiles", Resolved(smiles, "input"))
 
@@ -132,10 +132,10 @@ def screen_records(screener, rows: list[dict], column: str, input_type: str = "a
     once per worker, then call this per partition. Input columns whose names clash with
     result columns are renamed `input_<name>` (see `output_columns`).
     """
-    from .formats import flat_record
+    from precursor_check.io.formats import flat_record
 
     meta = meta or {"tool_version": "", "watchlist_version": "", "watchlist_sha256": ""}
-    from .readers import query_text
+    from precursor_check.io.readers import query_text
 
     results = screen_queries(screener, [query_text(r.get(column)) for r in rows], input_type)
     out = []
@@ -177,7 +177,7 @@ def _prefetch_cas(screener, queries: list[str], input_type: str) -> None:
     local = getattr(getattr(screener, "resolver", None), "local", None)
     if local is None or not hasattr(local, "prefetch_cas") or input_type not in ("auto", "cas"):
         return
-    from .identifiers import cas_digits, format_cas
+    from precursor_check.identify.identifiers import cas_digits, format_cas
 
     wanted = set()
     for q in queries:
@@ -193,7 +193,7 @@ def _prefetch_opsin(screener, queries: list[str], input_type: str) -> None:
     resolver = getattr(screener, "resolver", None)
     if resolver is None or not getattr(resolver, "opsin", False) or input_type not in ("auto", "name"):
         return
-    from .identifiers import detect_type
+    from precursor_check.identify.identifiers import detect_type
 
     names = [q.strip() for q in dict.fromkeys(queries)
              if q and (input_type == "name" or detect_type(q) == "name")]
@@ -334,7 +334,7 @@ class BatchRunner:
             self._ready.get(timeout=STARTUP_TIMEOUT)
         except mp.TimeoutError:
             self._kill()
-            from .errors import PrecheckError
+            from precursor_check.errors import PrecheckError
 
             raise PrecheckError(f"worker processes did not start within {STARTUP_TIMEOUT:g} s; "
                                 "try --workers 0 to screen in one process") from None

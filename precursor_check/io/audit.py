@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .errors import InputError
+from precursor_check.errors import InputError
 
 REQUIRED = ("time", "user", "host", "tool_version", "watchlist_version", "watchlist_sha256", "input", "smiles",
             "source", "verdict", "hits")

@@ -12,7 +12,7 @@ import json
 from enum import Enum
 from typing import IO
 
-from ..model import Result
+from precursor_check.model import Result
 
 
 class Format(str, Enum):
@@ -158,7 +158,7 @@ class TableWriter(Writer):
         self.rows.append(r)
 
     def end(self) -> None:
-        from .table import render_table
+        from precursor_check.io.formats.table import render_table
 
         render_table(self.rows, self.meta, self.out)
 
@@ -174,7 +174,7 @@ WRITERS = {
 
 def make_writer(fmt: Format, out: IO[str], **kw) -> Writer:
     if fmt == Format.PARQUET:
-        from .parquet import ParquetWriter
+        from precursor_check.io.formats.parquet import ParquetWriter
 
         return ParquetWriter(out, **kw)
     kw.pop("extra_types", None)  # only meaningful for Parquet

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from .errors import InputError, UsageError
+from precursor_check.errors import InputError, UsageError
 
 INPUT_FORMATS = ("auto", "csv", "tsv", "smi", "sdf", "parquet")
 
@@ -129,7 +129,7 @@ def open_input(path: str, column: str | None = None, input_type: str = "auto", f
         if stdin is not None:
             raw = stdin
         else:
-            from .output import stdin_buffer
+            from precursor_check.io.atomic import stdin_buffer
 
             raw = stdin_buffer()
         name, total, close = "<stdin>", None, None
@@ -492,7 +492,7 @@ def _choose_column(src: Source, column: str | None, input_type: str) -> None:
 
 
 def _looks_like_query(cell: str) -> bool:
-    from .identifiers import detect_type
+    from precursor_check.identify.identifiers import detect_type
 
     return detect_type(cell) in ("cas", "smiles", "inchi", "inchikey")
 
@@ -500,7 +500,7 @@ def _looks_like_query(cell: str) -> bool:
 def _clearly_a_query(cell: str) -> bool:
     """A first-line cell that no header would be: a CAS number, InChI, InChIKey, or a SMILES with
     punctuation or ring digits ('CCO' could be a column name, 'CC(=O)O' could not)."""
-    from .identifiers import detect_type, looks_like_cas
+    from precursor_check.identify.identifiers import detect_type, looks_like_cas
 
     kind = detect_type(cell)
     return looks_like_cas(cell) or kind in ("inchi", "inchikey") or (

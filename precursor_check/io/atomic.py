@@ -9,7 +9,7 @@ import stat
 import sys
 from pathlib import Path
 
-from .errors import InputError
+from precursor_check.errors import InputError
 
 
 @functools.lru_cache(maxsize=1)

@@ -15,8 +15,9 @@ from typing import NamedTuple
 from rdkit import Chem
 from rdkit.Chem import rdMolDescriptors
 
-from . import chem
-from .chem import mol_formula, parse_smiles
+from precursor_check.chemistry import molecules
+from precursor_check.chemistry.molecules import mol_formula, parse_smiles
+from precursor_check.resources import data_path
 
 
 class Part(NamedTuple):  # a NamedTuple, not a dataclass: one is built per query (~0.3 vs ~1.5 µs)
@@ -45,11 +46,7 @@ def _uncharger():
 
 
 def _data_file(name: str) -> Path:
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "data" / name, here.parent / "data" / name):
-        if candidate.exists():
-            return candidate
-    raise FileNotFoundError(name)
+    return data_path(name)
 
 
 @lru_cache(maxsize=1)
@@ -206,7 +203,7 @@ def _fragments(mol: Chem.Mol, smiles: str | None):
 
 def standardise_smiles(smiles: str) -> Standardised | None:
     """Standardise straight from SMILES (a salt is parsed piece by piece); None if it does not parse."""
-    if not smiles or len(smiles) > chem.MAX_SMILES:
+    if not smiles or len(smiles) > molecules.MAX_SMILES:
         return None
     if "." in smiles and not _ISOTOPE.search(smiles):
         return standardise(None, smiles)

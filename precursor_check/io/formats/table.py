@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import IO
 
-from ..model import Result, Verdict
+from precursor_check.model import Result, Verdict
 
 STYLES = {
     Verdict.CONTROLLED: "bold red",

@@ -1,7 +1,7 @@
 """The watchlist: YAML files (safe loader) -> validated, frozen dataclasses.
 
 Validation happens at load and names the bad entry. Chemistry compilation (keys,
-fingerprints, rule catalogue) lives in `compiled.py`.
+fingerprints, rule catalogue) lives in `watchlist/compile.py`.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import WatchlistError
-from .identifiers import cas_is_valid, normalise_cas
-from .model import Listing
+from precursor_check.errors import WatchlistError
+from precursor_check.identify.identifiers import cas_is_valid, normalise_cas
+from precursor_check.model import Listing
+from precursor_check.resources import data_path
 
 SCHEMA_VERSION = 1
 JURISDICTIONS = ("UN", "US", "EU", "CA", "CN")
@@ -103,10 +104,10 @@ class Watchlist:
 
 def shipped_path() -> Path:
     """data/watchlist.yaml inside the installed package (or the source checkout)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "data" / "watchlist.yaml", here.parent / "data" / "watchlist.yaml"):
-        if candidate.exists():
-            return candidate
+    try:
+        return data_path("watchlist.yaml")
+    except FileNotFoundError:
+        pass
     raise WatchlistError("the shipped watchlist is missing from the installation; reinstall precursor-check")
 
 
@@ -151,7 +152,7 @@ _TOP_KEYS = {"schema_version", "watchlist_version", "title", "include", "entries
 _ENTRY_KEYS = {"id", "name", "status", "abbreviations", "synonyms", "cas", "other_cas", "smiles", "also_smiles",
                "structure_source", "similarity", "families", "listings", "sources", "note"}
 _LISTING_KEYS = {"jurisdiction", "list", "citation", "effective", "confidence", "salts", "isomers",
-                 "except_smiles", "wording", "note"}
+                 "except_smiles", "wording", "note", "instrument", "source_url"}
 _OTHER_CAS_KEYS = {"cas", "form", "source"}
 _RULE_KEYS = {"id", "kind", "name", "description", "subject", "smarts", "exclude_smarts", "entries", "families",
               "verdict", "jurisdiction", "listings", "examples"}
@@ -300,7 +301,19 @@ def _listing(item, where: str) -> Listing:
         except_smiles=_strs(item.get("except_smiles"), where, "except_smiles"),
         wording=str(item.get("wording") or ""),
         note=str(item.get("note") or ""),
+        instrument=str(item.get("instrument") or ""),
+        source_url=_url(item.get("source_url"), where),
     )
+
+
+def _url(value, where: str) -> str:
+    """A listing's source: a public http(s) address (a file path would mean nothing to a reader)."""
+    if value in (None, ""):
+        return ""
+    url = str(value).strip()
+    if not url.lower().startswith(("https://", "http://")) or any(c.isspace() for c in url):
+        raise WatchlistError(f"{where}: source_url {url!r} is not an http(s) address")
+    return url
 
 
 def _check_cas(cas, where: str) -> str | None:
@@ -313,7 +326,7 @@ def _check_cas(cas, where: str) -> str | None:
 
 
 def _entry(item, where: str, origin: str) -> Entry:
-    from .chem import parse_smiles
+    from precursor_check.chemistry.molecules import parse_smiles
 
     if not isinstance(item, dict) or not item.get("id") or not item.get("name"):
         raise WatchlistError(f"{where}: an entry needs at least `id` and `name`")

@@ -12,8 +12,15 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from .compiled import Compiled
-from .identifiers import DASHES, cas_check_digit, cas_digits, cas_near_misses, detect_type, format_cas
+from precursor_check.identify.identifiers import (
+    DASHES,
+    cas_check_digit,
+    cas_digits,
+    cas_near_misses,
+    detect_type,
+    format_cas,
+)
+from precursor_check.watchlist.compile import Compiled
 
 # Boundaries are ASCII letters and digits only: Chinese or Japanese text runs straight into a
 # name or 'CAS' (出售BMK油, 产品CAS:79099073), and Python counts those characters as \w.
@@ -101,9 +108,9 @@ class TextScanner:
 
 
 def _parses(tok: str) -> bool:
-    from . import chem
+    from precursor_check.chemistry import molecules
 
-    mol = chem.parse_smiles(tok)
+    mol = molecules.parse_smiles(tok)
     return mol is not None and mol.GetNumHeavyAtoms() >= 4
 
 
