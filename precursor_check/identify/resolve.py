@@ -228,7 +228,7 @@ _WORD_SPLIT = re.compile(r"[^a-z]+")
 @lru_cache(maxsize=1)
 def generic_words() -> dict[str, str]:
     """data/generic_words.tsv: word -> kind (locant, salt, prefix, class)."""
-    from precursor_check.chemistry.standardise import _data_file
+    from precursor_check.resources import data_path as _data_file
 
     table: dict[str, str] = {}
     for line in _data_file("generic_words.tsv").read_text(encoding="utf-8").splitlines():
