@@ -429,7 +429,7 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
     kw = {"escape_formulas": not opts.get("raw_csv"), "extra_columns": out_cols}
     schema = getattr(src, "arrow_schema", None)
     if fmt.value == "parquet" and schema is not None:
-        kw["extra_types"] = {names[f.name]: f.type for f in schema}
+        kw["extra_types"] = {names[c]: f.type for c, f in zip(src.columns, schema)}  # by position: names repeat
     idx, width = src.index, len(out_cols)
 
     def items():  # (row, query, cell values); an SDF row also carries its molblock, dropped here

@@ -281,10 +281,10 @@ def test_heavy_atom_cap_and_row_timeout_on_the_dask_engine(client, tmp_path):
     write_parts(tmp_path / "in", "smiles", ["C" * 300, "CCO"], files=1, rows=2)
     cmd = ["screen", str(tmp_path / "in"), "--engine", "dask", "--scheduler", client.scheduler.address, *WL]
     r = run(*cmd, "-o", tmp_path / "capped", "--row-timeout", "5")
-    assert r.returncode == 3, r.stderr  # an invalid row and no hit
+    assert r.returncode == 3, r.stderr  # an unscreened row and no hit
     assert "--row-timeout does not apply with --engine dask" in r.stderr
     got = _read_dir(tmp_path / "capped")
-    assert got["verdict"].tolist() == ["invalid", "clear"] and "300 heavy atoms" in got["error"][0]
+    assert got["verdict"].tolist() == ["unresolved", "clear"] and "300 heavy atoms" in got["error"][0]
     r = run(*cmd, "-o", tmp_path / "uncapped", "--max-atoms", "0")
     assert r.returncode == 0, r.stderr
     assert "row-timeout" not in r.stderr

@@ -218,11 +218,18 @@ def test_signals_leave_no_partial_file_and_exit_130(tmp_path, sig, cmd):
                          stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     p.stdin.write(BOC + "\n")
     p.stdin.flush()
-    deadline = time.time() + 60
-    # query commands open -o as they start writing; `text` reads all of stdin first
-    while time.time() < deadline and not (cmd == "text" or list(tmp_path.glob(".out.jsonl.*.tmp"))):
+    deadline = time.time() + 120
+
+    def ready() -> bool:  # precheck's handlers are installed (Linux: the caught-signal mask in /proc)
+        with open(f"/proc/{p.pid}/status") as fh:
+            caught = int(next(x for x in fh if x.startswith("SigCgt:")).split()[1], 16)
+        if not caught & (1 << (signal.SIGTERM - 1)):
+            return False
+        # query commands open -o as they start writing; `text` reads all of stdin first
+        return cmd == "text" or bool(list(tmp_path.glob(".out.jsonl.*.tmp")))
+
+    while time.time() < deadline and not ready():
         time.sleep(0.05)
-    time.sleep(0.5 if cmd == "text" else 0)
     p.send_signal(getattr(signal, sig))
     assert p.wait(timeout=60) == 130
     err = p.stderr.read()

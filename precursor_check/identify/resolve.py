@@ -60,14 +60,26 @@ class UserTable:
             text = self.path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read resolve file {path}: {exc}") from None
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;") if text.strip() else csv.excel
+        try:
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;") if text.strip() else csv.excel
+        except csv.Error:  # one column, or no delimiter the sniffer can see: read it as plain CSV
+            dialect = csv.excel
         rows = csv.DictReader(text.splitlines(), dialect=dialect)
-        fields = {f.lower().strip(): f for f in rows.fieldnames or []}
+        try:
+            fields = {f.lower().strip(): f for f in rows.fieldnames or []}
+        except csv.Error as exc:
+            raise InputError(f"cannot read resolve file {path}: its header: {exc}") from None
         smi = next((fields[k] for k in ("smiles", "structure", "canonical_smiles") if k in fields), None)
         cas = next((fields[k] for k in ("cas", "cas_number", "cas rn", "casrn", "cas_no") if k in fields), None)
         name = next((fields[k] for k in ("name", "product", "chemical", "chemical_name") if k in fields), None)
         if smi is None or (cas is None and name is None):
             raise InputError(f"resolve file {path} needs a SMILES column and a CAS or name column")
+        try:
+            self._read(rows, smi, cas, name)
+        except csv.Error as exc:
+            raise InputError(f"cannot read resolve file {path}: line {rows.line_num}: {exc}") from None
+
+    def _read(self, rows, smi: str, cas: str | None, name: str | None) -> None:
         from precursor_check.identify.identifiers import cas_digits, format_cas
 
         for row in rows:

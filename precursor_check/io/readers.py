@@ -396,7 +396,7 @@ def _parquet(path: str, raw) -> Source:
         pf = pq.ParquetFile(raw)
     except Exception as exc:
         raise InputError(f"{path}: not a readable Parquet file ({exc})") from None
-    columns = list(pf.schema_arrow.names)
+    columns = unique_names(list(pf.schema_arrow.names))  # 'note', 'note' -> 'note', 'note_2': no value lost
     src = Source(path, "parquet", columns, "", 0, "auto", total=pf.metadata.num_rows, _close=raw.close)
     src.arrow_schema = pf.schema_arrow
 
