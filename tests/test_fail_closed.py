@@ -236,3 +236,116 @@ def test_signals_leave_no_partial_file_and_exit_130(tmp_path, sig, cmd):
     p.stdin.close()
     assert "interrupted" in err and "Traceback" not in err and "Aborted" not in err
     assert [x.name for x in tmp_path.iterdir()] == []
+
+
+# -- tracebacks that bad input could provoke: one line, exit 3 -----------------------------------------
+
+
+def test_non_utf8_bytes_in_an_argument_and_on_stdin(tmp_path):
+    import sys
+
+    for args, stdin in (([b"abc\xff"], None), ([b"-"], b"abc\xff\n79099-07-3\n")):
+        p = subprocess.run([precheck_bin().encode(), b"check", *args, *(a.encode() for a in MINI), b"-f", b"jsonl"],
+                           input=stdin, capture_output=True)
+        err = p.stderr.decode("utf-8", "replace")
+        assert "Traceback" not in err, err
+        recs = jsonl(p.stdout.decode("utf-8"))
+        assert recs[0]["verdict"] == "invalid" and "not UTF-8" in recs[0]["error"] and "\ufffd" in recs[0]["input"]
+        assert p.returncode == (1 if stdin else 3)
+    assert sys.getfilesystemencoding()  # (argv bytes reach Python as surrogate escapes)
+
+
+def test_closed_stdin_and_stdout_are_one_line(tmp_path):
+    p = subprocess.run([precheck_bin(), "check", "-", *MINI], stdin=subprocess.DEVNULL, capture_output=True,
+                       text=True, preexec_fn=lambda: os.close(0))
+    assert p.returncode == 3 and "stdin" in p.stderr and "Traceback" not in p.stderr
+    p = subprocess.run([precheck_bin(), "check", BOC, *MINI], capture_output=False, stderr=subprocess.PIPE,
+                       text=True, preexec_fn=lambda: os.close(1))
+    assert p.returncode == 3 and "stdout is closed" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_cr_only_line_endings_are_read(tmp_path):
+    f = tmp_path / "mac.csv"
+    f.write_bytes(b"id,cas\r1,79099-07-3\r2,64-17-5\r")
+    p = run("screen", f, *MINI, "-f", "jsonl", "-q")
+    assert [r["verdict"] for r in jsonl(p.stdout)] == ["controlled", "clear"], p.stderr
+    p = run("check", "-", *MINI, "-f", "jsonl", "-q", input="79099-07-3\r64-17-5\r")
+    assert [r["verdict"] for r in jsonl(p.stdout)] == ["controlled", "clear"]
+
+
+def test_text_on_a_long_run_of_brackets_is_linear():
+    # 200,000 '(' took about a minute (quadratic); no timing here, only that it finishes and is empty
+    p = run("text", "-", *MINI, "-f", "jsonl", "-q", input="(" * 200_000 + "\n" + ")" * 200_000 + "\n")
+    assert p.returncode == 0 and p.stdout == "" and "Traceback" not in p.stderr
+
+
+@pytest.mark.parametrize("body,message", [
+    ("entries: 5", "entries must be a list"),
+    ("rules: 5", "rules must be a list"),
+    ("include: 5", "include must be a list"),
+    ("include: [null]", "include: each item must be a file name"),
+    ("entries:\n  - {id: X-1, name: x, smiles: CCO, listings: 5}", "listings must be a list"),
+    ("entries:\n  - {id: X-1, name: x, smiles: CCO, other_cas: 5}", "other_cas must be a list"),
+    ("? [a, b]\n: 1", "a key must be plain text"),
+    ("a: &a [x, *a]", "refers to the value it is in"),
+])
+def test_watchlist_of_the_wrong_shape_is_one_line(tmp_path, body, message):
+    f = tmp_path / "bad.yaml"
+    f.write_text("schema_version: 1\nwatchlist_version: x\n" + body + "\n")
+    for args in (["watchlist", "validate", f], ["check", "CCO", "--watchlist", f]):
+        p = run(*args)
+        assert p.returncode == 3 and message in p.stderr and "Traceback" not in p.stderr, p.stderr
+
+
+def test_yaml_alias_bomb_is_refused(tmp_path):
+    lines = ["schema_version: 1", "watchlist_version: x", "a0: &a0 [" + ",".join(['"lol"'] * 9) + "]"]
+    lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    lines += ["entries:", "  - id: X-1", "    name: x", "    synonyms: *a9"]
+    f = tmp_path / "bomb.yaml"
+    f.write_text("\n".join(lines) + "\n")
+    assert len(f.read_bytes()) < 1000
+    p = run("check", "CCO", "--watchlist", f)  # (conftest's timeout stops a run past 300 s)
+    assert p.returncode == 3 and "YAML aliases expand" in p.stderr
+
+
+@pytest.mark.parametrize("body", ["smiles\nCCO\n", "cas\n", "", 'cas,smiles\n64-17-5,"CCO\n'])
+def test_resolve_file_of_the_wrong_shape(tmp_path, body):
+    f = tmp_path / "mine.csv"
+    f.write_text(body)
+    p = run("cas", "64-17-5", *MINI, "--resolve-file", f, "-f", "jsonl", "-q")
+    assert p.returncode in (0, 3) and "Traceback" not in p.stderr, p.stderr
+
+
+def test_parquet_typed_and_duplicate_columns_in_every_format(tmp_path):
+    import datetime
+    import decimal
+
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    t = pa.table({
+        "cas": [BOC, "64-17-5"],
+        "d": pa.array([datetime.date(2024, 1, 2), None], pa.date32()),
+        "ts": pa.array([datetime.datetime(2024, 1, 2, 3, 4, 5), None], pa.timestamp("us")),
+        "tm": pa.array([datetime.time(1, 2, 3), None], pa.time64("us")),
+        "dur": pa.array([datetime.timedelta(seconds=5), None], pa.duration("s")),
+        "dec": pa.array([decimal.Decimal("1.50"), None], pa.decimal128(5, 2)),
+        "bin": pa.array([b"\x00\xff", None], pa.binary()),
+        "f": pa.array([float("nan"), 1.0]),
+    })
+    f = tmp_path / "typed.parquet"
+    pq.write_table(t, f)
+    for fmt in ("jsonl", "json"):
+        p = run("screen", f, *MINI, "-f", fmt, "-q")
+        assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr
+    rec = jsonl(run("screen", f, *MINI, "-f", "jsonl", "-q").stdout)[0]
+    assert (rec["d"], rec["ts"], rec["tm"], rec["dur"], rec["dec"], rec["bin"], rec["f"]) == (
+        "2024-01-02", "2024-01-02T03:04:05", "01:02:03", 5.0, "1.50", "base64:AP8=", None)
+    dup = tmp_path / "dup.parquet"
+    pq.write_table(pa.Table.from_arrays([pa.array([BOC]), pa.array(["a"]), pa.array(["b"])],
+                                        names=["cas", "note", "note"]), dup)
+    rec = jsonl(run("screen", dup, *MINI, "-f", "jsonl", "-q").stdout)[0]
+    assert (rec["note"], rec["note_2"]) == ("a", "b")
+    out = tmp_path / "out.parquet"
+    p = run("screen", dup, *MINI, "-o", out, "-q")
+    assert p.returncode == 1, p.stderr
+    assert pq.read_table(out).column_names[:3] == ["cas", "note", "note_2"]

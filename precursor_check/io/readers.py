@@ -175,7 +175,9 @@ def _decoded_lines(name: str, raw: IO[bytes], src_ref: list) -> Iterator[str]:
     first = True
     line_no = 0
     pending = 0  # bytes read before the Source exists (the header)
-    for line in raw:
+    head = raw.peek(SNIFF_BYTES)[:SNIFF_BYTES] if hasattr(raw, "peek") else b""
+    cr_only = b"\r" in head and b"\n" not in head  # classic Mac line endings: lines end at a lone CR
+    for line in (_cr_lines(raw) if cr_only else raw):
         line_no += 1
         if src_ref:
             src_ref[0].done += len(line) + pending
@@ -195,6 +197,21 @@ def _decoded_lines(name: str, raw: IO[bytes], src_ref: list) -> Iterator[str]:
             raise InputError(
                 f"{name}: row {row} (line {line_no}) is not UTF-8 (byte 0x{line[exc.start]:02x} at column "
                 f"{exc.start + 1}); save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)") from None
+
+
+def _cr_lines(raw: IO[bytes], size: int = 1 << 16) -> Iterator[bytes]:
+    """Lines of a file whose line breaks are lone carriage returns, each ending in its CR."""
+    pending = b""
+    while True:
+        chunk = raw.read(size)
+        if not chunk:
+            break
+        parts = (pending + chunk).split(b"\r")
+        pending = parts.pop()
+        for p in parts:
+            yield p + b"\r"
+    if pending:
+        yield pending
 
 
 def sniff_delimiter(sample: str) -> str:
