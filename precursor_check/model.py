@@ -8,7 +8,7 @@ from enum import Enum
 
 
 class Verdict(str, Enum):
-    """Verdicts, most severe first (see DESIGN.md)."""
+    """Verdicts, most severe first (their meaning: README.md, "Verdicts")."""
 
     CONTROLLED = "controlled"
     WATCH = "watch"
@@ -52,10 +52,18 @@ class MatchKind(str, Enum):
         return self.value
 
 
+REGIMES = ("drug-precursors", "chemical-weapons", "explosives-precursors")
+DEFAULT_REGIME = "drug-precursors"
+REGIME_LABELS = {"drug-precursors": "drug precursors", "chemical-weapons": "chemical weapons",
+                 "explosives-precursors": "explosives precursors"}
+
+
 @dataclass(frozen=True)
 class Listing:
     jurisdiction: str
     list: str
+    regime: str = DEFAULT_REGIME  # drug-precursors | chemical-weapons | explosives-precursors
+    limit: str = ""  # a concentration limit the list applies above ("above 12 % w/w"); precheck screens identity
     citation: str = ""
     effective: str | None = None  # ISO date
     confidence: str = "confirmed"
@@ -70,9 +78,11 @@ class Listing:
     def short(self) -> str:
         """The list, the confidence of the fact when it is not confirmed, and the head of the
         citation with its act number: 'US List II (recollection), 21 CFR 1310.02(b)',
-        'EU Category 1, Delegated Regulation (EU) 2018/729'."""
+        'EU Category 1, Delegated Regulation (EU) 2018/729'; and a concentration limit
+        when the list names one ('EU Annex I (restricted), Regulation (EU) 2019/1148, above 12 % w/w')."""
         cite = _CITE_END.split(self.citation.split(";")[0])[0].strip()
-        return f"{self.label()}, {cite}" if cite else self.label()
+        limit = f", {self.limit}" if self.limit else ""
+        return (f"{self.label()}, {cite}" if cite else self.label()) + limit
 
     def label(self) -> str:
         """'US List I', or 'CN Category II (recollection)' when the fact is not confirmed."""
