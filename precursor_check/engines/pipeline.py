@@ -157,13 +157,13 @@ def feed(batches: Iterable[Batch], sinks: Iterable[Sink], summary: RunSummary) -
                     abort()
         if not isinstance(exc, BrokenPipeError):
             raise
-        summary.complete = False
-        summary.notes.append(f"the reader of the report went away after {summary.rows} row(s) (a closed pipe); "
-                             "the screen did not complete")
         close = getattr(batches, "close", None)  # stop the source (workers down, files closed)
         if close is not None:
             with contextlib.suppress(Exception):
                 close()
+        summary.complete = False
+        summary.notes.append(f"the reader of the report went away after {summary.rows} row(s) (a closed pipe); "
+                             "the screen did not complete")
     summary.seconds += time.perf_counter() - t0
     return summary
 
@@ -269,8 +269,11 @@ class FileRun:
             notes.append("note: SDF data fields not in the first record are not in the output: "
                          + ", ".join(sorted(src.unlisted)[:10]))
         if src.ragged:
+            where = (f"column {src.columns[-1]!r}" if src.columns[-1] == "extra_cells" else
+                     f"the last column {src.columns[-1]!r}" if not src.extra_dropped else
+                     "no column (they came after the first 64 kB and the query is the last column)")
             notes.append(f"note: {src.ragged} row(s) had more cells than the header; the extra cells were kept, "
-                         f"joined, in the last column {src.columns[-1]!r}")
+                         f"joined, in {where}; the query is always the cell under its header")
         return notes
 
     def __iter__(self) -> Iterator[Result]:
