@@ -45,6 +45,10 @@ class Entry:
     also_smiles: tuple[str, ...] = ()  # other writings of the same substance (a database's), identity only
     structure_source: str = ""
     similarity: bool = True
+    # a mask target: forms that give this entry back in one or two unmasking steps are flagged
+    # (unmask.py); None follows `similarity` (commodity chemicals are neither)
+    unmask: bool | None = None
+    unmask_reason: str = ""
     families: tuple[str, ...] = ()
     listings: tuple[Listing, ...] = ()
     sources: tuple[str, ...] = ()
@@ -61,6 +65,10 @@ class Entry:
     def label(self) -> str:
         """Short name for reasons: the first abbreviation, else the name."""
         return self.abbreviations[0] if self.abbreviations else self.name
+
+    @property
+    def mask_target(self) -> bool:
+        return self.similarity if self.unmask is None else self.unmask
 
     def all_cas(self) -> list[str]:
         return ([self.cas] if self.cas else []) + [o.cas for o in self.other_cas]
@@ -166,7 +174,7 @@ def file_closure(paths: list[Path]) -> list[tuple[Path, bytes]]:
 
 _TOP_KEYS = {"schema_version", "watchlist_version", "title", "include", "entries", "rules"}
 _ENTRY_KEYS = {"id", "name", "status", "abbreviations", "synonyms", "cas", "other_cas", "smiles", "also_smiles",
-               "structure_source", "similarity", "families", "listings", "sources", "note"}
+               "structure_source", "similarity", "unmask", "unmask_reason", "families", "listings", "sources", "note"}
 _LISTING_KEYS = {"jurisdiction", "list", "citation", "effective", "confidence", "salts", "isomers",
                  "except_smiles", "wording", "note", "instrument", "source_url"}
 _OTHER_CAS_KEYS = {"cas", "form", "source"}
@@ -519,6 +527,8 @@ def _entry(item, where: str, origin: str, defaults: dict | None = None) -> Entry
         also_smiles=also,
         structure_source=str(item.get("structure_source") or ""),
         similarity=_flag(item.get("similarity", True), where, "similarity"),
+        unmask=None if item.get("unmask") is None else _flag(item.get("unmask"), where, "unmask"),
+        unmask_reason=str(item.get("unmask_reason") or ""),
         families=_strs(item.get("families"), where, "families"),
         listings=listings,
         sources=_strs(item.get("sources"), where, "sources"),
