@@ -1,7 +1,8 @@
 """Would precheck have flagged each designer precursor before it was listed?
 
 For every entry of the shipped watchlist with a dated first listing (the designer precursors
-listed in the last ~15 years; undated entries are the long-listed ones they mask), screen its
+listed in the last ~15 years; entries whose UN, US and EU listings carry no date are the
+long-listed ones they mask), screen its
 structure as the law stood the day before that first listing (`--as-of`), and count only hits
 that do not depend on hindsight:
 
@@ -27,16 +28,23 @@ KINDS = ("masked", "similarity")
 
 
 def first_listed(entry) -> str | None:
+    """The entry's first listing date; "long-listed" for one on the UN, US or EU lists with no
+    date in any of them (there for decades; later national additions such as India's 2013 order
+    carry dates, which are not the first listing); None when the data cannot tell."""
+    major = [lst for lst in entry.listings if lst.jurisdiction in ("UN", "US", "EU")]
+    if major and not any(lst.effective for lst in major):
+        return "long-listed"
     dates = [lst.effective for lst in entry.listings if lst.effective]
     return min(dates) if dates else None
 
 
 def in_force(entry, day: str) -> bool:
-    """Listed on `day`: its first dated listing on or before it, or long-listed (no date at all)."""
+    """Listed on `day` as far as the data tells: long-listed, or first listed on or before it
+    (an entry without any date, such as a watch-list entry, does not count)."""
     if entry.status == "watch" or not entry.listings:
         return False
     first = first_listed(entry)
-    return first is None or first <= day
+    return first == "long-listed" or (first is not None and first <= day)
 
 
 def main() -> None:
@@ -47,7 +55,7 @@ def main() -> None:
     rows = []
     for e in wl.entries:
         first = first_listed(e)
-        if not first or not e.smiles or not e.similarity:
+        if first in (None, "long-listed") or not e.smiles or not e.similarity:
             continue
         day = (dt.date.fromisoformat(first) - dt.timedelta(days=1)).isoformat()
         s = Screener(as_of=day)
