@@ -289,3 +289,12 @@ def test_the_gates_change_no_result(shipped_screener):
             assert got == want, smi
             checked += bool(want)
     assert checked >= 40
+
+
+def test_html_report_draws_the_product_beside_the_input(tmp_path):
+    report = tmp_path / "r.html"
+    p = run("smiles", "CC(=Cc1ccccc1)N1CCCC1", "-q", "--report", report, cwd=tmp_path)
+    assert p.returncode == 1, p.stderr
+    html = report.read_text(encoding="utf-8")
+    assert "aria-label='product CC(=O)Cc1ccccc1'" in html  # 1-phenylpropan-2-one (OPSIN), drawn
+    assert "product of unmasking (T-CO-ENAMINE)" in html

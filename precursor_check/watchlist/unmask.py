@@ -18,8 +18,10 @@ Cost stays off the hot path through two sound gates (docs/unmasking.md has the f
      element counts allow it;
   2. skeleton: a target's atoms other than its chain oxygens, with its ring bonds as ring bonds
      and its aromatic atoms aromatic, are all in the query (unmasking forms no ring, no C-C or
-     C-N bond and no aromatic ring), so its `skeleton` pattern must match. Only the minimal
-     skeletons of the targets the counts allow are matched, in one FilterCatalog.
+     C-N bond and no aromatic ring: `skeleton` has the whole argument), so its `skeleton`
+     pattern must match. First the fingerprint bits of the targets' aromatic environments, then
+     the minimal cheap cores (no recursive SMARTS) of the targets left, in one FilterCatalog,
+     then the strict skeletons behind a core that matched.
 Then the transforms whose reactant pattern matches (one more FilterCatalog) are run.
 """
 
@@ -32,6 +34,7 @@ from pathlib import Path
 
 MAX_STEPS = 2
 MAX_EXTRA_CARBONS = 30  # carbons the masking groups of one query may carry (trityl 19 + Boc 5 = 24)
+MAX_MATCHES = 64  # skeleton matches looked at per target (more: the gate lets the molecule through)
 MAX_PRODUCTS = 24  # distinct products kept per step (a guard for molecules with many maskable sites)
 CLASSES = (
     "N-protecting group",
@@ -174,7 +177,7 @@ def counts(formula: str) -> dict[str, int]:
     return out
 
 
-def skeleton(mol) -> str:
+def skeleton(mol, strict: bool = True) -> str:
     """The SMARTS every masked form of `mol` contains (the skeleton gate).
 
     Unmasking only removes atoms, adds O and H, and swaps an N, O, S or halogen on a carbon for
@@ -188,7 +191,12 @@ def skeleton(mol) -> str:
       - on its other carbons and nitrogens at most as many hydrogens as the parent has there
         (a ketone's carbon: none);
       - the same number of neighbours on a carbon no mask reaches (no chain O on it or on a
-        carbon next to it, no multiple bond to carbon);
+        carbon next to it, no multiple bond to carbon), and no heteroatom on a carbon that has
+        none (unless it is next to a ketone's or aldehyde's carbon: a glycidic acid's epoxide O
+        sits there; or in a double bond: a dihalide's halogens); and on every other carbon no
+        more plain carbon neighbours than the parent has there (a mask adds only nitrile or
+        carboxyl-level carbons: a cyanohydrin's CN, a glycidic or malonic acid's COOH; and never
+        turns a carboxyl-level carbon plain);
       - on every carbon that carries a chain oxygen in the parent, some atom other than carbon
         (the masked carbonyl or alcohol: a ketal O, an oxime N, an enamine N, a silyl ether
         O ...), written as one more atom where the skeleton has no heteroatom on that carbon
@@ -199,12 +207,12 @@ def skeleton(mol) -> str:
         bond ...).
 
     >>> from rdkit import Chem
-    >>> skeleton(Chem.MolFromSmiles("CC(=O)Cc1ccccc1"))
-    'C~[C&H0](~[!#6])~[C;H0,H1,H2]~[c&H0]1@[c&H1]@[c&H1]@[c&H1]@[c&H1]@[c&H1]@1'
+    >>> skeleton(Chem.MolFromSmiles("CCNc1ccccc1"))  # N-ethylaniline
+    '[C&D1&!$(*~[!#6])]~[C;H0,H1,H2;D2]~[N;H0,H1]~[c&H0]1@[c&H1]@[c&H1]@[c&H1]@[c&H1]@[c&H1]@1'
     """
     from rdkit import Chem
 
-    return Chem.MolToSmarts(_skeleton_query(skeleton_mol(mol)))
+    return Chem.MolToSmarts(_skeleton_query(skeleton_mol(mol), strict))
 
 
 def skeleton_mol(mol):
@@ -252,6 +260,20 @@ def skeleton_mol(mol):
                 and not any(n.GetAtomicNum() == 6 and any(chain_o(x) for x in n.GetNeighbors())
                             for n in a.GetNeighbors()):
             rw.GetAtomWithIdx(a.GetIdx()).SetProp("degree", str(a.GetDegree()))
+    def carbonyl(n) -> bool:  # a ketone's or aldehyde's carbon (a glycidic acid puts an O next to it)
+        return n.GetAtomicNum() == 6 and any(b.GetBondType() == Chem.BondType.DOUBLE and chain_o(b.GetOtherAtom(n))
+                                             for b in n.GetBonds()) \
+            and all(x.GetAtomicNum() == 6 or chain_o(x) for x in n.GetNeighbors()) \
+            and sum(chain_o(x) for x in n.GetNeighbors()) == 1
+
+    for a in mol.GetAtoms():  # a carbon gains no carbon neighbour from a mask, but a nitrile or carboxyl one
+        if a.GetAtomicNum() == 6 and not a.GetIsAromatic() and not rw.GetAtomWithIdx(a.GetIdx()).HasProp("degree"):
+            rw.GetAtomWithIdx(a.GetIdx()).SetProp("carbons", str(sum(_plain_carbon(n) for n in a.GetNeighbors())))
+    for a in mol.GetAtoms():  # carbons with no heteroatom get none from a mask
+        if a.GetAtomicNum() == 6 and not a.GetIsAromatic() \
+                and all(n.GetAtomicNum() == 6 and not carbonyl(n) for n in a.GetNeighbors()) \
+                and not any(b.GetBondType() != Chem.BondType.SINGLE for b in a.GetBonds()):
+            rw.GetAtomWithIdx(a.GetIdx()).SetProp("carbon_only", "1")
     for i in sorted(set(drop) - dummies, reverse=True):
         rw.RemoveAtom(i)
     m = rw.GetMol()
@@ -260,7 +282,34 @@ def skeleton_mol(mol):
     return m
 
 
-def _skeleton_query(m):
+def _core_implied(core, own, other) -> bool:
+    """Whether `core` (of skeleton molecule `own`) matches skeleton molecule `other` at atoms whose
+    degree `other`'s core pins wherever `core` pins one."""
+    pinned = [(a.GetIdx(), a.GetProp("degree")) for a in own.GetAtoms() if a.HasProp("degree")]
+    for match in other.GetSubstructMatches(core, uniquify=False, maxMatches=256):
+        if all(other.GetAtomWithIdx(match[k]).HasProp("degree")
+               and other.GetAtomWithIdx(match[k]).GetProp("degree") == d for k, d in pinned):
+            return True
+    return False
+
+
+def _plain_neighbours(atom) -> int:
+    return sum(_plain_carbon(n) for n in atom.GetNeighbors())
+
+
+def _plain_carbon(atom) -> bool:
+    """A carbon that is not carboxyl-level: fewer than two heteroatom neighbours and no triple bond
+    to one (the `plain` atom of _skeleton_query, on a molecule)."""
+    if atom.GetAtomicNum() != 6:
+        return False
+    hetero = [b for b in atom.GetBonds() if b.GetOtherAtom(atom).GetAtomicNum() not in (1, 6)]
+    return len(hetero) < 2 and not any(b.GetBondType() == b.GetBondType().TRIPLE for b in hetero)
+
+
+def _skeleton_query(m, strict: bool = True):
+    """The skeleton as a query molecule; `strict=False`: the core, without recursive SMARTS (cheap
+    to match), on which one target's pattern can be shown to imply another's (compile_targets):
+    elements, aromaticity, ring bonds, hydrogens, heteroatom neighbours as atoms, degrees."""
     from rdkit import Chem
 
     qm = Chem.RWMol()
@@ -276,12 +325,16 @@ def _skeleton_query(m):
             most = f";{','.join(f'H{k}' for k in range(h + 1))}" if a.GetAtomicNum() in (6, 7) and h < 3 else ""
             el = {6: "C", 7: "N", 8: "O", 16: "S"}.get(a.GetAtomicNum(), f"#{a.GetAtomicNum()}")  # aliphatic stays so
             extra = ""
-            if a.HasProp("acid"):  # two chain O on it (an acid, an ester): two heteroatom bonds (a nitrile's one triple)
+            if not strict:
+                pass
+            elif a.HasProp("acid"):  # two chain O on it (an acid, an ester): two heteroatom bonds (a nitrile's one triple)
                 extra = ";$(*(~[!#6])~[!#6]),$(*#[!#6])"
             elif a.HasProp("hetero"):
                 extra = ";$(*~[!#6])"
-            if a.HasProp("degree"):
+            if a.HasProp("degree"):  # in the core too: compile_targets checks it when one core implies another
                 extra += f";D{a.GetProp('degree')}"
+            if strict and a.HasProp("carbon_only"):
+                extra += ";!$(*~[!#6])"
             sym = f"[{el}{most}{extra}]"
         qm.AddAtom(Chem.AtomFromSmarts(sym))
     ri = m.GetRingInfo()
@@ -299,7 +352,9 @@ class Targets:
 
     ids: list[str] = field(default_factory=list)
     need: list[dict[str, int]] = field(default_factory=list)  # element counts a query must have
-    skeletons: list[str] = field(default_factory=list)
+    skeletons: list[str] = field(default_factory=list)  # skeleton(): checked on whatever passes a core
+    plain_limits: list = field(default_factory=list)  # [(skeleton atom, most plain carbon neighbours)], checked on a match
+    cores: list[str] = field(default_factory=list)  # skeleton(strict=False): the catalogue's, cheap
     ring: list[bool] = field(default_factory=list)  # the target has a ring
     aromatic_bits: list = field(default_factory=list)  # fingerprint bits every masked form has (aromatic_bits())
     implies: list[list[int]] = field(default_factory=list)  # i -> targets j whose skeleton matching implies i's
@@ -319,19 +374,23 @@ def compile_targets(parts: dict[str, object]) -> Targets:
 
     t = Targets()
     mols = []
-    for eid, mol in parts.items():
+    for eid, mol in parts.items():  # (mols: each target's skeleton molecule)
         c = counts(chem.mol_formula(mol))
         t.ids.append(eid)
         t.need.append({el: n for el, n in c.items() if el in _COUNTED})
         t.skeletons.append(skeleton(mol))
+        t.cores.append(skeleton(mol, strict=False))
+        sk = skeleton_mol(mol)
+        t.plain_limits.append([(a.GetIdx(), int(a.GetProp("carbons"))) for a in sk.GetAtoms() if a.HasProp("carbons")])
         t.ring.append(mol.GetRingInfo().NumRings() > 0)
         t.aromatic_bits.append(aromatic_bits(mol))
         mols.append(skeleton_mol(mol))
-    pats = [Chem.MolFromSmarts(s) for s in t.skeletons]
+    pats = [Chem.MolFromSmarts(s) for s in t.cores]
     for i, p in enumerate(pats):
-        # skeleton i matches target j's skeleton molecule: then whatever matches j's skeleton matches
-        # i's (each constraint of i holds on j's skeleton atoms, and j's pattern pins that much there)
-        t.implies.append([j for j, m in enumerate(mols) if j != i and m.HasSubstructMatch(p)])
+        # core i matches target j's skeleton molecule, with every degree i pins pinned alike by j:
+        # then whatever matches j's core matches i's (each constraint of i holds on j's skeleton
+        # atoms, and j's core pins that much there)
+        t.implies.append([j for j, m in enumerate(mols) if j != i and _core_implied(p, mols[i], m)])
     return t
 
 
@@ -370,6 +429,7 @@ class Unmasker:
         self._skel_catalogs: dict = {}
         self._bit_plans: dict = {}
         self._skel_patterns = [Chem.MolFromSmarts(s) for s in self.targets.skeletons]
+        self._core_patterns = [Chem.MolFromSmarts(s) for s in self.targets.cores]
         self._FilterCatalog = FilterCatalog
 
     def _build(self) -> None:
@@ -436,9 +496,11 @@ class Unmasker:
         return got
 
     def _with_bits(self, cands: tuple[int, ...], fp) -> tuple[int, ...]:
-        """The candidates whose aromatic bits the fingerprint has (one check per distinct bit set)."""
+        """The candidates whose aromatic bits the fingerprint has: the bits all of them share
+        first (a molecule without a benzene ring fails them at once), then one check per
+        distinct bit set."""
         plan = self._bit_plans.get(cands)
-        if plan is None:  # (targets without bits, [(bit set, its targets among cands)]), per candidate set
+        if plan is None:  # (targets without bits, bits every bit set has, [(bit set, its targets)])
             by: dict = {}
             free = []
             for i in cands:
@@ -447,8 +509,18 @@ class Unmasker:
                     free.append(i)
                 else:
                     by.setdefault(bv.ToBase64(), (bv, []))[1].append(i)
-            plan = self._bit_plans[cands] = (tuple(free), list(by.values()))
-        free, groups = plan
+            groups = list(by.values())
+            common = None
+            for bv, _members in groups:
+                common = bv if common is None else common & bv
+            if len(self._bit_plans) > 4096:
+                self._bit_plans.clear()
+            plan = self._bit_plans[cands] = (tuple(free), common, groups, len(free) == len(cands))
+        free, common, groups, all_free = plan
+        if all_free:
+            return cands
+        if common is not None and common.GetNumOnBits() and not _all_bits(common, fp):
+            return free
         ok = list(free)
         for bv, members in groups:
             if _all_bits(bv, fp):
@@ -470,8 +542,10 @@ class Unmasker:
             cat = FilterCatalog.FilterCatalog()
             for i in minimal:
                 cat.AddEntry(FilterCatalog.FilterCatalogEntry(
-                    str(i), FilterCatalog.SmartsMatcher(str(i), self._skel_patterns[i], 1)))
-            self._skel_catalogs[cands] = cat
+                    str(i), FilterCatalog.SmartsMatcher(str(i), self._core_patterns[i], 1)))
+            # behind each core: the candidates whose strict skeleton to check when it matches
+            behind = {i: [j for j in cands if j == i or j in implies[i]] for i in minimal}
+            cat = self._skel_catalogs[cands] = (cat, behind)
         return cat
 
     def _fg_catalog(self, ring: bool, elements: frozenset[str]):
@@ -505,7 +579,30 @@ class Unmasker:
             cands = self._with_bits(cands, fp)
             if not cands:
                 return False
-        return self._skeleton_catalog(cands).HasMatch(mol)
+        catalog, behind = self._skeleton_catalog(cands)
+        found = catalog.GetMatches(mol)
+        if not len(found):  # iterating RDKit's empty result costs more than len()
+            return False
+        tried: set[int] = set()
+        for e in found:  # a core matched: the strict skeletons behind it decide
+            for j in behind[int(e.GetDescription())]:
+                if j not in tried:
+                    tried.add(j)
+                    if self._strict_match(mol, j):
+                        return True
+        return False
+
+    def _strict_match(self, mol, j: int) -> bool:
+        """Target j's strict skeleton matches, at atoms with no more plain carbon neighbours than
+        the target has there (counted here: a SMARTS for it nests recursion and costs ~10x)."""
+        limits = self.targets.plain_limits[j]
+        matches = mol.GetSubstructMatches(self._skel_patterns[j], uniquify=False, maxMatches=MAX_MATCHES)
+        if not matches:
+            return False
+        if not limits or len(matches) >= MAX_MATCHES:  # too many ways to tell: let it through
+            return True
+        atom = mol.GetAtomWithIdx
+        return any(all(_plain_neighbours(atom(m[k])) <= most for k, most in limits) for m in matches)
 
     # -- the steps
 
