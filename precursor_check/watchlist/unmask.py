@@ -622,12 +622,25 @@ class Unmasker:
         the products from which a target can still come (the gates; cheap counts first)."""
         from precursor_check.chemistry import molecules as chem
 
+        from rdkit import Chem
+        from rdkit.Chem.rdMolDescriptors import CalcMolFormula
+
         out: dict[str, tuple[str, object, str]] = {}
         dropped: set[str] = set()
+        done: set = set()
         for i in self.applicable(mol, formula):
             t, rxn = self._rxns[i]
             for products in rxn.RunReactants((mol,), 64):
                 for p in products:
+                    kept = frozenset(a.GetIntProp("react_atom_idx") for a in p.GetAtoms() if a.HasProp("react_atom_idx"))
+                    if (t.id, kept) in done:  # the same product by a symmetric match (a sulfonyl's two O)
+                        continue
+                    done.add((t.id, kept))
+                    _hydrogens(p)
+                    if len(Chem.GetMolFrags(p)) == 1:  # its counts first: most products go here, unsanitised
+                        p.UpdatePropertyCache(strict=False)
+                        if not self.candidates(CalcMolFormula(p), True):
+                            continue
                     for piece in _finish(p):
                         pf = chem.mol_formula(piece)
                         if pf in dropped:
@@ -696,9 +709,7 @@ class Unmasker:
     def unmask(self, mol, formula: str) -> list[tuple[tuple[str, ...], object, str, str]]:
         """Every product of one or two steps from which a target can come (each passes the gates),
         shortest first: (transform ids, molecule, canonical SMILES, formula)."""
-        from precursor_check.chemistry import molecules as chem
-
-        seen = {chem.canonical(mol)}
+        seen: set[str] = set()  # (the query is never its own product: every step changes the formula)
         frontier = [((), mol, formula)]
         out = []
         for depth in range(MAX_STEPS):
@@ -759,11 +770,8 @@ def _removed(formula: str, product) -> str:
     return " ".join(f"{el}{before.get(el, 0) - after.get(el, 0)}" for el in sorted(set(before) | set(after)))
 
 
-def _finish(p) -> list:
-    """The product as a sanitised molecule (hydrogens recomputed where bonds went), split into
-    its pieces; [] when RDKit cannot make sense of it."""
-    from rdkit import Chem
-
+def _hydrogens(p) -> None:
+    """Hydrogens recomputed on a reaction product where bonds went (idempotent)."""
     for a in p.GetAtoms():
         if not a.GetIsAromatic():
             a.SetNoImplicit(False)
@@ -771,6 +779,14 @@ def _finish(p) -> list:
         elif a.GetAtomicNum() == 7 and a.HasProp("_ReactionDegreeChanged") and a.GetDegree() == 2 \
                 and not a.GetFormalCharge():
             a.SetNumExplicitHs(1)  # an aromatic N that lost its substituent (N-trityl imidazole) carries the H
+
+
+def _finish(p) -> list:
+    """The product as a sanitised molecule (hydrogens recomputed where bonds went), split into
+    its pieces; [] when RDKit cannot make sense of it."""
+    from rdkit import Chem
+
+    _hydrogens(p)
     try:
         Chem.SanitizeMol(p)
     except Exception:
