@@ -413,48 +413,34 @@ class Unmasker:
         self.targets = targets
         self.target_set = frozenset(targets.ids)
         self.entry_masks: dict[str, list] = {}  # similarity entry id -> own_masks() (compile.py)
+        # each reaction's reactant pattern relaxed (no recursive SMARTS) and what it needs (a ring,
+        # elements): worked out here, at compile time, so that a query pays only for what it meets
+        self.fg = [_reactant_gate(s) for t in library.transforms for s in t.smarts]
         self._built = False
 
     def __getstate__(self):
         return {"library": self.library, "targets": self.targets, "target_set": self.target_set,
-                "entry_masks": self.entry_masks}  # no caches, no RDKit reactions
+                "entry_masks": self.entry_masks, "fg": self.fg}  # no caches, no RDKit reactions
 
     def __setstate__(self, state):
         self.__dict__.update(state, _built=False)
 
     def _build_gates(self) -> None:
-        from rdkit import Chem
         from rdkit.Chem import FilterCatalog
 
         self._skel_catalogs: dict = {}
         self._bit_plans: dict = {}
-        self._skel_patterns = [Chem.MolFromSmarts(s) for s in self.targets.skeletons]
-        self._core_patterns = [Chem.MolFromSmarts(s) for s in self.targets.cores]
+        self._skel_patterns = _Lazy(self.targets.skeletons)  # compiled on first use: a single query
+        self._core_patterns = _Lazy(self.targets.cores)  # meets a few of them
         self._FilterCatalog = FilterCatalog
 
     def _build(self) -> None:
         """The reactions and their reactant catalogue (only for queries that pass the gates)."""
-        from rdkit import Chem
-        from rdkit.Chem import FilterCatalog, rdChemReactions
+        from rdkit.Chem import FilterCatalog
 
-        from precursor_check.chemistry import gates
-
-        self._rxns = []  # (transform, reaction)
-        self._fg_needs = []
-        catalog_entries = []
-        for t in self.library.transforms:
-            for s in t.smarts:
-                rxn = rdChemReactions.ReactionFromSmarts(s)
-                rxn.Initialize()
-                self._rxns.append((t, rxn))
-                reactant = s.split(">>")[0]
-                ring, els = gates.needs(gates.relax_smarts(reactant))
-                if "[Si]" in reactant:  # an element gates.py does not read
-                    els = els | {"Si"}
-                self._fg_needs.append((ring, els))
-                relaxed = Chem.MolFromSmarts(gates.relax_smarts(reactant))  # a superset, cheaper; the reaction decides
-                catalog_entries.append(relaxed if relaxed is not None else rxn.GetReactantTemplate(0))
-        self._fg_patterns = catalog_entries
+        self._rxns = _Reactions(self.library)  # (transform, reaction), each compiled when first run
+        self._fg_needs = [(ring, els) for _smarts, ring, els in self.fg]
+        self._fg_patterns = _Lazy([smarts for smarts, _ring, _els in self.fg])
         self._fg_catalogs: dict = {}
         if "_skel_patterns" not in self.__dict__:
             self._build_gates()
@@ -660,8 +646,9 @@ class Unmasker:
         if not self._built:
             self._build()
         out = []
-        for t, rxn in self._rxns:
+        for i, (t, _s) in enumerate(self._rxns.smarts):
             if t.id == tid:
+                rxn = self._rxns[i][1]
                 out += [piece for ps in rxn.RunReactants((mol,), 16) for p in ps for piece in _finish(p)]
         return out
 
@@ -768,6 +755,65 @@ def _removed(formula: str, product) -> str:
 
     before, after = counts(formula), counts(molecules.mol_formula(product))
     return " ".join(f"{el}{before.get(el, 0) - after.get(el, 0)}" for el in sorted(set(before) | set(after)))
+
+
+class _Reactions:
+    """The library's reaction SMARTS as (transform, reaction), each compiled when first asked for
+    (a single query that passes the gates meets two or three of them)."""
+
+    def __init__(self, library: Library):
+        self.smarts = [(t, s) for t in library.transforms for s in t.smarts]
+        self.done: dict[int, tuple] = {}
+
+    def __len__(self) -> int:
+        return len(self.smarts)
+
+    def __getitem__(self, i: int):
+        got = self.done.get(i)
+        if got is None:
+            from rdkit.Chem import rdChemReactions
+
+            t, s = self.smarts[i]
+            rxn = rdChemReactions.ReactionFromSmarts(s)
+            rxn.Initialize()
+            got = self.done[i] = (t, rxn)
+        return got
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self.smarts)))
+
+
+class _Lazy:
+    """SMARTS strings, each compiled when first asked for (`lazy[i]`)."""
+
+    def __init__(self, smarts: list[str]):
+        self.smarts = smarts
+        self.mols: dict[int, object] = {}
+
+    def __getitem__(self, i: int):
+        m = self.mols.get(i)
+        if m is None:
+            from rdkit import Chem
+
+            m = self.mols[i] = Chem.MolFromSmarts(self.smarts[i])
+        return m
+
+
+def _reactant_gate(reaction_smarts: str) -> tuple[str, bool, frozenset[str]]:
+    """(the reactant pattern with recursive SMARTS relaxed: a superset, cheaper to match; whether
+    it needs a ring; the elements it needs), as gates.py works them out for the class rules."""
+    from rdkit import Chem
+
+    from precursor_check.chemistry import gates
+
+    reactant = reaction_smarts.split(">>")[0]
+    relaxed = gates.relax_smarts(reactant)
+    if Chem.MolFromSmarts(relaxed) is None:  # cannot happen for a valid pattern; never lose a transform
+        relaxed = reactant
+    ring, els = gates.needs(relaxed)
+    if "[Si]" in reactant:  # an element gates.py does not read
+        els = els | {"Si"}
+    return relaxed, ring, els
 
 
 def _hydrogens(p) -> None:
