@@ -11,6 +11,7 @@ import click
 
 from precursor_check import __version__
 from precursor_check.errors import ExitCode, PrecheckError
+from precursor_check.model import DEFAULT_THRESHOLD
 from precursor_check.io.formats import Format
 
 VERDICT_ORDER = ("controlled", "watch", "analog")
@@ -26,6 +27,10 @@ class PrecheckFailure(click.ClickException):
 
 
 class Group(click.Group):
+    def get_command(self, ctx, cmd_name):
+        """Command names are case-insensitive ('precheck CAS'); options are not ('-Q' is no '-q')."""
+        return super().get_command(ctx, cmd_name.lower())
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
@@ -39,11 +44,27 @@ class Group(click.Group):
             raise PrecheckFailure(f"{exc.strerror}: {exc.filename}" if exc.filename else str(exc)) from None
 
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "token_normalize_func": str.lower, "max_content_width": 100}
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _version(ctx, _param, value):
+    """precheck's version, and the version and sha256 of the shipped watchlist it screens with."""
+    if not value or ctx.resilient_parsing:
+        return
+    import re
+
+    from precursor_check.resources import data_path
+
+    with open(data_path("watchlist.yaml"), encoding="utf-8") as fh:
+        head = fh.read(4096)
+    found = re.search(r"^watchlist_version:\s*['\"]?([^'\"\s#]+)", head, re.M)
+    click.echo(f"precheck {__version__}, watchlist {found.group(1) if found else 'unknown'}")
+    ctx.exit()
 
 
 @click.group(cls=Group, context_settings=CONTEXT)
-@click.version_option(__version__, prog_name="precheck")
+@click.option("-V", "--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
+              help="Show precheck's version and the shipped watchlist's version, then exit.")
 def cli():
     """Screen chemicals against drug-precursor watchlists.
 
@@ -52,10 +73,34 @@ def cli():
     precheck smiles 'CC(C)(C)OC(=O)N1CCC(=O)CC1.Cl'
     precheck check 79099-07-3 NPP 'O=C1CCN(CCc2ccccc2)CC1'
     precheck watchlist show PC-0018
+    precheck index build        # build the offline name/CAS index ahead of the first run
+
+    Shell completion (bash; zsh and fish alike): eval "$(_PRECHECK_COMPLETE=bash_source precheck)"
 
     Exit codes: 0 nothing at or above --fail-on, 1 a hit, 2 usage error,
     3 the screen could not complete (unresolved/invalid inputs and no hit, unreadable file).
     """
+    from precursor_check.identify import localdb
+
+    localdb.BUILD_REPORTER = _announce_index_build
+
+
+@contextlib.contextmanager
+def _announce_index_build(path):
+    """The first run builds the offline name/CAS index: a progress bar on a terminal, else one line."""
+    what = "building the offline name/CAS index (first run, or a new `chemicals` version; 10-30 s)"
+    if not sys.stderr.isatty():
+        click.echo(f"precheck: {what}: {path}", err=True)
+        yield lambda done, total: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn(f"precheck: {what}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("index", total=1)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+    click.echo(f"precheck: built the offline name/CAS index: {path}", err=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -81,7 +126,7 @@ def screen_options(f):
     @click.option("--fail-on", type=click.Choice(VERDICT_ORDER, case_sensitive=False), default="analog",
                   show_default=True, help="Lowest verdict that makes the exit code 1.")
     @click.option("--threshold", type=click.FloatRange(0, 1), default=None,
-                  help="Tanimoto similarity at or above which a structure is an analog [default: calibrated, see README].")
+                  help=f"Tanimoto similarity at or above which a structure is an analog [default: {DEFAULT_THRESHOLD}].")
     @click.option("--jurisdiction", "jurisdictions", multiple=True, metavar="CODE",
                   help="Only hits under these laws count: UN, US, EU, CA, CN (repeatable or comma-separated).")
     @click.option("--as-of", metavar="YYYY-MM-DD", help="Read the law as it stood on this date (effective dates).")
@@ -151,9 +196,13 @@ def meta_of(screener) -> dict:
     return {"tool_version": __version__, "watchlist_version": wl.version, "watchlist_sha256": wl.sha256}
 
 
-def exit_code_for(counts: dict[str, int], fail_on: str) -> ExitCode:
+def exit_code_for(counts: dict[str, int], fail_on: str, nothing_ok: bool = False) -> ExitCode:
+    """The exit code of a run; nothing screened at all (an empty input) is 3 unless `nothing_ok`
+    (free text without a chemical mention)."""
     from precursor_check.model import Verdict
 
+    if not any(counts.values()) and not nothing_ok:
+        return ExitCode.INCOMPLETE
     threshold = Verdict(fail_on).severity
     if any(n and Verdict(v).severity >= threshold for v, n in counts.items() if Verdict(v).is_hit):
         return ExitCode.HIT
@@ -162,11 +211,13 @@ def exit_code_for(counts: dict[str, int], fail_on: str) -> ExitCode:
     return ExitCode.OK
 
 
-def summary_line(counts: dict[str, int], n: int, seconds: float) -> str:
+def summary_line(counts: dict[str, int], n: int, seconds: float, nothing: str = "the input holds no queries") -> str:
+    if not n:
+        return f"precheck: nothing screened: {nothing}"
     parts = ", ".join(f"{counts[v]} {v}" for v in ("controlled", "watch", "analog", "clear", "unresolved", "invalid")
                       if counts.get(v))
     rate = f", {n / seconds:,.0f} rows/s" if seconds > 0 and n >= 1000 else ""
-    return f"precheck: {n} quer{'y' if n == 1 else 'ies'}: {parts or 'nothing screened'} ({seconds:.2f} s{rate})"
+    return f"precheck: {n} quer{'y' if n == 1 else 'ies'}: {parts} ({seconds:.2f} s{rate})"
 
 
 @contextlib.contextmanager
@@ -206,8 +257,12 @@ def side_outputs(opts: dict, screener):
             report.end()
 
 
-def run_report(results, opts: dict, screener, extra_columns: list[str] | None = None) -> None:
-    """Write every result through the chosen formatter, print the summary, exit with the right code."""
+def run_report(results, opts: dict, screener, extra_columns: list[str] | None = None,
+               nothing: str | None = None) -> None:
+    """Write every result through the chosen formatter, print the summary, exit with the right code.
+
+    `nothing`: what to say when there were no results and that is not a failure (free text
+    without a chemical mention); else an empty input is exit code 3."""
     from precursor_check.io.atomic import open_output
     from precursor_check.io.formats import make_writer
 
@@ -225,9 +280,9 @@ def run_report(results, opts: dict, screener, extra_columns: list[str] | None = 
             counts[r.verdict.value] = counts.get(r.verdict.value, 0) + 1
             n += 1
         writer.end()
-    if not opts.get("quiet"):
-        click.echo(summary_line(counts, n, time.perf_counter() - t0), err=True)
-    sys.exit(int(exit_code_for(counts, opts["fail_on"].lower())))
+    if not opts.get("quiet") or not (n or nothing):
+        click.echo(summary_line(counts, n, time.perf_counter() - t0, *([nothing] if nothing else [])), err=True)
+    sys.exit(int(exit_code_for(counts, opts["fail_on"].lower(), nothing_ok=bool(nothing))))
 
 
 def _queries(values: tuple[str, ...]):
@@ -270,7 +325,7 @@ _query_command("smiles", "smiles", """Screen SMILES (salts and solvates are stri
 \b
 precheck smiles 'CC(C)(C)OC(=O)N1CCC(=O)CC1.Cl'
 """)
-_query_command("inchi", "inchi", """Screen InChI strings.
+_query_command("inchi", "inchi", """Screen InChI strings (an InChIKey: use `precheck check`).
 
 \b
 precheck inchi 'InChI=1S/C10H17NO3/c1-10(2,3)14-9(13)11-6-4-8(12)5-7-11/h4-7H2,1-3H3'
@@ -305,7 +360,7 @@ precheck name '1-boc-4-piperidone' NPP 'BMK methyl glycidate'
               help="Seconds a row may take before it is cut off and reported invalid (local engine only).")
 @click.option("--engine", type=click.Choice(["local", "dask"], case_sensitive=False), default="local",
               show_default=True, help="dask: Parquet, CSV/TSV, .smi or SDF files (paths, globs, URLs) -> -o DIR of "
-              "Parquet parts (needs the dask extra; see docs/dask.md).")
+              "Parquet parts (needs the dask extra: pip install 'precursor-check[dask]').")
 @click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler (tcp://host:8786) [default: a local cluster].")
 @screen_options
 def screen_command(input_path, column, input_type, input_format, workers, chunk_size, max_atoms, row_timeout,
@@ -321,7 +376,7 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
     precheck screen 'catalogue/*.parquet' --engine dask --scheduler tcp://host:8786 -o screened/
 
     Inputs: CSV/TSV (UTF-8, with or without BOM), .smi, SDF, Parquet, '-' for stdin.
-    Formats: csv, tsv, jsonl, json, parquet, table. See docs/batch.md.
+    Formats: csv, tsv, jsonl, json, parquet, table (-f, or from -o's extension).
     """
     import contextlib
 
@@ -343,7 +398,7 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
         from precursor_check.engines.dask_engine import cli_screen
 
         run = cli_screen(input_path, config, screener, column, input_type, input_format, workers, scheduler, opts)
-        if not opts.get("quiet"):
+        if not opts.get("quiet") or not run.rows:
             click.echo(summary_line(run.counts, run.rows, run.seconds), err=True)
         sys.exit(int(exit_code_for(run.counts, opts["fail_on"].lower())))
     fmt = pick_format(opts.get("fmt"), opts.get("output"))
@@ -356,13 +411,19 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
         kw["extra_types"] = {names[f.name]: f.type for f in schema}
     idx, width = src.index, len(out_cols)
 
+    show = sys.stderr.isatty() and not opts.get("quiet")
+    import collections
+
+    read_to = collections.deque()  # (row, input read up to it): the progress bar counts rows done, not rows read
+
     def items():  # (row, query, cell values); an SDF row also carries its molblock, dropped here
         for i, values in enumerate(src.rows(), start=1):
+            if show:
+                read_to.append((i, src.done))
             yield i, query_text(values[idx]), values if len(values) == width else values[:width]
 
     runner = BatchRunner(config, input_type=src.input_type, workers=workers, chunk_size=chunk_size,
                          row_timeout=row_timeout, screener=screener)
-    show = sys.stderr.isatty() and not opts.get("quiet")
     counts: dict[str, int] = {}
     n = 0
     t0 = time.perf_counter()
@@ -393,7 +454,7 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
                 progress = stack.enter_context(Progress(
                     TextColumn("screening"), BarColumn(), MofNCompleteColumn() if unit == "rows" else
                     TextColumn("{task.percentage:>3.0f}%"), TextColumn("{task.fields[rows]} rows"),
-                    TimeRemainingColumn(), console=Console(stderr=True), transient=True))
+                    TimeRemainingColumn(), console=Console(stderr=True), transient=True, speed_estimate_period=60))
                 task = progress.add_task("screen", total=src.total, rows=0)
             writer = batch_writer(fmt, out, **kw)
             writer.begin(meta_of(screener))
@@ -415,7 +476,11 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
                     tally[v] = tally.get(v, 0) + 1
                 n += len(rows)
                 if progress is not None:
-                    progress.update(task, completed=src.done, rows=n)
+                    done_to = None
+                    while read_to and read_to[0][0] <= n:
+                        done_to = read_to.popleft()[1]
+                    if done_to is not None:
+                        progress.update(task, completed=done_to, rows=n)
             writer.end()
             counts.update({v.value: k for v, k in tally.items()})
     except KeyboardInterrupt:
@@ -423,8 +488,9 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
         sys.exit(130)
     finally:
         src.close()
-    if not opts.get("quiet"):
+    if not opts.get("quiet") or not n:
         click.echo(summary_line(counts, n, time.perf_counter() - t0), err=True)
+    if not opts.get("quiet"):
         if runner.cut_off:
             click.echo(f"precheck: {runner.cut_off} row(s) cut off after {row_timeout:g} s each", err=True)
         if src.unlisted:
@@ -442,7 +508,14 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
 
 @cli.group("watchlist", cls=Group)
 def watchlist_group():
-    """Inspect and validate watchlists."""
+    """Inspect and validate watchlists.
+
+    \b
+    precheck watchlist list --jurisdiction US --family fentanyl
+    precheck watchlist show PC-0017          # an entry or rule, with its citations
+    precheck watchlist stats                 # counts per list, newest effective date, version
+    precheck watchlist validate my-list.yaml # schema, structures, CAS, rule examples
+    """
 
 
 def _load_wl(opts):
@@ -516,6 +589,7 @@ def watchlist_stats(**opts):
     precheck watchlist stats
     """
     from precursor_check.watchlist.load import JURISDICTIONS
+    from precursor_check.wording import count
 
     wl = _load_wl(opts)
     click.echo(f"watchlist {wl.version}  sha256 {wl.sha256}")
@@ -529,7 +603,7 @@ def watchlist_stats(**opts):
             for name in dict.fromkeys(lst.list for lst in e.listings if lst.jurisdiction == j):
                 lists[name] = lists.get(name, 0) + 1
         total = sum(any(lst.jurisdiction == j for lst in e.listings) for e in wl.entries)
-        click.echo(f"{j}: {total} entries" + "".join(f"\n  {k}: {v}" for k, v in sorted(lists.items())))
+        click.echo(f"{j}: {count(total, 'entry', 'entries')}" + "".join(f"\n  {k}: {v}" for k, v in sorted(lists.items())))
 
 
 @watchlist_group.command("validate")
@@ -612,7 +686,12 @@ def report_command(results_path, output, max_drawn, **opts):
 
 @cli.group("audit", cls=Group)
 def audit_group():
-    """Check audit logs written with --audit-log / PRECHECK_AUDIT_LOG."""
+    """Check audit logs written with --audit-log / PRECHECK_AUDIT_LOG.
+
+    \b
+    precheck check NPP 79099-07-3 --audit-log audit.jsonl
+    precheck audit verify audit.jsonl        # well formed? span, counts per verdict and user
+    """
 
 
 @audit_group.command("verify")
@@ -631,6 +710,44 @@ def audit_verify(path):
     for line in describe(v, path):
         click.echo(line, err=line.startswith("error:"))
     sys.exit(int(ExitCode.OK if v.ok else ExitCode.INCOMPLETE))
+
+
+@cli.group("index", cls=Group)
+def index_group():
+    """The offline name/CAS index (built from the `chemicals` package on first use).
+
+    \b
+    precheck index build           # ahead of time: CI images, containers, a shared cache
+    PRECHECK_CACHE_DIR=/opt/precheck-cache precheck index build
+    """
+
+
+@index_group.command("build")
+@click.option("--force", is_flag=True, help="Rebuild even if the index is there.")
+def index_build(force):
+    """Build the offline name/CAS index and compile the shipped watchlist, into the user cache
+    (or PRECHECK_CACHE_DIR), so that the first screen does not wait for them.
+
+    \b
+    precheck index build
+    """
+    from precursor_check.identify import localdb
+    from precursor_check.watchlist.compile import load_compiled
+    from precursor_check.watchlist.load import default_paths
+
+    path = localdb.default_path()
+    if path is None:
+        raise PrecheckError("the `chemicals` package is not installed: no offline name/CAS index to build")
+    t0 = time.perf_counter()
+    if force or not path.exists():
+        with _announce_index_build(path) as progress:
+            localdb.build(path, progress)
+        state = "built"
+    else:
+        state = "up to date"
+    load_compiled(default_paths((), False), use_cache=True)
+    click.echo(f"precheck: index {state}: {path} ({path.stat().st_size / 1e6:.1f} MB; "
+               f"{time.perf_counter() - t0:.1f} s); watchlist compiled", err=True)
 
 
 @cli.command("text")
@@ -664,7 +781,7 @@ def text_cmd(source, **opts):
         raise InputError(f"cannot read {source}: {exc}; give a UTF-8 text file") from None
     lines = re.split(r"\r\n|\n|\r", text)  # line breaks only: a form feed (pdftotext's page break) is not a line
     screener = make_screener(opts)
-    mentions = TextScanner(screener.compiled, screener.resolver.known_cas).scan(lines)
+    mentions = TextScanner(screener.compiled, screener.resolver.known_cas, screener.resolver).scan(lines)
 
     seen: dict[tuple[str, str], object] = {}  # a name repeated through a long text is screened once
 
@@ -679,7 +796,8 @@ def text_cmd(source, **opts):
                 r = replace(r, error=f"partial CAS {m.text!r} matches only {m.query}")
             yield replace(r, extra=extra)
 
-    run_report(results(), opts, screener, extra_columns=["line", "start", "end", "text", "found_as"])
+    run_report(results(), opts, screener, extra_columns=["line", "start", "end", "text", "found_as"],
+               nothing="no chemical mention in the text" if text.strip() else None)
 
 
 def main():

@@ -6,6 +6,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 
+DEFAULT_THRESHOLD = 0.55  # Tanimoto for `analog`, calibrated by bench/calibrate.py (docs/calibration.md)
+
 
 class Verdict(str, Enum):
     """Verdicts, most severe first (see DESIGN.md)."""

@@ -24,6 +24,9 @@ def _cache_dir(tmp_path_factory):
     old = os.environ.get("PRECHECK_CACHE_DIR")
     os.environ["PRECHECK_CACHE_DIR"] = str(path)
     os.environ.pop("PRECHECK_WATCHLIST", None)
+    from precursor_check.identify.localdb import LocalDB
+
+    LocalDB()._connect()  # built once, up front: no test's output depends on being the first to need it
     yield path
     if old is None:
         os.environ.pop("PRECHECK_CACHE_DIR", None)

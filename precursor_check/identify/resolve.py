@@ -57,8 +57,10 @@ class UserTable:
         self.by_name: dict[str, str] = {}
         try:
             text = self.path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read resolve file {path}: {exc}") from None
+        except OSError as exc:
+            raise InputError(f"cannot read resolve file {path}: {(exc.strerror or str(exc)).lower()}") from None
+        except UnicodeDecodeError:
+            raise InputError(f"cannot read resolve file {path}: it is not UTF-8; save it as UTF-8") from None
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;") if text.strip() else csv.excel
         rows = csv.DictReader(text.splitlines(), dialect=dialect)
         fields = {f.lower().strip(): f for f in rows.fieldnames or []}
@@ -220,13 +222,22 @@ def strip_grade(text: str) -> str:
 
 def could_be_systematic(name: str) -> bool:
     """Whether OPSIN (systematic names, one Java start per batch) is worth asking: a short token in
-    capitals is an abbreviation or a SMILES ('BOC', 'CPC', 'SS'), never a systematic name.
+    capitals is an abbreviation or a SMILES ('BOC', 'CPC', 'SS'), and a plain word that is not
+    built of nomenclature pieces is a trivial name OPSIN cannot read ('aspirin').
 
     >>> could_be_systematic("ethyl 2-phenylacetate"), could_be_systematic("CPC"), could_be_systematic("benzene")
     (True, False, True)
+    >>> could_be_systematic("aspirin"), could_be_systematic("Aspirin")
+    (False, False)
     """
     s = name.strip()
-    return bool(s) and not (len(s) <= 6 and s == s.upper() and not any(ch.isspace() for ch in s))
+    if not s or (len(s) <= 6 and s == s.upper() and not any(ch.isspace() for ch in s)):
+        return False
+    if s.isalpha():
+        from precursor_check.identify.nameforms import could_be_systematic_word
+
+        return could_be_systematic_word(s)
+    return True
 
 
 def split_salt_word(text: str) -> tuple[str, str | None]:

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from rdkit import DataStructs
 
 from precursor_check.chemistry import molecules, standardise
-from precursor_check.model import Hit, Listing, MatchKind, Verdict
+from precursor_check.model import DEFAULT_THRESHOLD, Hit, Listing, MatchKind, Verdict
 from precursor_check.watchlist.compile import Compiled
 
-DEFAULT_THRESHOLD = 0.55  # calibrated: bench/calibrate.py, README "Calibration"
 NEAREST = 3
 _KIND_ORDER = {k: i for i, k in enumerate(MatchKind)}
 _SOLVENT_FORMS = {"hydrate", "methanol", "ethanol", "isopropanol", "dimethyl sulfoxide", "dimethylformamide",
