@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import Enum
 
 DEFAULT_THRESHOLD = 0.55  # Tanimoto for `analog`, calibrated by bench/calibrate.py (docs/calibration.md)
@@ -105,16 +105,14 @@ class Hit:
     counted: bool = True  # False when filtered out by --jurisdiction / --as-of
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        # field by field: dataclasses.asdict deep-copies every nested value and was most of the
+        # time of a JSONL report with many hits (a long text repeating a listed name)
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
         d["match"] = self.match.value
         d["verdict"] = self.verdict.value
-        d["lists"] = [
-            {k: v for k, v in asdict(lst).items() if v not in ("", (), None) or k == "effective"}
-            for lst in self.lists
-        ]
-        for key in ("except_smiles",):
-            for lst in d["lists"]:
-                lst.pop(key, None)
+        d["lists"] = [{f.name: v for f in fields(lst) if f.name != "except_smiles"
+                       and ((v := getattr(lst, f.name)) not in ("", (), None) or f.name == "effective")}
+                      for lst in self.lists]
         d["families"] = list(self.families)
         d["atoms"] = list(self.atoms)
         return d
