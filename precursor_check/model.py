@@ -10,7 +10,7 @@ DEFAULT_THRESHOLD = 0.55  # Tanimoto for `analog`, calibrated by bench/calibrate
 
 
 class Verdict(str, Enum):
-    """Verdicts, most severe first (see DESIGN.md)."""
+    """Verdicts, most severe first (their meaning: README.md, "Verdicts")."""
 
     CONTROLLED = "controlled"
     WATCH = "watch"
@@ -48,16 +48,25 @@ class MatchKind(str, Enum):
     STEREO = "stereo"  # same parent, different or missing stereo
     CLASS_RULE = "class_rule"  # a `legal` class rule of the watchlist
     SUBSTRUCTURE = "substructure"  # an `alert` structural rule
+    MASKED = "masked"  # gives a listed entry back in one or two unmasking steps (data/transforms.yaml)
     SIMILARITY = "similarity"  # fingerprint similarity at or above the threshold
 
     def __str__(self) -> str:
         return self.value
 
 
+REGIMES = ("drug-precursors", "chemical-weapons", "explosives-precursors")
+DEFAULT_REGIME = "drug-precursors"
+REGIME_LABELS = {"drug-precursors": "drug precursors", "chemical-weapons": "chemical weapons",
+                 "explosives-precursors": "explosives precursors"}
+
+
 @dataclass(frozen=True)
 class Listing:
     jurisdiction: str
     list: str
+    regime: str = DEFAULT_REGIME  # drug-precursors | chemical-weapons | explosives-precursors
+    limit: str = ""  # a concentration limit the list applies above ("above 12 % w/w"); precheck screens identity
     citation: str = ""
     effective: str | None = None  # ISO date
     confidence: str = "confirmed"
@@ -66,13 +75,17 @@ class Listing:
     except_smiles: tuple[str, ...] = ()
     wording: str = ""
     note: str = ""
+    instrument: str = ""  # the act that put it there: CND decision, FR document, regulation, SOR, notice
+    source_url: str = ""  # the official (or best available) text this listing was checked against
 
     def short(self) -> str:
         """The list, the confidence of the fact when it is not confirmed, and the head of the
         citation with its act number: 'US List II (recollection), 21 CFR 1310.02(b)',
-        'EU Category 1, Delegated Regulation (EU) 2018/729'."""
+        'EU Category 1, Delegated Regulation (EU) 2018/729'; and a concentration limit
+        when the list names one ('EU Annex I (restricted), Regulation (EU) 2019/1148, above 12 % w/w')."""
         cite = _CITE_END.split(self.citation.split(";")[0])[0].strip()
-        return f"{self.label()}, {cite}" if cite else self.label()
+        limit = f", {self.limit}" if self.limit else ""
+        return (f"{self.label()}, {cite}" if cite else self.label()) + limit
 
     def label(self) -> str:
         """'US List I', or 'CN Category II (recollection)' when the fact is not confirmed."""
@@ -103,6 +116,8 @@ class Hit:
     fragment: str | None = None  # the screened fragment's SMILES (multi-component inputs)
     atoms: tuple[int, ...] = ()  # matched atoms in `fragment` (class rules / substructure)
     counted: bool = True  # False when filtered out by --jurisdiction / --as-of
+    steps: tuple[str, ...] = ()  # masked: the transform ids, in the order applied
+    product: str | None = None  # masked: SMILES of the product that is the listed entry
 
     def to_dict(self) -> dict:
         # field by field: dataclasses.asdict deep-copies every nested value and was most of the
@@ -115,6 +130,7 @@ class Hit:
                       for lst in self.lists]
         d["families"] = list(self.families)
         d["atoms"] = list(self.atoms)
+        d["steps"] = list(self.steps)
         return d
 
 

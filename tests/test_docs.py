@@ -19,7 +19,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "docs"

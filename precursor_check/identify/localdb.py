@@ -21,8 +21,8 @@ TABLES = (  # the PubChem-derived tables of `chemicals`, in priority order
 )
 MAX_SYNONYMS = 25
 # How a first build is announced: a function of the index path returning a context manager that
-# yields `progress(done_bytes, total_bytes)`. The CLI sets one (a progress bar on a terminal, one
-# line otherwise); a library user gets a silent build unless they set their own.
+# yields `progress(done, total)`. The CLI sets one (a progress bar on a terminal, one line
+# otherwise); a library user gets a silent build unless they set their own.
 BUILD_REPORTER = None
 
 
@@ -151,7 +151,7 @@ def default_path() -> Path | None:
     found = _chemicals_dir()
     if found is None:
         return None
-    from precursor_check.watchlist.compile import cache_dir
+    from precursor_check.resources import cache_dir
 
     return cache_dir() / f"localdb-{FORMAT}-chemicals-{found[1]}.sqlite"
 
@@ -159,18 +159,23 @@ def default_path() -> Path | None:
 def build(path: Path, progress=None) -> Path:
     """Build the index (10-30 s and ~70 MB for ~74k chemicals); atomic, safe to race.
 
-    `progress(done, total)` is called as the source tables are read (in bytes), and once at the end.
+    `progress(done, total)` is called as the source tables are read, and once at the end.
     """
-    import os
-    import tempfile
-
     found = _chemicals_dir()
     if found is None:
         raise FileNotFoundError("the `chemicals` package is not installed")
-    src = found[0]
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".build-", suffix=".sqlite")
-    os.close(fd)
+    from precursor_check.resources import replacing
+
+    with replacing(path, prefix=".build-", suffix=".sqlite") as tmp:
+        _fill(tmp, found[0], progress)
+    if progress is not None:
+        progress(1, 1)
+    return path
+
+
+def _fill(tmp: str, src: Path, progress=None) -> None:
+    """Write the index tables into the new database file `tmp` from the tables in `src`."""
     import sqlite3
 
     conn = sqlite3.connect(tmp)
@@ -230,7 +235,3 @@ def build(path: Path, progress=None) -> Path:
     conn.execute("CREATE INDEX unsure_key ON unsure(key)")
     conn.commit()
     conn.close()
-    os.replace(tmp, path)
-    if progress is not None:
-        progress(total, total)
-    return path

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING
 
 from precursor_check.identify.identifiers import (
     DASHES,
@@ -31,10 +32,13 @@ from precursor_check.identify.identifiers import (
 )
 from precursor_check.identify.nameforms import token_form, vocabulary
 from precursor_check.identify.names import normalise_name
-from precursor_check.watchlist.compile import Compiled
+
+if TYPE_CHECKING:  # the watchlist is passed in; identify/ does not import watchlist/
+    from precursor_check.watchlist.compile import Compiled
 
 # Boundaries are ASCII letters and digits only: Chinese or Japanese text runs straight into a
 # name or 'CAS' (出售BMK油, 产品CAS:79099073), and Python counts those characters as \w.
+
 _HYPHENATED = re.compile(r"(?<![0-9])(?<![0-9]-)(\d{2,7}-\d{2}-\d)(?![0-9])(?!-[0-9])")
 _AFTER_CAS = re.compile(
     r"(?<![A-Za-z0-9])CAS(?:[\s.:#-]*(?:RN|Number|No|Nr|Reg\.?\s*No|号|番号))?[\s.:#-]*(\d[\d-]{2,11}\d)(?![0-9])(?!-[0-9])",
@@ -223,7 +227,7 @@ def listed_local_keys(local, compiled: Compiled) -> set[str]:
     import json
 
     from precursor_check.identify.localdb import default_path
-    from precursor_check.watchlist.compile import cache_dir
+    from precursor_check.resources import cache_dir
 
     cas = sorted({c for e in compiled.watchlist.entries for c in e.all_cas()})
     db = local._path or default_path()

@@ -1,14 +1,16 @@
 """The watchlist compiled for matching: identity keys, fingerprints, rule catalogue, lookups.
 
 Compiling costs ~100 ms for a few hundred entries, so the result is pickled in the user
-cache directory, keyed by the sha256 of the watchlist files (3 ms to load).
+cache directory (3 ms to load). The cache file is named by the cache format, the tool version
+and a CRC of the watchlist paths; it is used only while every file the watchlist includes has
+the size and modification time recorded in it, so editing any of them recompiles. (The
+watchlist's sha256, reported in every output, is computed when compiling.)
 """
 
 from __future__ import annotations
 
 import os
 import pickle
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from precursor_check import __version__
 from precursor_check.chemistry import molecules, standardise
 from precursor_check.errors import WatchlistError
 from precursor_check.identify.names import normalise_name
+from precursor_check.resources import cache_dir
 from precursor_check.watchlist.load import (
     Entry,
     Rule,
@@ -25,8 +28,9 @@ from precursor_check.watchlist.load import (
     file_closure,
     load,
 )
+from precursor_check.watchlist.rules import example_problems
 
-CACHE_FORMAT = 18  # 18: modules moved into subpackages (pickles name their classes by module)
+CACHE_FORMAT = 21  # 19: listings carry regime and limit; entries and rules a regime; 20-21: the unmasker
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class Compiled:
     cas_index: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # cas -> (entry id, form)
     name_index: dict[str, str] = field(default_factory=dict)  # normalised name -> entry id
     abbreviations: dict[str, str] = field(default_factory=dict)  # upper-case abbreviation -> entry id
+    unmasker: object = None  # unmask.Unmasker: the transforms and the mask targets' gates (None: no target)
 
     def entry(self, id_: str) -> Entry:
         return self._entries[id_]
@@ -100,6 +105,8 @@ def compile_watchlist(wl: Watchlist, check_examples: bool = True) -> Compiled:
 
     c = Compiled(wl)
     ring_entries: dict[str, str] = {}  # entries whose ring-substituted variants are looked for
+    mask_targets: dict[str, object] = {}  # entry id -> standardised structure (unmask.py)
+    sim_mols: dict[str, object] = {}  # similarity entries' standardised structures
     for e in wl.entries:
         for cas in e.all_cas():
             form = None if cas == e.cas else next(o.form for o in e.other_cas if o.cas == cas)
@@ -139,7 +146,10 @@ def compile_watchlist(wl: Watchlist, check_examples: bool = True) -> Compiled:
                 c.except_keys[(e.id, i)] = frozenset(
                     molecules.canonical(standardise.standardise(molecules.parse_smiles(s)).parts[0].mol) for s in lst.except_smiles
                 )
+        if e.mask_target and not std.inorganic:
+            mask_targets[e.id] = part.mol
         if e.similarity and not std.inorganic:
+            sim_mols[e.id] = part.mol
             c.fps.append(molecules.fingerprint(part.mol))
             c.fp_ids.append(e.id)
             if part.mol.GetNumHeavyAtoms() >= 6 and any(a.GetIsAromatic() for a in part.mol.GetAtoms()):
@@ -153,25 +163,19 @@ def compile_watchlist(wl: Watchlist, check_examples: bool = True) -> Compiled:
 
     c.gates = gates.GateCatalog(wl.rules)
     c.variant_formulas = variants.variant_formulas(ring_entries)
-    from precursor_check.watchlist.validate import example_problems
+    if mask_targets:
+        from precursor_check.watchlist import unmask
 
+        c.unmasker = unmask.Unmasker(unmask.shipped(), unmask.compile_targets(mask_targets))
+        for eid in c.fp_ids:  # entries that carry a mask themselves (1-boc-4-piperidone): see match.py
+            masks = c.unmasker.own_masks(sim_mols[eid])
+            if masks:
+                c.unmasker.entry_masks[eid] = masks
     wrong = example_problems(c) if check_examples else []  # a rule contradicting its examples must not screen
     if wrong:
         more = f" (and {len(wrong) - 1} more)" if len(wrong) > 1 else ""
         raise WatchlistError(f"{wrong[0][0]}: {wrong[0][1]}{more}; `precheck watchlist validate` lists them")
     return c
-
-
-def cache_dir() -> Path:
-    """PRECHECK_CACHE_DIR, else the platform's user cache directory (XDG on Linux)."""
-    env = os.environ.get("PRECHECK_CACHE_DIR")
-    if env:
-        return Path(env)
-    if sys.platform.startswith("linux"):  # skip importing platformdirs (~10 ms) on the common case
-        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "precheck"
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("precheck", appauthor=False))
 
 
 def load_compiled(paths: list[Path] | None = None, use_cache: bool = True) -> Compiled:
@@ -189,7 +193,9 @@ def load_compiled(paths: list[Path] | None = None, use_cache: bool = True) -> Co
     closure = file_closure(paths)
     compiled = compile_watchlist(load(paths))
     if use_cache:
-        files = [(str(p), _stamp(p)) for p, _raw in closure]
+        from precursor_check.watchlist.unmask import transforms_path
+
+        files = [(str(p), _stamp(p)) for p, _raw in closure] + [(str(transforms_path()), _stamp(transforms_path()))]
         _write_atomic(cache, pickle.dumps((files, compiled), protocol=pickle.HIGHEST_PROTOCOL))
     return compiled
 
@@ -211,14 +217,12 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    import tempfile
+    from precursor_check.resources import replacing
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
+        with replacing(path, prefix=".tmp-") as tmp:
+            Path(tmp).write_bytes(data)
     except OSError:
         pass  # an unwritable cache only costs time
 

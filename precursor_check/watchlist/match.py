@@ -7,10 +7,24 @@ from dataclasses import dataclass
 from rdkit import DataStructs
 
 from precursor_check.chemistry import molecules, standardise
-from precursor_check.model import DEFAULT_THRESHOLD, Hit, Listing, MatchKind, Verdict
+from precursor_check.model import (
+    DEFAULT_REGIME,
+    DEFAULT_THRESHOLD,
+    REGIME_LABELS,
+    Hit,
+    Listing,
+    MatchKind,
+    Verdict,
+)
 from precursor_check.watchlist.compile import Compiled
+from precursor_check.watchlist.rules import rules_matching
 
 NEAREST = 3
+# a similarity hit on an entry that carries a mask (1-boc-4-piperidone) whose mask the query shares
+# stands only if the two are this similar without it: the unmasked rests are small, and small
+# molecules score low (4-piperidone to morpholine 0.26, piperidine 0.29, 4-hydroxypiperidine 0.24;
+# to 3-methyl-4-piperidone 0.38, 3-piperidone 0.43); see docs/unmasking.md
+MASK_FREE_THRESHOLD = 0.35
 _KIND_ORDER = {k: i for i, k in enumerate(MatchKind)}
 _SOLVENT_FORMS = {"hydrate", "methanol", "ethanol", "isopropanol", "dimethyl sulfoxide", "dimethylformamide",
                   "acetonitrile"}
@@ -18,13 +32,16 @@ _SOLVENT_FORMS = {"hydrate", "methanol", "ethanol", "isopropanol", "dimethyl sul
 
 @dataclass(frozen=True)
 class Options:
-    """What counts: similarity threshold, jurisdictions (None = all) and the date the law is read at."""
+    """What counts: similarity threshold, regimes and jurisdictions (None = all) and the date the law is read at."""
 
     threshold: float = DEFAULT_THRESHOLD
     jurisdictions: frozenset[str] | None = None
     as_of: str | None = None  # ISO date
+    regimes: frozenset[str] | None = None
 
     def applies(self, lst: Listing) -> bool:
+        if self.regimes is not None and lst.regime not in self.regimes:
+            return False
         if self.jurisdictions is not None and lst.jurisdiction not in self.jurisdictions:
             return False
         if self.as_of and lst.effective and lst.effective > self.as_of:
@@ -32,8 +49,20 @@ class Options:
         return True
 
 
+    def screens_regime(self, regime: str) -> bool:
+        """Whether a hit that belongs to a regime but not to a listing (a watch entry, an alert) counts."""
+        return self.regimes is None or regime in self.regimes
+
+
 def describe_lists(listings) -> str:
-    return "; ".join(lst.short() for lst in listings)
+    """'UN Table I, ...; US List I, ...'. Listings of several regimes, or of a regime other than
+    drug precursors, are grouped under the regime's name: 'chemical weapons: CWC Schedule 3 Part A, ...'."""
+    groups: dict[str, list[str]] = {}
+    for lst in listings:
+        groups.setdefault(lst.regime, []).append(lst.short())
+    if set(groups) <= {DEFAULT_REGIME}:
+        return "; ".join(groups.get(DEFAULT_REGIME, ()))
+    return " | ".join(f"{REGIME_LABELS.get(reg, reg)}: {'; '.join(shorts)}" for reg, shorts in groups.items())
 
 
 def _form_words(removed: tuple[str, ...]) -> str:
@@ -75,12 +104,19 @@ def match_part(c: Compiled, part: standardise.Part, removed: tuple[str, ...], op
     # 2. class rules: cheap necessary conditions first (gates.py), full patterns where they pass
     for rid, atoms in rules_matching(c, mol, part.formula):
         hits.append(_rule_hit(c, rid, mol, atoms, opts, fragment))
-    # 3. ring-substituted variants of a listed structure (only inputs with such a formula: ~1-2 %)
+    # 3. masked forms: what gives a mask target back in one or two unmasking steps (two sound gates first)
+    u = c.unmasker
+    if u is not None and u.possible(mol, part.formula):
+        for found in unmasked(c, mol, part.formula, identity_ids, {h.id for h in hits}):
+            if not found.rule:
+                identity_ids.add(found.target)
+            hits.append(_masked_hit(c, found, opts, fragment))
+    # 4. ring-substituted variants of a listed structure (only inputs with such a formula: ~1-2 %)
     if part.formula in c.variant_formulas and not identity_ids:
         for eid, names in ring_variants(c, part):
             identity_ids.add(eid)
             hits.append(_variant_hit(c, eid, names, opts, fragment))
-    # 4. similarity to every similarity-eligible entry
+    # 5. similarity to every similarity-eligible entry
     nearest: list[tuple[str, float]] = []
     if c.fps:
         sims = DataStructs.BulkTanimotoSimilarity(molecules.fingerprint(mol), c.fps)
@@ -90,8 +126,14 @@ def match_part(c: Compiled, part: standardise.Part, removed: tuple[str, ...], op
         for i in order:
             if sims[i] < opts.threshold:
                 break
-            if ids[i] not in identity_ids:
-                hits.append(_similar_hit(c, ids[i], sims[i], opts, fragment))
+            if ids[i] in identity_ids:
+                continue
+            masks = u.entry_masks.get(ids[i]) if u is not None else None
+            if masks:  # the entry carries a mask: a mask the query shares does not make it similar
+                free = u.mask_free_score(mol, masks)
+                if free is not None and free < MASK_FREE_THRESHOLD:
+                    continue
+            hits.append(_similar_hit(c, ids[i], sims[i], opts, fragment))
     return hits, nearest
 
 
@@ -133,18 +175,6 @@ def ring_variants(c: Compiled, part: standardise.Part) -> list[tuple[str, list[s
     return list(out.items())
 
 
-def rules_matching(c: Compiled, mol, formula: str | None = None) -> list[tuple[str, tuple[int, ...]]]:
-    """(rule id, matched atoms) for every rule whose include pattern matches and no exclude does."""
-    found: dict[str, tuple[int, ...]] = {}
-    for rid, pi in c.gates.candidates(mol, formula or molecules.mol_formula(mol)):
-        if rid in found:
-            continue
-        atoms = mol.GetSubstructMatch(c.patterns(rid)[pi])  # the gates passed; the full pattern decides
-        if atoms and not any(mol.HasSubstructMatch(x) for x in c.excludes[rid]):
-            found[rid] = tuple(atoms)
-    return list(found.items())
-
-
 def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tuple[str, ...], charged: bool,
                   opts: Options, fragment: str | None, complex_input: bool = False) -> Hit:
     e = c.entry(eid)
@@ -181,7 +211,7 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
     if e.status == "watch":
         verdict = Verdict.WATCH
         reason = f"{what}: watch-listed designer precursor, not scheduled"
-        counted = True
+        counted = opts.screens_regime(e.regime)
     elif applicable:
         verdict = Verdict.CONTROLLED
         shown = [lst for lst in applicable if opts.applies(lst)] or applicable
@@ -190,7 +220,7 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
     elif not e.listings:  # an entry with no listing (a company list's own chemical): for review
         verdict = Verdict.ANALOG
         reason = f"{what}: on the watchlist without a listing; review"
-        counted = True
+        counted = opts.screens_regime(e.regime)
     else:  # the structure is listed, but every listing excludes this form
         verdict = Verdict.ANALOG
         reason = f"{what}, but {'; '.join(excluded)}"
@@ -222,10 +252,63 @@ def _rule_hit(c: Compiled, rid: str, mol, atoms: tuple[int, ...], opts: Options,
         kind = MatchKind.SUBSTRUCTURE
         reason = f"structural alert: {r.name}" + (f" (relative of {first.label})" if first else "")
         # an alert on one jurisdiction's clause counts only where that jurisdiction is screened
-        counted = r.jurisdiction is None or opts.jurisdictions is None or r.jurisdiction in opts.jurisdictions
+        counted = opts.screens_regime(r.regime) and (
+            r.jurisdiction is None or opts.jurisdictions is None or r.jurisdiction in opts.jurisdictions)
     return Hit(id=r.id, name=r.name, cas=first.cas if first else None, match=kind, verdict=verdict, score=None,
                lists=r.listings, reason=reason, families=r.families, subject=r.subject, fragment=fragment,
                atoms=atoms, counted=counted)
+
+
+def unmasked(c: Compiled, mol, formula: str, skip: set[str] = frozenset(), skip_rules: set[str] = frozenset()):
+    """unmask.Found for every mask target (and legal class clause) that one or two unmasking steps
+    give, the shortest way first; entries in `skip` (the query itself) and rules in `skip_rules`
+    (already hit by the query) are left out."""
+    from precursor_check.watchlist.unmask import Found
+
+    u = c.unmasker
+    targets = u.target_set
+    out: dict[str, Found] = {}
+    for steps, p, smi, pf, gated in u.unmask(mol, formula):
+        if not gated:  # no target can be in it (the gates are sound): not one, nor a clause's member
+            continue
+        if pf in c.by_formula:
+            flat = molecules.canonical(p, isomeric=False)
+            ids = c.by_flat.get(flat) or c.by_tautomer.get(flat)
+            if not ids:
+                taut = molecules.tautomer_key(p)
+                ids = c.by_taut.get(taut, ()) if taut else ()
+            for eid in ids:
+                if eid in targets and eid not in skip and eid not in out:
+                    out[eid] = Found(eid, steps, smi)
+        for rid, _atoms in rules_matching(c, p, pf):
+            if c.rule(rid).kind == "legal" and rid not in skip_rules and rid not in out:
+                out[rid] = Found(rid, steps, smi, rule=True)
+    return list(out.values())
+
+
+def _masked_hit(c: Compiled, found, opts: Options, fragment: str | None) -> Hit:
+    """An `analog` hit: the query gives a listed entry (or a member of a legal class) back."""
+    lib = c.unmasker.library
+    ts = [lib.get(t) for t in found.steps]
+    doing = ", then ".join(t.doing for t in ts)
+    if found.rule:
+        r = c.rule(found.target)
+        what = " of the ".join(t.form for t in ts)
+        reason = (f"{what} of a chemical under a class clause: {doing} gives {found.product}, which falls under "
+                  f"{r.name} ({describe_lists(r.listings)})")
+        first = c.entry(r.entries[0]) if r.entries and r.entries[0] in c._entries else None
+        return Hit(id=r.id, name=r.name, cas=first.cas if first else None, match=MatchKind.MASKED,
+                   verdict=Verdict.ANALOG, score=None, lists=r.listings, reason=reason, families=r.families,
+                   subject=r.subject, fragment=fragment, counted=any(opts.applies(lst) for lst in r.listings),
+                   steps=found.steps, product=found.product)
+    e = c.entry(found.target)
+    lists = e.listings
+    where = f" ({describe_lists(lists)})" if lists else " (watch list)"
+    what = " of the ".join(t.form for t in ts) + f" of {e.label}"
+    return Hit(id=e.id, name=e.name, cas=e.cas, match=MatchKind.MASKED, verdict=Verdict.ANALOG, score=None,
+               lists=lists, reason=f"{what}: {doing} gives {e.label}{where}", families=e.families,
+               fragment=fragment, counted=e.status == "watch" or not lists or any(opts.applies(x) for x in lists),
+               steps=found.steps, product=found.product)
 
 
 def _variant_hit(c: Compiled, eid: str, names: list[str], opts: Options, fragment: str | None) -> Hit:
@@ -245,7 +328,8 @@ def _relative_hit(c: Compiled, eid: str, opts: Options, fragment: str | None, ki
     """An `analog` hit on a listed entry's relative; `reason(label, where)` words it."""
     e = c.entry(eid)
     lists = e.listings
-    counted = e.status == "watch" or not lists or any(opts.applies(lst) for lst in lists)
+    counted = (opts.screens_regime(e.regime) if e.status == "watch" or not lists
+               else any(opts.applies(lst) for lst in lists))
     where = f" ({describe_lists(lists)})" if lists else " (watch list)"
     return Hit(id=e.id, name=e.name, cas=e.cas, match=kind, verdict=Verdict.ANALOG, score=score, lists=lists,
                reason=reason(e.label, where), families=e.families, fragment=fragment, counted=counted)

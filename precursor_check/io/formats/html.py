@@ -32,11 +32,14 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from typing import IO
 
-FLAGGED = ("controlled", "watch", "analog")
-VERDICTS = ("controlled", "watch", "analog", "clear", "unresolved", "invalid")
-SEVERITY = {"controlled": 5, "watch": 4, "analog": 3, "clear": 2, "unresolved": 1, "invalid": 0}
-IDENTITY = ("exact", "parent", "stereo")
-RULES = ("class_rule", "substructure")
+from precursor_check.memo import Memo
+from precursor_check.model import MatchKind, Verdict
+
+FLAGGED = tuple(v.value for v in Verdict if v.is_hit)
+VERDICTS = tuple(v.value for v in Verdict)  # most severe first
+SEVERITY = {v.value: v.severity for v in Verdict}
+IDENTITY = (MatchKind.EXACT.value, MatchKind.PARENT.value, MatchKind.STEREO.value)
+RULES = (MatchKind.CLASS_RULE.value, MatchKind.SUBSTRUCTURE.value)
 DEFAULT_MAX_DRAWN = 500  # flagged rows drawn with depictions (~2.6 s to open at 500); later rows are text only
 DEFAULT_MAX_LISTED = 200  # unresolved / invalid inputs listed (each) as text
 SIZE = (200, 150)
@@ -177,8 +180,8 @@ class HtmlReport:
         self.rows = tempfile.TemporaryFile("w+", encoding="utf-8")
         self.symbols = tempfile.TemporaryFile("w+", encoding="utf-8")
         self.symbol_ids: dict[str, str] = {}
-        self.mols: dict[str, object] = {}
-        self.mcs_cache: dict[tuple[str, str], tuple] = {}
+        self.mols: Memo = Memo(50_000)  # SMILES -> parsed molecule (None when it does not parse)
+        self.mcs_cache: Memo = Memo(20_000)  # (query, entry SMILES) -> maximum common substructure
         self.mcs_timeouts = 0
         self.versions: set[tuple] = set()
 
@@ -216,9 +219,7 @@ class HtmlReport:
         if not smiles:
             return None
         if smiles not in self.mols:
-            if len(self.mols) > 50_000:
-                self.mols.clear()
-            self.mols[smiles] = _mol(smiles)
+            self.mols.put(smiles, _mol(smiles))
         return self.mols[smiles]
 
     def _symbol(self, key_smiles: str, mol, atoms) -> str:
@@ -283,11 +284,13 @@ class HtmlReport:
         if hit is None:
             return self._pic(self._symbol(in_smiles, qmol, ()) if qmol is not None else None, "no structure"), \
                 self._pic(None, "no entry"), ""
+        kind = hit.get("match")
+        if kind == "masked" and hit.get("product"):  # the product of unmasking beside the input
+            return self._masked_pictures(in_smiles, qmol, hit)
         e_smiles, emol, patterns, e_label = self._entry_side(hit, qmol)
         q_atoms: tuple[int, ...] = ()
         e_atoms: tuple[int, ...] = ()
         note = ""
-        kind = hit.get("match")
         if kind in RULES and patterns is None and emol is not None:  # a ring-substituted variant of an entry
             if qmol is not None:
                 q_atoms = tuple(qmol.GetSubstructMatch(emol))
@@ -313,14 +316,31 @@ class HtmlReport:
                 got = _mcs(qmol, emol, self.mcs_timeout)
                 if got[2]:
                     self.mcs_timeouts += 1
-                if len(self.mcs_cache) > 20_000:
-                    self.mcs_cache.clear()
-                self.mcs_cache[key] = got
+                self.mcs_cache.put(key, got)
             q_atoms, e_atoms, timed_out = got
             note = "highlighted: maximum common substructure" + (" (search timed out: partial)" if timed_out else "")
         q_pic = self._pic(self._symbol(in_smiles, qmol, q_atoms) if qmol is not None else None, "no structure")
         e_pic = self._pic(self._symbol(e_smiles, emol, e_atoms) if emol is not None else None, e_label)
         return q_pic, e_pic, note
+
+    def _masked_pictures(self, in_smiles: str | None, qmol, hit: dict) -> tuple[str, str, str]:
+        """Input and the product its unmasking steps give (the listed structure); highlighted in the
+        input: the part that the product keeps (its skeleton, unmask.skeleton)."""
+        product = hit["product"]
+        pmol = self._get_mol(product)
+        q_atoms: tuple[int, ...] = ()
+        if qmol is not None and pmol is not None:
+            from rdkit import Chem
+
+            from precursor_check.watchlist.unmask import skeleton
+
+            patt = Chem.MolFromSmarts(skeleton(pmol))
+            q_atoms = tuple(qmol.GetSubstructMatch(patt)) if patt is not None else ()
+        steps = ", then ".join(hit.get("steps") or ())
+        q_pic = self._pic(self._symbol(in_smiles, qmol, q_atoms) if qmol is not None else None, "no structure")
+        p_pic = self._pic(self._symbol(product, pmol, tuple(range(pmol.GetNumAtoms()))) if pmol is not None else None,
+                          f"product {product}")
+        return q_pic, p_pic, f"right: the product of unmasking ({steps}), the listed structure; highlighted: the part the input keeps"
 
     def _row(self, rec: dict, verdict: str) -> str:
         hits = [h for h in rec.get("hits") or [] if h.get("counted", True)]
