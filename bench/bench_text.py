@@ -183,8 +183,10 @@ def recall(workdir: Path, report) -> None:
            f"{codes} catalogue codes among the PubChem synonyms left out)")
     for m in missed:
         report(f"  missed: {m}")
-    for m in shorter:
+    for m in shorter[:10]:
         report(f"  part: {m}")
+    if len(shorter) > 10:
+        report(f"  part: ... and {len(shorter) - 10} more")
 
 
 def prose() -> list[str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 PKG = Path(__file__).resolve().parent.parent / "precursor_check"
 
-# what each layer may import (besides itself and the top-level model, errors, resources, __init__)
+# what each layer may import (besides itself and the top-level model, errors, resources, memo, wording, __init__)
 ALLOWED = {
     "chemistry": set(),
     "identify": {"chemistry"},
@@ -21,7 +21,7 @@ ALLOWED = {
     "engines": {"chemistry", "identify", "watchlist", "io"},
     "cli": {"chemistry", "identify", "watchlist", "io", "engines"},
 }
-BASE = {"model", "errors", "resources", "memo", "(package)"}
+BASE = {"model", "errors", "resources", "memo", "wording", "(package)"}
 
 
 def _layer(module: str) -> str:

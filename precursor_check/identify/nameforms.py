@@ -28,6 +28,7 @@ class Vocabulary:
     protecting_groups: frozenset
     descriptors: frozenset
     not_names: frozenset
+    capitals_only: frozenset
     longest: int
 
 
@@ -42,6 +43,7 @@ def vocabulary() -> Vocabulary:
     sets = {k: frozenset(str(x).lower() for x in raw.get(k) or ()) for k in (
         "multipliers", "stems", "connectors", "endings", "substituent_endings", "name_words",
         "protecting_groups", "descriptors", "not_names")}
+    sets["capitals_only"] = frozenset(str(x) for x in raw.get("capitals_only") or ())
     longest = max(len(p) for k in ("multipliers", "stems", "connectors") for p in sets[k])
     return Vocabulary(**sets, longest=longest)
 

@@ -78,7 +78,14 @@ class TextScanner:
         after a stereo descriptor ('dl-', '(+)-'), not inside another name ('1-boc-4-piperidone')."""
         terms = {n.strip() for e in self.c.watchlist.entries for n in (e.name, *e.synonyms, *e.abbreviations)
                  if len(n.strip()) >= 3}
-        return re.compile(rf"(?<![A-Za-z0-9_])(?:{_alternatives(terms)})(?![A-Za-z0-9_])", re.I) if terms else None
+        capitals = vocabulary().capitals_only  # 'TEA', never 'tea'
+        terms -= capitals
+        if not terms:
+            return None
+        rx = rf"(?:{_alternatives(terms)})"
+        if capitals:
+            rx = rf"(?:(?-i:{'|'.join(map(re.escape, sorted(capitals)))})|{rx})"
+        return re.compile(rf"(?<![A-Za-z0-9_]){rx}(?![A-Za-z0-9_])", re.I)
 
     @cached_property
     def _listed_keys(self) -> tuple[frozenset, frozenset]:
@@ -87,8 +94,10 @@ class TextScanner:
         foreign and index names too, 'spirits of salt', 'Benzene, methyl-')."""
         keys = set(self.c.name_index)
         if self.resolver is not None and self.resolver.local is not None:
-            keys |= listed_local_keys(self.resolver.local, self.c)
+            # 5 letters or more: a short synonym in the local table is often an ordinary word ('tea')
+            keys |= {k for k in listed_local_keys(self.resolver.local, self.c) if len(k) >= 5}
         keys = {k for k in keys if sum(ch.isalpha() for ch in k) >= 3}  # names, not CAS numbers or codes
+        keys -= {normalise_name(a) for a in vocabulary().capitals_only}  # matched as written, by _names
         return frozenset(keys), frozenset(k[:i] for k in keys for i in range(1, len(k) + 1))
 
     def _partial(self, digits: str) -> str | None:
