@@ -335,6 +335,9 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
     """
     from precursor_check.engines.batch import ScreenerConfig
     from precursor_check.engines.pipeline import FileRun, feed
+    from precursor_check.io.atomic import refuse_overwriting_input
+
+    refuse_overwriting_input([input_path], [opts.get("output"), opts.get("report"), opts.get("audit_log")])
 
     config = ScreenerConfig(
         watchlists=tuple(opts["watchlists"]), replace=opts["replace_watchlist"], threshold=opts["threshold"],
@@ -567,6 +570,9 @@ def report_command(results_path, output, max_drawn, **opts):
     from precursor_check.io.atomic import open_output
     from precursor_check.io.formats.html import DEFAULT_MAX_DRAWN, read_results, render
 
+    from precursor_check.io.atomic import refuse_overwriting_input
+
+    refuse_overwriting_input([results_path], [output])
     wl = _load_wl(opts)
     if results_path == "-":
         fh, where = sys.stdin, "stdin"
@@ -637,7 +643,9 @@ def text_cmd(source, **opts):
     echo 'CAS79099 powder, NPP in stock' | precheck text - -f jsonl
     """
     from precursor_check.errors import InputError
+    from precursor_check.io.atomic import refuse_overwriting_input
 
+    refuse_overwriting_input([source], [opts.get("output"), opts.get("report"), opts.get("audit_log")])
     try:
         if source == "-":
             from precursor_check.io.atomic import stdin_buffer
