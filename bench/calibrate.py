@@ -8,7 +8,9 @@ Tanimoto to a similarity-eligible entry, and reports for a range of thresholds:
     methyl/ethyl esters of every acid, every ring position substituted with F/Cl/CH3, and the
     must-match examples of every rule (designer relatives), per kind.
 It also lists every chemical that comes out `controlled`, for review: each must be a
-listed substance, a salt of one, or a member of a legal clause.
+listed substance, a salt of one, or a member of a legal clause; and, per regime (chemical
+weapons, explosives precursors), every chemical that is controlled only because of that
+regime (screened a second time with `regimes=["drug-precursors"]` to tell them apart).
 
     python bench/calibrate.py [--limit N] [--workers 2]
 """
@@ -24,6 +26,7 @@ from pathlib import Path
 
 THRESHOLDS = (0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
 _S = None
+_D = None  # the same watchlist, drug-precursor listings only
 
 
 def corpus(limit: int | None) -> list[tuple[str, str, str]]:
@@ -39,10 +42,11 @@ def corpus(limit: int | None) -> list[tuple[str, str, str]]:
 
 
 def _init():
-    global _S
+    global _S, _D
     from precursor_check import Screener
 
     _S = Screener(threshold=1.01)  # similarity recorded via `nearest`, applied offline
+    _D = Screener(threshold=1.01, regimes=["drug-precursors"])
 
 
 def _screen(batch):
@@ -52,7 +56,9 @@ def _screen(batch):
         base = r.verdict.value
         best = r.nearest[0][1] if r.nearest else 0.0
         top = r.top.reason if r.top else ""
-        out.append((cas, smi, name, base, best, top))
+        regimes = sorted({lst.regime for h in r.hits if h.counted and h.verdict.value == "controlled" for lst in h.lists})
+        drug = _D.screen(smi, input_type="smiles").verdict.value if base != "clear" else base
+        out.append((cas, smi, name, base, best, top, drug, regimes))
     return out
 
 
@@ -79,7 +85,7 @@ def main() -> None:
     lines.append("threshold  controlled  watch  analog (share)   relatives not clear: " + ", ".join(positives))
     for t in THRESHOLDS:
         c = Counter()
-        for _cas, _smi, _name, v, best, _ in results:
+        for _cas, _smi, _name, v, best, *_rest in results:
             if v in ("clear",) and best >= t:
                 v = "analog"
             c[v] += 1
@@ -89,9 +95,20 @@ def main() -> None:
     lines.append("")
     lines.append("every ordinary chemical that came out `controlled` (review: each must be a listed substance,")
     lines.append("a salt or isomer of one, or a member of a legal clause):")
-    for cas, smi, name, v, _best, top in sorted(results, key=lambda r: r[5]):
+    for cas, smi, name, v, _best, top, *_rest in sorted(results, key=lambda r: r[5]):
         if v == "controlled":
             lines.append(f"  {cas:12s} {name[:40]:40s} {top[:110]}")
+    drug = Counter(r[6] for r in results)
+    lines.append("")
+    lines.append("drug-precursor listings only (regimes=['drug-precursors']), without similarity: "
+                 + ", ".join(f"{k} {v}" for k, v in drug.most_common()))
+    for regime in ("chemical-weapons", "explosives-precursors"):
+        new = [r for r in results if r[3] == "controlled" and r[6] != "controlled" and regime in r[7]]
+        lines.append("")
+        lines.append(f"controlled only because of the {regime} regime ({len(new)}; review: each must be a listed")
+        lines.append("substance, a salt of one, or a member of a family the Annex defines):")
+        for cas, smi, name, v, _best, top, *_rest in sorted(new, key=lambda r: r[5]):
+            lines.append(f"  {cas:12s} {name[:40]:40s} {top[:150]}")
     text = "\n".join(lines)
     print(text)
     out = Path(__file__).parent / "results" / "calibration.txt"
