@@ -8,9 +8,12 @@ Tanimoto to a similarity-eligible entry, and reports for a range of thresholds:
     methyl/ethyl esters of every acid, every ring position substituted with F/Cl/CH3, and the
     must-match examples of every rule (designer relatives), per kind.
 It also lists every chemical that comes out `controlled`, for review: each must be a
-listed substance, a salt of one, or a member of a legal clause; and, per regime (chemical
+listed substance, a salt of one, or a member of a legal clause; per regime (chemical
 weapons, explosives precursors), every chemical that is controlled only because of that
 regime (screened a second time with `regimes=["drug-precursors"]` to tell them apart).
+And every chemical with a
+`masked` hit (docs/unmasking.md) goes to bench/results/unmasking-flagged.tsv with its
+transforms and target, marked `new` where unmasking alone flags it at the default threshold.
 
     python bench/calibrate.py [--limit N] [--workers 2]
 """
@@ -50,16 +53,38 @@ def _init():
 
 
 def _screen(batch):
+    from precursor_check.chemistry import molecules
+    from precursor_check.model import MatchKind
+    from precursor_check.watchlist.match import MASK_FREE_THRESHOLD, verdict_of
+
+    u = _S.compiled.unmasker
     out = []
     for cas, smi, name in batch:
         r = _S.screen(smi, input_type="smiles")
         base = r.verdict.value
-        best = r.nearest[0][1] if r.nearest else 0.0
+        best = 0.0
+        for eid, score in r.nearest:  # the best similarity that would make a hit (a shared mask alone does not)
+            masks = u.entry_masks.get(eid) if u is not None else None
+            if masks and score >= min(THRESHOLDS):
+                frees = [u.mask_free_score(p.mol, masks) for p in _parts(molecules.parse_smiles(smi))]
+                frees = [f for f in frees if f is not None]
+                if frees and max(frees) < MASK_FREE_THRESHOLD:
+                    continue
+            best = score
+            break
         top = r.top.reason if r.top else ""
+        masked = [(h.id, "+".join(h.steps), h.product) for h in r.hits if h.match is MatchKind.MASKED and h.counted]
+        without = verdict_of([h for h in r.hits if h.match is not MatchKind.MASKED]).value if masked else base
         regimes = sorted({lst.regime for h in r.hits if h.counted and h.verdict.value == "controlled" for lst in h.lists})
         drug = _D.screen(smi, input_type="smiles").verdict.value if base != "clear" else base
-        out.append((cas, smi, name, base, best, top, drug, regimes))
+        out.append((cas, smi, name, base, best, top, masked, without, drug, regimes))
     return out
+
+
+def _parts(mol):
+    from precursor_check.chemistry import standardise
+
+    return standardise.standardise(mol).parts if mol is not None else ()
 
 
 def main() -> None:
@@ -98,22 +123,48 @@ def main() -> None:
     for cas, smi, name, v, _best, top, *_rest in sorted(results, key=lambda r: r[5]):
         if v == "controlled":
             lines.append(f"  {cas:12s} {name[:40]:40s} {top[:110]}")
-    drug = Counter(r[6] for r in results)
+    drug = Counter(r[8] for r in results)
     lines.append("")
     lines.append("drug-precursor listings only (regimes=['drug-precursors']), without similarity: "
                  + ", ".join(f"{k} {v}" for k, v in drug.most_common()))
     for regime in ("chemical-weapons", "explosives-precursors"):
-        new = [r for r in results if r[3] == "controlled" and r[6] != "controlled" and regime in r[7]]
+        new = [r for r in results if r[3] == "controlled" and r[8] != "controlled" and regime in r[9]]
         lines.append("")
         lines.append(f"controlled only because of the {regime} regime ({len(new)}; review: each must be a listed")
         lines.append("substance, a salt of one, or a member of a family the Annex defines):")
         for cas, smi, name, v, _best, top, *_rest in sorted(new, key=lambda r: r[5]):
             lines.append(f"  {cas:12s} {name[:40]:40s} {top[:150]}")
+    lines += [""] + unmasking_report(results)
     text = "\n".join(lines)
     print(text)
     out = Path(__file__).parent / "results" / "calibration.txt"
     out.parent.mkdir(exist_ok=True)
     out.write_text(text + "\n")
+
+
+def unmasking_report(results, default: float = 0.55) -> list[str]:
+    """Summary lines, and every chemical with a masked hit written to results/unmasking-flagged.tsv."""
+    flagged = [r for r in results if r[6]]
+    new = [r for r in flagged if r[7] == "clear" and r[4] < default]
+    by_transform: Counter = Counter()
+    by_target: Counter = Counter()
+    rows = ["cas\tname\tsmiles\tnew\tverdict_without_unmasking\tbest_similarity\ttransforms\ttarget\tproduct"]
+    for cas, smi, name, _v, best, _top, masked, without, *_rest in sorted(flagged, key=lambda r: (r[6][0][1], r[6][0][0])):
+        is_new = without == "clear" and best < default
+        for target, steps, product in masked:
+            rows.append(f"{cas}\t{name}\t{smi}\t{'new' if is_new else ''}\t{without}\t{best:.2f}\t{steps}\t{target}\t{product}")
+        if is_new:
+            by_transform[masked[0][1]] += 1
+            by_target[masked[0][0]] += 1
+    out = Path(__file__).parent / "results" / "unmasking-flagged.tsv"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text("\n".join(rows) + "\n")
+    n = len(results)
+    lines = [f"unmasking: {len(flagged)} chemicals have a `masked` hit; {len(new)} ({len(new) / n:.2%}) are flagged by "
+             f"it alone at {default:.2f} (every one in results/unmasking-flagged.tsv)",
+             "  newly flagged, by first transform chain: " + ", ".join(f"{k} {v}" for k, v in by_transform.most_common()),
+             "  newly flagged, by target: " + ", ".join(f"{k} {v}" for k, v in by_target.most_common())]
+    return lines
 
 
 def positives_set() -> dict[str, list[str]]:
