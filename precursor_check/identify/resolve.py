@@ -9,9 +9,11 @@ from __future__ import annotations
 import csv
 import os
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from precursor_check.chemistry import vocabulary
 from precursor_check.chemistry.standardise import CATION_NAMES
 from precursor_check.errors import InputError
 from precursor_check.identify.localdb import LocalDB
@@ -21,14 +23,7 @@ from precursor_check.memo import Memo
 if TYPE_CHECKING:  # the watchlist is passed in; identify/ does not import watchlist/
     from precursor_check.watchlist.compile import Compiled
 
-SALT_WORDS = {
-    "hydrochloride": "hydrochloride", "hcl": "hydrochloride", "dihydrochloride": "hydrochloride",
-    "hydrobromide": "hydrobromide", "hbr": "hydrobromide", "sulfate": "sulfate", "sulphate": "sulfate",
-    "hemisulfate": "sulfate", "phosphate": "phosphate", "tartrate": "tartrate", "citrate": "citrate",
-    "maleate": "maleate", "fumarate": "fumarate", "oxalate": "oxalate", "acetate": "acetate",
-    "mesylate": "mesylate", "tosylate": "tosylate", "monohydrate": "hydrate", "hydrate": "hydrate",
-    "dihydrate": "hydrate", "hemihydrate": "hydrate",
-}
+SALT_WORDS = vocabulary.salt_words()  # 'hcl' -> 'hydrochloride': data/vocabulary/salt_words.tsv
 
 
 def salt_words(form: str | None) -> tuple[str, ...]:
@@ -201,11 +196,10 @@ def _local_names(local: LocalDB) -> dict[str, str]:
     return _LOCAL_NAMES[id(local)]
 
 
-_GRADE = re.compile(
-    r"[\s,;/(]*(?:[<>≥]?\s*\d+(?:[.,]\d+)?\s*\+?\s*%(?:\s*(?:min|pure|purity|assay|w/w|w/v))?\.?"
-    r"|min\.?|tech(?:nical)?(?:\s+grade)?|reagent(?:\s+grade)?|(?:acs|usp|bp|ep|ph\.?\s*eur\.?|hplc|analytical|"
-    r"lab(?:oratory)?|food|pharma(?:ceutical)?|industrial)(?:\s+(?:grade|reagent))?|grade|puriss\.?|p\.a\.|for synthesis"
-    r"|extra pure|pure|absolute|anhydrous|powder|crystals?|crystalline|liquid|solid|solution)\s*\)?\s*$", re.I)
+@lru_cache(maxsize=1)
+def _grade():
+    """One trailing purity, grade or form word group (data/vocabulary/grade_words.txt) with its separators."""
+    return re.compile(r"[\s,;/(]*(?:" + "|".join(vocabulary.grade_words()) + r")\s*\)?\s*$", re.I)
 
 
 def strip_grade(text: str) -> str:
@@ -217,7 +211,7 @@ def strip_grade(text: str) -> str:
     """
     out = text.strip()
     while True:
-        new = _GRADE.sub("", out).strip()
+        new = _grade().sub("", out).strip()
         if new == out or not new:
             return out
         out = new

@@ -2,9 +2,10 @@
 
 Compiling costs ~100 ms for a few hundred entries, so the result is pickled in the user
 cache directory (3 ms to load). The cache file is named by the cache format, the tool version
-and a CRC of the watchlist paths; it is used only while every file the watchlist includes has
-the size and modification time recorded in it, so editing any of them recompiles. (The
-watchlist's sha256, reported in every output, is computed when compiling.)
+and a CRC of the watchlist paths; it is used only while every file the watchlist includes, and
+every file of data/vocabulary/, has the size and modification time recorded in it, so editing
+any of them recompiles. (The watchlist's sha256, reported in every output, is computed when
+compiling.)
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from precursor_check import __version__
-from precursor_check.chemistry import molecules, standardise
+from precursor_check.chemistry import molecules, standardise, vocabulary
 from precursor_check.errors import WatchlistError
 from precursor_check.identify.names import normalise_name
 from precursor_check.resources import cache_dir
@@ -179,7 +180,8 @@ def load_compiled(paths: list[Path] | None = None, use_cache: bool = True) -> Co
     closure = file_closure(paths)
     compiled = compile_watchlist(load(paths))
     if use_cache:
-        files = [(str(p), _stamp(p)) for p, _raw in closure]
+        # the vocabulary shapes what is compiled too (counter-ions of entries, substituent formulas)
+        files = [(str(p), _stamp(p)) for p in [*(p for p, _raw in closure), *vocabulary.files()]]
         _write_atomic(cache, pickle.dumps((files, compiled), protocol=pickle.HIGHEST_PROTOCOL))
     return compiled
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from rdkit import DataStructs
 
-from precursor_check.chemistry import molecules, standardise
+from precursor_check.chemistry import molecules, standardise, vocabulary
 from precursor_check.model import (
     DEFAULT_REGIME,
     REGIME_LABELS,
@@ -21,8 +21,7 @@ from precursor_check.watchlist.rules import rules_matching
 DEFAULT_THRESHOLD = 0.55  # calibrated: bench/calibrate.py, README "Calibration"
 NEAREST = 3
 _KIND_ORDER = {k: i for i, k in enumerate(MatchKind)}
-_SOLVENT_FORMS = {"hydrate", "methanol", "ethanol", "isopropanol", "dimethyl sulfoxide", "dimethylformamide",
-                  "acetonitrile"}
+_SOLVENT_FORMS = vocabulary.solvent_names()  # a form with only these removed is a solvate: data/vocabulary/salts.tsv
 
 
 @dataclass(frozen=True)
