@@ -31,6 +31,14 @@ def _cache_dir(tmp_path_factory):
         os.environ["PRECHECK_CACHE_DIR"] = old
 
 
+@pytest.fixture(autouse=True)
+def _opsin_off(request, monkeypatch):
+    """OPSIN (a Java start of 1-3 s) only for the tests about it: tests/test_opsin.py and tests
+    marked `opsin`. Everything else runs with PRECHECK_OPSIN=0, in process and in subprocesses."""
+    if request.node.get_closest_marker("opsin") is None and request.node.path.name != "test_opsin.py":
+        monkeypatch.setenv("PRECHECK_OPSIN", "0")
+
+
 @pytest.fixture(scope="session")
 def mini_screener():
     from precursor_check import Screener

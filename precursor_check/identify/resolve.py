@@ -143,6 +143,8 @@ class Resolver:
         """(structure, None) or (None, why not) for a systematic name via OPSIN (optional extra)."""
         if not self.opsin or not could_be_systematic(text):
             return None, None
+        if opsin_switched_off():
+            return None, OPSIN_OFF
         return self.prefetch_opsin([text])[text]
 
     def prefetch_opsin(self, names) -> dict[str, tuple[Resolved | None, str | None]]:
@@ -153,7 +155,8 @@ class Resolver:
         cache = self.__dict__.get("_opsin")
         if cache is None:
             cache = self._opsin = Memo(100_000)
-        todo = [n for n in dict.fromkeys(names) if n not in cache and could_be_systematic(n)]
+        todo = [] if opsin_switched_off() else [
+            n for n in dict.fromkeys(names) if n not in cache and could_be_systematic(n)]
         fresh = opsin_resolve_many(todo) if todo else {}
         for n, got in fresh.items():
             if got[1] is None:
@@ -244,6 +247,12 @@ def split_salt_word(text: str) -> tuple[str, str | None]:
 OPSIN_EXTRA = "systematic names need the OPSIN extra: pip install 'precursor-check[opsin]' (and Java)"
 OPSIN_JAVA = "systematic names need Java for OPSIN; install a Java runtime (e.g. apt-get install default-jre)"
 OPSIN_FAILED = "OPSIN failed to run: check that `java -version` works (OPSIN needs Java 8 or newer)"
+OPSIN_OFF = "OPSIN is switched off by PRECHECK_OPSIN=0"
+
+
+def opsin_switched_off() -> bool:
+    """PRECHECK_OPSIN=0 (or false, no, off): never start Java for OPSIN, in this process or its workers."""
+    return os.environ.get("PRECHECK_OPSIN", "").strip().lower() in ("0", "false", "no", "off")
 
 
 def opsin_resolve(name: str) -> tuple[Resolved | None, str | None]:
