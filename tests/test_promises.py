@@ -11,18 +11,15 @@ import os
 import pty
 import subprocess
 
-from click.testing import CliRunner
-from conftest import FIXTURE, MINI, precheck_bin
-
-from precursor_check.cli import cli
+from conftest import MINI, cli_run, precheck_bin
 
 UNKNOWN_CAS = "99990-00-8"  # checksum-valid, in no source
 
 
 def precheck(*args, env=None):
     """`precheck ARGS` in this process: (exit code, stdout, stderr)."""
-    r = CliRunner().invoke(cli, [str(a) for a in args], env=env, catch_exceptions=False)
-    return r.exit_code, r.stdout, r.stderr
+    p = cli_run(*args, env=env)
+    return p.returncode, p.stdout, p.stderr
 
 
 def records(stdout: str) -> list[dict]:
