@@ -463,8 +463,11 @@ def watchlist_stats(**opts):
             total = sum(any(lst.jurisdiction == j and lst.regime == reg for lst in e.listings) for e in wl.entries)
             if not total and not rules:
                 continue
-            dates += [lst.effective for r in rules for lst in r.listings
-                      if lst.jurisdiction == j and lst.regime == reg and lst.effective]
+            for lst in (x for r in rules for x in r.listings if x.jurisdiction == j and x.regime == reg):
+                if lst.effective:
+                    dates.append(lst.effective)
+                if lst.confidence != "confirmed":
+                    doubt[lst.confidence] = doubt.get(lst.confidence, 0) + 1
             extra = [f"{len(rules)} class rule{'s' * (len(rules) != 1)}"] if rules else []
             extra.append(f"newest effective {max(dates) if dates else 'unknown'}")
             extra += [f"{n} {c}" for c, n in sorted(doubt.items())]

@@ -31,7 +31,7 @@ from precursor_check.watchlist.load import (
 )
 from precursor_check.watchlist.rules import example_problems
 
-CACHE_FORMAT = 19  # 19: listings carry regime and limit; entries and rules a regime
+CACHE_FORMAT = 21  # 19: listings carry regime and limit; entries and rules a regime; 20-21: the unmasker
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,7 @@ class Compiled:
     cas_index: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # cas -> (entry id, form)
     name_index: dict[str, str] = field(default_factory=dict)  # normalised name -> entry id
     abbreviations: dict[str, str] = field(default_factory=dict)  # upper-case abbreviation -> entry id
+    unmasker: object = None  # unmask.Unmasker: the transforms and the mask targets' gates (None: no target)
 
     def entry(self, id_: str) -> Entry:
         return self._entries[id_]
@@ -105,6 +106,8 @@ def compile_watchlist(wl: Watchlist, check_examples: bool = True) -> Compiled:
 
     c = Compiled(wl)
     ring_entries: dict[str, str] = {}  # entries whose ring-substituted variants are looked for
+    mask_targets: dict[str, object] = {}  # entry id -> standardised structure (unmask.py)
+    sim_mols: dict[str, object] = {}  # similarity entries' standardised structures
     for e in wl.entries:
         for cas in e.all_cas():
             form = None if cas == e.cas else next(o.form for o in e.other_cas if o.cas == cas)
@@ -144,7 +147,10 @@ def compile_watchlist(wl: Watchlist, check_examples: bool = True) -> Compiled:
                 c.except_keys[(e.id, i)] = frozenset(
                     molecules.canonical(standardise.standardise(molecules.parse_smiles(s)).parts[0].mol) for s in lst.except_smiles
                 )
+        if e.mask_target and not std.inorganic:
+            mask_targets[e.id] = part.mol
         if e.similarity and not std.inorganic:
+            sim_mols[e.id] = part.mol
             c.fps.append(molecules.fingerprint(part.mol))
             c.fp_ids.append(e.id)
             if part.mol.GetNumHeavyAtoms() >= 6 and any(a.GetIsAromatic() for a in part.mol.GetAtoms()):
@@ -158,6 +164,14 @@ def compile_watchlist(wl: Watchlist, check_examples: bool = True) -> Compiled:
 
     c.gates = gates.GateCatalog(wl.rules)
     c.variant_formulas = variants.variant_formulas(ring_entries)
+    if mask_targets:
+        from precursor_check.watchlist import unmask
+
+        c.unmasker = unmask.Unmasker(unmask.shipped(), unmask.compile_targets(mask_targets))
+        for eid in c.fp_ids:  # entries that carry a mask themselves (1-boc-4-piperidone): see match.py
+            masks = c.unmasker.own_masks(sim_mols[eid])
+            if masks:
+                c.unmasker.entry_masks[eid] = masks
     wrong = example_problems(c) if check_examples else []  # a rule contradicting its examples must not screen
     if wrong:
         more = f" (and {len(wrong) - 1} more)" if len(wrong) > 1 else ""
@@ -180,8 +194,10 @@ def load_compiled(paths: list[Path] | None = None, use_cache: bool = True) -> Co
     closure = file_closure(paths)
     compiled = compile_watchlist(load(paths))
     if use_cache:
-        # the vocabulary shapes what is compiled too (counter-ions of entries, substituent formulas)
-        files = [(str(p), _stamp(p)) for p in [*(p for p, _raw in closure), *vocabulary.files()]]
+        from precursor_check.watchlist.unmask import transforms_path
+
+        # the vocabulary and the unmasking transforms shape what is compiled too
+        files = [(str(p), _stamp(p)) for p in [*(p for p, _raw in closure), *vocabulary.files(), transforms_path()]]
         _write_atomic(cache, pickle.dumps((files, compiled), protocol=pickle.HIGHEST_PROTOCOL))
     return compiled
 

@@ -45,6 +45,10 @@ class Entry:
     also_smiles: tuple[str, ...] = ()  # other writings of the same substance (a database's), identity only
     structure_source: str = ""
     similarity: bool = True
+    # a mask target: forms that give this entry back in one or two unmasking steps are flagged
+    # (unmask.py); None follows `similarity` (commodity chemicals are neither)
+    unmask: bool | None = None
+    unmask_reason: str = ""
     families: tuple[str, ...] = ()
     listings: tuple[Listing, ...] = ()
     sources: tuple[str, ...] = ()
@@ -61,6 +65,10 @@ class Entry:
     def label(self) -> str:
         """Short name for reasons: the first abbreviation, else the name."""
         return self.abbreviations[0] if self.abbreviations else self.name
+
+    @property
+    def mask_target(self) -> bool:
+        return self.similarity if self.unmask is None else self.unmask
 
     def all_cas(self) -> list[str]:
         return ([self.cas] if self.cas else []) + [o.cas for o in self.other_cas]
@@ -84,6 +92,7 @@ class Rule:
     examples_no_match: tuple[str, ...] = ()
     origin: str = ""
     regime: str = DEFAULT_REGIME  # an alert's regime (a legal rule's listings carry their own)
+    except_rules: tuple[str, ...] = ()  # when one of these rules matches too, this one does not
 
     @property
     def regimes(self) -> tuple[str, ...]:
@@ -163,7 +172,7 @@ def file_closure(paths: list[Path]) -> list[tuple[Path, bytes]]:
 
 _TOP_KEYS = {"schema_version", "watchlist_version", "title", "include", "entries", "rules"}
 _ENTRY_KEYS = {"id", "name", "status", "abbreviations", "synonyms", "cas", "other_cas", "smiles", "also_smiles",
-               "structure_source", "similarity", "families", "listings", "sources", "note"}
+               "structure_source", "similarity", "unmask", "unmask_reason", "families", "listings", "sources", "note"}
 _LISTING_KEYS = {"jurisdiction", "list", "citation", "effective", "confidence", "salts", "isomers",
                  "except_smiles", "wording", "note", "instrument", "source_url"}
 _OTHER_CAS_KEYS = {"cas", "form", "source"}
@@ -174,7 +183,7 @@ _TOP_KEYS |= {"regime", "listing_defaults", "listings"}
 _ENTRY_KEYS |= {"regime"}
 _LISTING_KEYS |= {"regime", "limit"}
 _RULE_KEYS = {"id", "kind", "name", "description", "subject", "smarts", "exclude_smarts", "entries", "families",
-              "verdict", "jurisdiction", "listings", "examples", "regime"}
+              "verdict", "jurisdiction", "listings", "examples", "regime", "except_rules"}
 
 
 def _known_keys(item, allowed: set[str], where: str) -> None:
@@ -277,6 +286,10 @@ def load(paths: list[Path] | None = None) -> Watchlist:
             raise WatchlistError(f"{item.origin}: duplicate id {item.id} (also in {ids[item.id]})")
         ids[item.id] = item.origin
     entries, rules = _apply_overlays(entries, rules, overlays)
+    for r in rules:
+        for other in r.except_rules:
+            if other not in ids or other == r.id:
+                raise WatchlistError(f"{r.origin}: rule {r.id}: except_rules names {other}, which is no other rule")
     return Watchlist(
         version="+".join(dict.fromkeys(versions)),
         sha256=digest(files),
@@ -443,6 +456,8 @@ def _entry(item, where: str, origin: str, defaults: dict | None = None) -> Entry
         also_smiles=also,
         structure_source=str(item.get("structure_source") or ""),
         similarity=_flag(item.get("similarity", True), where, "similarity"),
+        unmask=None if item.get("unmask") is None else _flag(item.get("unmask"), where, "unmask"),
+        unmask_reason=str(item.get("unmask_reason") or ""),
         families=_strs(item.get("families"), where, "families"),
         listings=listings,
         sources=_strs(item.get("sources"), where, "sources"),
@@ -499,4 +514,5 @@ def _rule(item, where: str, origin: str, defaults: dict | None = None) -> Rule:
         examples_no_match=_strs(examples.get("no_match"), where, "examples.no_match"),
         origin=origin,
         regime=regime,
+        except_rules=_strs(item.get("except_rules"), where, "except_rules"),
     )

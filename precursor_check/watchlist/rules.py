@@ -11,7 +11,8 @@ from precursor_check.chemistry import molecules, standardise
 
 
 def rules_matching(c, mol, formula: str | None = None) -> list[tuple[str, tuple[int, ...]]]:
-    """(rule id, matched atoms) for every rule whose include pattern matches and no exclude does.
+    """(rule id, matched atoms) for every rule whose include pattern matches and no exclude does,
+    unless a rule named in its `except_rules` matches too ("except for those listed in Schedule 1").
 
     `c` is a compiled watchlist; `formula` the molecule's molecular formula when already known.
     """
@@ -22,6 +23,9 @@ def rules_matching(c, mol, formula: str | None = None) -> list[tuple[str, tuple[
         atoms = mol.GetSubstructMatch(c.patterns(rid)[pi])  # the gates passed; the full pattern decides
         if atoms and not any(mol.HasSubstructMatch(x) for x in c.excludes[rid]):
             found[rid] = tuple(atoms)
+    if len(found) > 1:  # a rule yields to the rules it names in except_rules
+        return [(rid, atoms) for rid, atoms in found.items()
+                if not any(other in found for other in c.rule(rid).except_rules)]
     return list(found.items())
 
 
