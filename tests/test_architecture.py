@@ -123,3 +123,18 @@ def test_no_import_cycles():
 
 def test_cycle_finder_finds_a_cycle():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_the_repository_names_no_path_outside_it():
+    """Docs, data, code and tests cite public URLs and files of this repository, never a machine
+    path or a document that is not in it."""
+    root = PKG.parent
+    outside = ("/work/", "shared/reference", "DESIGN.md", "PERFORMANCE.md", "STYLE.md", "HELPERS.md")
+    files = [root / "README.md", root / "CHANGELOG.md", root / "pyproject.toml",
+             *(p for d in ("precursor_check", "data", "docs", "tests", "bench") for p in (root / d).rglob("*")
+               if p.is_file() and p.suffix in (".py", ".md", ".yaml", ".yml", ".tsv", ".txt", ".toml", ".json", ".csv"))]
+    me = Path(__file__).resolve()
+    texts = {f: f.read_text(encoding="utf-8", errors="replace") for f in files if f.resolve() != me}
+    found = [f"{f.relative_to(root)}: {word}" for f, text in texts.items() for word in outside
+             if text.count(word) > text.count(f'"{word}" not in')]  # other tests guarding the same are fine
+    assert len(files) > 50 and not found, found
