@@ -11,7 +11,8 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import FIXTURE, MINI, run
+from conftest import FIXTURE, MINI
+from conftest import cli_run as run  # in process: the binary is not the point here
 
 from precursor_check.io.formats import html as H
 
