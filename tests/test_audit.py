@@ -6,6 +6,7 @@ import json
 import multiprocessing as mp
 import subprocess
 
+import pytest
 from conftest import MINI, cli_run, precheck_bin, run
 
 from precursor_check.io.audit import REQUIRED, AuditLog, verify
@@ -95,6 +96,7 @@ def test_unwritable_audit_log_is_exit_3_before_screening(tmp_path):
     assert not p.stdout
 
 
+@pytest.mark.slow
 def test_concurrent_processes_never_interleave_lines(tmp_path):
     """4 real precheck processes x 50 queries each append to one log: 200 whole lines."""
     log = tmp_path / "audit.jsonl"
@@ -124,6 +126,7 @@ def _writer(path, k, n):
                           "hits": []})
 
 
+@pytest.mark.slow
 def test_concurrent_large_lines_from_the_library(tmp_path):
     log = tmp_path / "audit.jsonl"
     ctx = mp.get_context("spawn")
