@@ -138,7 +138,7 @@ def test_switched_off_never_starts_java(tmp_path):
     rec, _ = screen_binary(tmp_path, env, "-q")
     assert rec["error"].endswith(f"({resolve.OPSIN_OFF})")
     batch = tmp_path / "names.csv"
-    batch.write_text(f"name\n{NAME}\n2-methyl-1-phenylpropan-2-amine-ish\n")
+    batch.write_text(f'name\n"{NAME}"\n2-methyl-1-phenylpropan-2-amine-ish\n')
     p = run("screen", batch, *MINI, "-f", "jsonl", "-q", "-j", "1", env=env, cwd=tmp_path)
     assert p.returncode == 3 and [json.loads(x)["verdict"] for x in p.stdout.splitlines()] == ["unresolved"] * 2
     assert not mark.exists()
