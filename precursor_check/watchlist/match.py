@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from rdkit import DataStructs
 
-from precursor_check.chemistry import molecules, standardise
+from precursor_check.chemistry import molecules, standardise, vocabulary
 from precursor_check.model import (
     DEFAULT_REGIME,
     REGIME_LABELS,
@@ -26,8 +26,7 @@ NEAREST = 3
 # to 3-methyl-4-piperidone 0.38, 3-piperidone 0.43); see docs/unmasking.md
 MASK_FREE_THRESHOLD = 0.35
 _KIND_ORDER = {k: i for i, k in enumerate(MatchKind)}
-_SOLVENT_FORMS = {"hydrate", "methanol", "ethanol", "isopropanol", "dimethyl sulfoxide", "dimethylformamide",
-                  "acetonitrile"}
+_SOLVENT_FORMS = vocabulary.solvent_names()  # a form with only these removed is a solvate: data/vocabulary/salts.tsv
 
 
 @dataclass(frozen=True)
