@@ -67,6 +67,7 @@ class Listing:
     list: str
     regime: str = DEFAULT_REGIME  # drug-precursors | chemical-weapons | explosives-precursors
     limit: str = ""  # a concentration limit the list applies above ("above 12 % w/w"); precheck screens identity
+    mixtures: bool = True  # False: the listing names the pure substance; a multi-component record containing it is not flagged
     citation: str = ""
     effective: str | None = None  # ISO date
     confidence: str = "confirmed"
@@ -126,7 +127,8 @@ class Hit:
         d["match"] = self.match.value
         d["verdict"] = self.verdict.value
         d["lists"] = [{f.name: v for f in fields(lst) if f.name != "except_smiles"
-                       and ((v := getattr(lst, f.name)) not in ("", (), None) or f.name == "effective")}
+                       and ((v := getattr(lst, f.name)) not in ("", (), None) or f.name == "effective")
+                       and not (f.name == "mixtures" and v is True)}  # the default is not repeated
                       for lst in self.lists]
         d["families"] = list(self.families)
         d["atoms"] = list(self.atoms)

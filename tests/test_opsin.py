@@ -122,3 +122,26 @@ def test_a_batch_of_unknown_names_starts_opsin_once(monkeypatch):
     assert len(calls) == 1 and sorted(calls[0]) == ["2-ethanyl-oxidane", "propan-2-ol-ish name"]
     assert [r.source for r in results[:3]] == ["OPSIN (systematic name)"] * 3
     assert results[0].smiles == "CCO" and results[3].verdict.value == "controlled"
+
+
+def test_switched_off_never_starts_java(tmp_path):
+    """PRECHECK_OPSIN=0: a systematic name is unresolved, saying OPSIN is off, and Java never
+    starts (a `java` first on PATH would leave a mark), for one query and for a batch."""
+    pytest.importorskip("py2opsin")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    mark = tmp_path / "java-started"
+    java = bin_dir / "java"
+    java.write_text(f"#!/bin/sh\ntouch {mark}\nexit 1\n")
+    java.chmod(0o755)
+    env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "PRECHECK_OPSIN": "0"}
+    rec, _ = screen_binary(tmp_path, env, "-q")
+    assert rec["error"].endswith(f"({resolve.OPSIN_OFF})")
+    batch = tmp_path / "names.csv"
+    batch.write_text(f'name\n"{NAME}"\n2-methyl-1-phenylpropan-2-amine-ish\n')
+    p = run("screen", batch, *MINI, "-f", "jsonl", "-q", "-j", "1", env=env, cwd=tmp_path)
+    assert p.returncode == 3 and [json.loads(x)["verdict"] for x in p.stdout.splitlines()] == ["unresolved"] * 2
+    assert not mark.exists()
+    env["PRECHECK_OPSIN"] = "1"  # the same fake java is started when OPSIN is on: the mark means something
+    screen_binary(tmp_path, env, "-q")
+    assert mark.exists()

@@ -2,7 +2,8 @@
 
 import json
 
-from conftest import MINI, run
+from conftest import MINI
+from conftest import cli_run as run  # in process: the binary is not the point here
 
 LISTING = (
     "Hi, we have CAS79099 powder in stock, 99% pure.\n"
