@@ -6,6 +6,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from conftest import run
 
 
@@ -103,6 +105,7 @@ def test_common_chemical_in_no_offline_source_says_how_to_supply_it():
     assert "OPSIN" not in name["error"]  # a trivial name: no OPSIN run was worth it
 
 
+@pytest.mark.opsin  # OPSIN on: the point is that it is not asked
 def test_a_plain_trivial_name_does_not_start_java(tmp_path):
     """A `java` on PATH that records being started: a one-word trivial name never starts it."""
     import os

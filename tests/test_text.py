@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from conftest import MINI
 from conftest import cli_run as run  # in process: the binary is not the point here
 
@@ -110,6 +112,7 @@ def test_a_listing_naming_a_controlled_chemical_by_a_form_of_its_name_is_a_hit()
     assert p.returncode == 1
 
 
+@pytest.mark.opsin  # some forms resolve only through OPSIN, as with `precheck name`
 def test_every_form_precheck_name_resolves_is_found_with_its_span():
     forms = ["N-(tert-Butoxycarbonyl)-4-piperidone", "Boc-4-piperidone", "N-Boc-piperidin-4-one", "Boc-4-AP",
              "1-(2-phenylethyl)-4-piperidone", "tert-butyl 4-oxopiperidine-1-carboxylate", "ethyl phenylacetate",
@@ -123,6 +126,7 @@ def test_every_form_precheck_name_resolves_is_found_with_its_span():
         assert found.get((no, f)) == names[f] != "unresolved", (f, found)
 
 
+@pytest.mark.opsin  # some forms resolve only through OPSIN, as with `precheck name`
 def test_the_longest_resolved_span_wins():
     _p, recs = scan_shipped("NPP hydrochloride and 4-piperidone hydrochloride monohydrate in stock\n")
     assert [r["text"] for r in recs] == ["NPP hydrochloride", "4-piperidone hydrochloride monohydrate"]
