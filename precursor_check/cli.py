@@ -394,8 +394,8 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
 
         ctx = click.get_current_context()
         if not opts.get("quiet") and ctx.get_parameter_source("row_timeout") not in (None, ParameterSource.DEFAULT):
-            click.echo("precheck: --row-timeout does not apply with --engine dask (the --max-atoms cap does; "
-                       "see docs/dask.md)", err=True)
+            click.echo("precheck: --row-timeout does not apply with --engine dask (Dask tasks cannot be cut off; "
+                       "the --max-atoms cap does apply)", err=True)
         finish(screen_dask_file(input_path, config, column=column, input_type=input_type, input_format=input_format,
                                 workers=workers, scheduler=scheduler, output=opts.get("output"),
                                 report=opts.get("report"), audit_log=opts.get("audit_log"),
