@@ -39,6 +39,13 @@ def _stdout_gone() -> None:
 
 
 class Group(click.Group):
+    def make_context(self, *args, **kwargs):
+        try:  # a signal while the command line is parsed: as during the run (click would say "Aborted!", 1)
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt:
+            click.echo("precheck: interrupted; no report written", err=True)
+            sys.exit(130)
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
