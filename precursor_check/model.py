@@ -65,6 +65,7 @@ class Listing:
     list: str
     regime: str = DEFAULT_REGIME  # drug-precursors | chemical-weapons | explosives-precursors
     limit: str = ""  # a concentration limit the list applies above ("above 12 % w/w"); precheck screens identity
+    mixtures: bool = True  # False: the listing names the pure substance; a multi-component record containing it is not flagged
     citation: str = ""
     effective: str | None = None  # ISO date
     confidence: str = "confirmed"
@@ -128,6 +129,9 @@ class Hit:
         for key in ("except_smiles",):
             for lst in d["lists"]:
                 lst.pop(key, None)
+        for lst in d["lists"]:
+            if lst.get("mixtures", True) is True:  # the default is not repeated in every listing
+                lst.pop("mixtures", None)
         d["families"] = list(self.families)
         d["atoms"] = list(self.atoms)
         d["steps"] = list(self.steps)

@@ -96,8 +96,10 @@ def match_part(c: Compiled, part: standardise.Part, removed: tuple[str, ...], op
         for eid, how in found:
             if inorganic and part.charged and not any(lst.salts for lst in c.entry(eid).listings):
                 continue  # sodium chloride is not hydrochloric acid: the lists exclude those salts
-            identity_ids.add(eid)
-            hits.append(_identity_hit(c, eid, iso, how, removed, part.charged, opts, fragment, complex_input))
+            hit = _identity_hit(c, eid, iso, how, removed, part.charged, opts, fragment, complex_input)
+            if hit is not None:
+                identity_ids.add(eid)
+                hits.append(hit)
     if inorganic:
         return hits, []
     mol = part.mol
@@ -176,7 +178,9 @@ def ring_variants(c: Compiled, part: standardise.Part) -> list[tuple[str, list[s
 
 
 def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tuple[str, ...], charged: bool,
-                  opts: Options, fragment: str | None, complex_input: bool = False) -> Hit:
+                  opts: Options, fragment: str | None, complex_input: bool = False) -> Hit | None:
+    """The hit for an identity match, or None when no listing reaches this form (a listing with
+    `mixtures: false` names the pure substance, not a multi-component record containing it)."""
     e = c.entry(eid)
     keys = c.keys[eid]
     same_stereo = iso == keys.iso or iso in keys.also_iso
@@ -224,10 +228,15 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
     else:  # the structure is listed, but every listing excludes this form
         verdict = Verdict.ANALOG
         reason = f"{what}, but {'; '.join(excluded)}"
-        counted = True
+        counted = any(opts.screens_regime(lst.regime) for lst in e.listings)
     if verdict is Verdict.CONTROLLED and complex_input and not e.similarity:
         # a commodity chemical (solvent, reagent) as one component of a polymer, mixture or metal
-        # complex record is not that chemical: flag for review instead of calling it controlled
+        # complex record is not that chemical: flag for review instead of calling it controlled,
+        # under the listings that reach mixtures (none: no hit)
+        applicable = [lst for lst in applicable if lst.mixtures]
+        if not applicable:
+            return None
+        counted = any(opts.applies(lst) for lst in applicable)
         verdict = Verdict.ANALOG
         reason = (f"contains {e.label} as one component of a multi-component record (mixture, polymer or "
                   f"complex); review ({describe_lists(applicable)})")
