@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from rdkit import DataStructs
 
-from precursor_check.chemistry import molecules, standardise
+from precursor_check.chemistry import molecules, standardise, vocabulary
 from precursor_check.model import (
     DEFAULT_REGIME,
+    DEFAULT_THRESHOLD,
     REGIME_LABELS,
     Hit,
     Listing,
@@ -18,7 +19,6 @@ from precursor_check.model import (
 from precursor_check.watchlist.compile import Compiled
 from precursor_check.watchlist.rules import rules_matching
 
-DEFAULT_THRESHOLD = 0.55  # calibrated: bench/calibrate.py, README "Calibration"
 NEAREST = 3
 # a similarity hit on an entry that carries a mask (1-boc-4-piperidone) whose mask the query shares
 # stands only if the two are this similar without it: the unmasked rests are small, and small
@@ -26,8 +26,7 @@ NEAREST = 3
 # to 3-methyl-4-piperidone 0.38, 3-piperidone 0.43); see docs/unmasking.md
 MASK_FREE_THRESHOLD = 0.35
 _KIND_ORDER = {k: i for i, k in enumerate(MatchKind)}
-_SOLVENT_FORMS = {"hydrate", "methanol", "ethanol", "isopropanol", "dimethyl sulfoxide", "dimethylformamide",
-                  "acetonitrile"}
+_SOLVENT_FORMS = vocabulary.solvent_names()  # a form with only these removed is a solvate: data/vocabulary/salts.tsv
 
 
 @dataclass(frozen=True)
