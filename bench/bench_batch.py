@@ -154,7 +154,7 @@ def stage_profile(sample: list[str]) -> None:
 
     from precursor_check.chemistry import molecules, standardise
     from precursor_check.engines.batch import ScreenerConfig
-    from precursor_check.watchlist.match import rules_matching
+    from precursor_check.watchlist.rules import rules_matching
 
     s = ScreenerConfig().build()  # as a batch worker builds it
     c = s.compiled

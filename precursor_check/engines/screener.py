@@ -49,14 +49,16 @@ class Screener:
         as_of: str | None = None,
         resolve_files: Iterable[str | Path] = (),
         use_cache: bool = True,
+        regimes: Iterable[str] | None = None,
         local_db: bool = True,
         opsin: bool = True,
     ):
         paths = default_paths(tuple(str(p) for p in watchlists), replace)
         self.compiled: Compiled = load_compiled(paths, use_cache=use_cache)
         jur = frozenset(j.upper() for j in jurisdictions) if jurisdictions else None
+        reg = frozenset(r.lower() for r in regimes) if regimes else None
         self.options = Options(threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
-                               jurisdictions=jur, as_of=as_of)
+                               jurisdictions=jur, as_of=as_of, regimes=reg)
         self.resolver = Resolver(self.compiled, LocalDB() if local_db else None,
                                  tuple(str(p) for p in resolve_files), opsin=opsin)
 
@@ -179,7 +181,8 @@ class Screener:
                       verdict=Verdict.WATCH if e.status == "watch" else Verdict.CONTROLLED, score=1.0,
                       lists=tuple(applicable), reason=f"{e.name}, identified by {kind.upper() if kind == 'cas' else kind} ({describe_lists(applicable)})",
                       families=e.families,
-                      counted=e.status == "watch" or any(self.options.applies(lst) for lst in applicable))
+                      counted=(self.options.screens_regime(e.regime) if e.status == "watch" or not applicable
+                               else any(self.options.applies(lst) for lst in applicable)))
             return Result(q, kind, verdict_of([hit]), hits=(hit,), source=res.source)
         if not res.smiles:
             return Result(q, kind, Verdict.UNRESOLVED, source=res.source,
