@@ -118,6 +118,7 @@ def test_entries_parse_and_cas_check_digits_hold(docs):
                     or "cas and name only" in e.get("note", "").lower(), e["id"]
 
 
+@pytest.mark.opsin  # py2opsin converts the names the structures were taken from
 def test_entry_structures_match_their_source(docs, pubchem, opsin):
     bad = []
     entries = [e for doc in docs.values() for e in doc.get("entries") or [] if "smiles" in e]
@@ -141,6 +142,7 @@ def test_entry_structures_match_their_source(docs, pubchem, opsin):
     assert not bad, bad
 
 
+@pytest.mark.opsin  # py2opsin converts the names the structures were taken from
 def test_rule_example_structures_match_their_source(docs, pubchem, opsin):
     """Every rule example line names where its structure came from: '(CAS n)' or '(OPSIN: name)'."""
     lines = [m for p in FILES for line in p.read_text(encoding="utf-8").splitlines() if (m := EXAMPLE.match(line))]
