@@ -39,6 +39,13 @@ def _stdout_gone() -> None:
 
 
 class Group(click.Group):
+    def make_context(self, *args, **kwargs):
+        try:  # a signal while the command line is parsed: as during the run (click would say "Aborted!", 1)
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt:
+            click.echo("precheck: interrupted; no report written", err=True)
+            sys.exit(130)
+
     def get_command(self, ctx, cmd_name):
         """Command names are case-insensitive ('precheck CAS'); options are not ('-Q' is no '-q')."""
         return super().get_command(ctx, cmd_name.lower())
@@ -355,7 +362,7 @@ precheck name '1-boc-4-piperidone' NPP 'BMK methyl glycidate'
 @click.option("--chunk-size", type=click.IntRange(1), default=256, show_default=True,
               help="Queries sent to a worker at a time.")
 @click.option("--max-atoms", type=click.IntRange(0), default=250, show_default=True,
-              help="Rows with more heavy atoms are reported invalid, not screened (0: no cap).")
+              help="Rows with more heavy atoms are reported unresolved, not screened (0: no cap).")
 @click.option("--row-timeout", type=click.FloatRange(0.1), default=10.0, show_default=True,
               help="Seconds a row may take before it is cut off and reported invalid (local engine only).")
 @click.option("--engine", type=click.Choice(["local", "dask"], case_sensitive=False), default="local",

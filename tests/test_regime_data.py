@@ -118,6 +118,7 @@ def test_entries_parse_and_cas_check_digits_hold(docs):
                     or "cas and name only" in e.get("note", "").lower(), e["id"]
 
 
+@pytest.mark.opsin  # py2opsin converts the names the structures were taken from
 def test_entry_structures_match_their_source(docs, pubchem, opsin):
     bad = []
     entries = [e for doc in docs.values() for e in doc.get("entries") or [] if "smiles" in e]
@@ -141,6 +142,7 @@ def test_entry_structures_match_their_source(docs, pubchem, opsin):
     assert not bad, bad
 
 
+@pytest.mark.opsin  # py2opsin converts the names the structures were taken from
 def test_rule_example_structures_match_their_source(docs, pubchem, opsin):
     """Every rule example line names where its structure came from: '(CAS n)' or '(OPSIN: name)'."""
     lines = [m for p in FILES for line in p.read_text(encoding="utf-8").splitlines() if (m := EXAMPLE.match(line))]
@@ -263,3 +265,12 @@ def test_salts_and_records_of_schedule_3_chemicals(shipped_screener):
     # aluminium powder is identified by CAS and name: an aluminium mineral is not it
     assert shipped_screener.screen("O.O[Si](O)(O)O.[Al].[Al]").verdict is Verdict.CLEAR
     assert shipped_screener.screen("7429-90-5").verdict is Verdict.CONTROLLED
+
+
+def test_free_text_does_not_read_ordinary_words_as_agents():
+    """Abbreviations of the new entries must not fire on ordinary words ('tea', '16 GB', 'HD video',
+    MDEA the drug): only real names do."""
+    p = run("text", "-", "-f", "jsonl", input="16 GB RAM, green tea, HD video, MDEA pills; triethanolamine 99%\n")
+    rows = [json.loads(line) for line in p.stdout.splitlines() if '"verdict"' in line]
+    assert p.returncode == 1, p.stderr
+    assert [r["text"] for r in rows] == ["triethanolamine"]

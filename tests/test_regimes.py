@@ -126,8 +126,8 @@ def test_cli_stats_and_list_per_regime():
     out = p.stdout
     assert "chemical weapons (chemical-weapons): 2 entries" in out
     assert "CWC: 2 entries (newest effective 1997-04-29)" in out
-    assert "explosives precursors (explosives-precursors): 1 entries" in out
-    assert "UK: 1 entries (newest effective 2020-12-31, 1 unverified)" in out
+    assert "explosives precursors (explosives-precursors): 1 entry" in out
+    assert "UK: 1 entry (newest effective 2020-12-31, 1 unverified)" in out
     p = run("watchlist", "list", *ALL, "--regime", "chemical-weapons", "--no-rules")
     assert [line.split("\t")[0] for line in p.stdout.splitlines()] == ["T-TEA", "T-PCL3"]
     p = run("watchlist", "list", *ALL, "--jurisdiction", "UK", "--no-rules")
