@@ -360,6 +360,9 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
         for i, values in enumerate(src.rows(), start=1):
             yield i, query_text(values[idx]), values if len(values) == width else values[:width]
 
+    from precursor_check.engines import known  # CAS batches: known chemicals screened once, then looked up
+
+    known.prepare(config, screener, src.input_type, known.expected_rows(src), workers, quiet=opts.get("quiet"))
     runner = BatchRunner(config, input_type=src.input_type, workers=workers, chunk_size=chunk_size,
                          row_timeout=row_timeout, screener=screener)
     show = sys.stderr.isatty() and not opts.get("quiet")

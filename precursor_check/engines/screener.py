@@ -59,6 +59,9 @@ class Screener:
                                jurisdictions=jur, as_of=as_of)
         self.resolver = Resolver(self.compiled, LocalDB() if local_db else None,
                                  tuple(str(p) for p in resolve_files), opsin=opsin)
+        # results of every CAS number the offline sources know, screened ahead (engines/known.py);
+        # batches attach it, a single query screens live
+        self.known = None
 
     @property
     def watchlist(self):
@@ -120,6 +123,10 @@ class Screener:
                 msg += f"; or the start of a listed CAS number: {named}"
             sugg = tuple(dict.fromkeys(partial + near))[:3]
             return Result(q, "cas", Verdict.INVALID, error=msg, suggestions=sugg)
+        if self.known is not None:
+            stored = self.known.get(cas)
+            if stored is not None:
+                return stored
         res = self.resolver.cas(cas)
         if res is None:
             return Result(q, "cas", Verdict.UNRESOLVED,
