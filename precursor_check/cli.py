@@ -360,9 +360,6 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
         for i, values in enumerate(src.rows(), start=1):
             yield i, query_text(values[idx]), values if len(values) == width else values[:width]
 
-    from precursor_check.engines import known  # CAS batches: known chemicals screened once, then looked up
-
-    known.prepare(config, screener, src.input_type, known.expected_rows(src), workers, quiet=opts.get("quiet"))
     runner = BatchRunner(config, input_type=src.input_type, workers=workers, chunk_size=chunk_size,
                          row_timeout=row_timeout, screener=screener)
     show = sys.stderr.isatty() and not opts.get("quiet")
@@ -378,6 +375,9 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
     if hasattr(signal, "SIGHUP"):  # the terminal or ssh session closed
         signal.signal(signal.SIGHUP, _terminate)
     try:
+        from precursor_check.engines import known  # CAS batches: known chemicals screened once, then looked up
+
+        known.prepare(config, screener, src.input_type, known.expected_rows(src), workers, quiet=opts.get("quiet"))
         with contextlib.ExitStack() as stack:
             out = stack.enter_context(open_output(opts.get("output"), binary=fmt.value == "parquet"))
             chunks = stack.enter_context(contextlib.closing(runner.run_chunks(items())))

@@ -1,6 +1,9 @@
-"""Where the shipped data files live: inside the installed package, or data/ in a source checkout."""
+"""Where the shipped data files live (inside the installed package, or data/ in a source checkout),
+and the user cache directory."""
 from __future__ import annotations
 
+import os
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,3 +17,15 @@ def data_path(name: str) -> Path:
         if candidate.exists():
             return candidate
     raise FileNotFoundError(name)
+
+
+def cache_dir() -> Path:
+    """PRECHECK_CACHE_DIR, else the platform's user cache directory (XDG on Linux)."""
+    env = os.environ.get("PRECHECK_CACHE_DIR")
+    if env:
+        return Path(env)
+    if sys.platform.startswith("linux"):  # skip importing platformdirs (~10 ms) on the common case
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "precheck"
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("precheck", appauthor=False))

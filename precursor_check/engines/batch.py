@@ -124,7 +124,7 @@ def screen_queries(screener, queries: list[str], input_type: str = "auto") -> li
         if r is None:
             blob = stored.get(q)
             if blob is not None:
-                from precursor_check.engines.known import decode
+                from precursor_check.engines.stored import decode
 
                 r = seen[q] = decode(blob, q)
             else:

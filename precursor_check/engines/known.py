@@ -18,25 +18,19 @@ at the start of a large CAS batch, with progress on stderr. `screen_queries` ope
 
 from __future__ import annotations
 
-import marshal
 import os
-import pickle
 import sqlite3
 import sys
 import time
 from dataclasses import fields
 from pathlib import Path
 
-from precursor_check.model import Result, Verdict
+from precursor_check.engines.stored import decode, encode
 
 FORMAT = 2  # bump when the stored layout changes
 LAZY_MIN_ROWS = 20_000  # a CAS batch at least this long builds the store on first use
 BYTES_PER_ROW = 16  # for `expected_rows`
 KEEP = 6  # stores kept in the cache directory (the least recently used are removed)
-_SKIP = ("input", "row", "extra")  # per-row fields, not stored
-_FIELDS = tuple(f.name for f in fields(Result) if f.name not in _SKIP)
-_VERDICT, _HITS = _FIELDS.index("verdict"), _FIELDS.index("hits")
-_VERDICTS = {v.value: v for v in Verdict}
 _UNSTABLE = ("cut off:", "could not screen this row:")  # a time limit or a crash: screened live instead
 
 
@@ -136,34 +130,6 @@ def path_for(screener) -> Path | None:
 
 
 # -- stored results -----------------------------------------------------------------------------------
-
-
-def encode(r: Result) -> bytes:
-    """A result without its per-row fields: its values in `_FIELDS` order, marshalled (fast to read),
-    the hits (rare) pickled inside."""
-    values = [getattr(r, k) for k in _FIELDS]
-    values[_VERDICT] = r.verdict.value
-    values[_HITS] = pickle.dumps(r.hits, protocol=pickle.HIGHEST_PROTOCOL) if r.hits else None
-    try:
-        return b"m" + marshal.dumps(tuple(values))
-    except ValueError:  # a value marshal cannot hold (a field added later): the whole result pickled
-        return b"p" + pickle.dumps({k: getattr(r, k) for k in _FIELDS}, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def decode(blob: bytes, query: str) -> Result:
-    """The stored result as the result for `query` (its `input`)."""
-    r = object.__new__(Result)  # a frozen dataclass: filled like `batch._stamp` does
-    d = r.__dict__
-    d["input"] = query  # the fields in their declared order, as a Result made by its constructor
-    if blob[:1] == b"m":
-        values = marshal.loads(memoryview(blob)[1:])
-        d.update(zip(_FIELDS, values))
-        d["verdict"] = _VERDICTS[values[_VERDICT]]
-        d["hits"] = pickle.loads(values[_HITS]) if values[_HITS] else ()
-    else:
-        d.update(pickle.loads(blob[1:]))
-    d["row"], d["extra"] = None, {}
-    return r
 
 
 class KnownResults:
@@ -309,10 +275,12 @@ def build(config, screener=None, workers: int | None = None, progress=None, forc
 
 
 def _prune(keep: Path) -> None:
-    """Remove the least recently used stores beyond KEEP (each option set has its own)."""
+    """Remove the least recently used stores beyond KEEP (each option set has its own), and the
+    leftovers of builds killed a day or more ago."""
     try:
         stores = sorted(keep.parent.glob("known-*.sqlite"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for p in [s for s in stores if s != keep][KEEP - 1:]:
+        stale = [p for p in keep.parent.glob(".build-known-*") if p.stat().st_mtime < time.time() - 86400]
+        for p in [s for s in stores if s != keep][KEEP - 1:] + stale:
             p.unlink()
     except OSError:
         pass

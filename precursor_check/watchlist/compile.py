@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from precursor_check import __version__
 from precursor_check.chemistry import molecules, standardise
 from precursor_check.errors import WatchlistError
 from precursor_check.identify.names import normalise_name
+from precursor_check.resources import cache_dir
 from precursor_check.watchlist.load import (
     Entry,
     Rule,
@@ -162,18 +162,6 @@ def compile_watchlist(wl: Watchlist, check_examples: bool = True) -> Compiled:
     return c
 
 
-def cache_dir() -> Path:
-    """PRECHECK_CACHE_DIR, else the platform's user cache directory (XDG on Linux)."""
-    env = os.environ.get("PRECHECK_CACHE_DIR")
-    if env:
-        return Path(env)
-    if sys.platform.startswith("linux"):  # skip importing platformdirs (~10 ms) on the common case
-        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "precheck"
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("precheck", appauthor=False))
-
-
 def load_compiled(paths: list[Path] | None = None, use_cache: bool = True) -> Compiled:
     """The compiled watchlist for these files, from the cache when the files are unchanged."""
     paths = paths or default_paths()
@@ -223,4 +211,4 @@ def _write_atomic(path: Path, data: bytes) -> None:
         pass  # an unwritable cache only costs time
 
 
-__all__ = ["Compiled", "compile_watchlist", "load_compiled", "digest"]
+__all__ = ["Compiled", "cache_dir", "compile_watchlist", "load_compiled", "digest"]
