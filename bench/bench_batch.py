@@ -155,7 +155,7 @@ def stage_profile(sample: list[str]) -> None:
 
     from precursor_check.chemistry import molecules, standardise
     from precursor_check.engines.batch import ScreenerConfig
-    from precursor_check.watchlist.match import rules_matching
+    from precursor_check.watchlist.rules import rules_matching
 
     s = ScreenerConfig().build()  # as a batch worker builds it
     c = s.compiled
@@ -231,12 +231,12 @@ def live_cache(tmp: Path) -> dict:
 def cas_batch(a, rng, cas: list[str], tmp: Path, out: Path) -> None:
     """Section 3: CAS-only batches, looked up in the store of known chemicals (engines/known.py),
     against screening each distinct structure (a cache without the store), same run."""
-    from precursor_check.engines import known
+    from precursor_check.engines import known, known_build
     from precursor_check.engines.batch import ScreenerConfig
     from precursor_check.watchlist.compile import load_compiled
 
     t0 = time.perf_counter()
-    store = known.build(ScreenerConfig())  # as `precheck screen` builds it on a first large CAS batch
+    store = known_build.build(ScreenerConfig())  # as `precheck screen` builds it on a first large CAS batch
     built = time.perf_counter() - t0
     n_known = len(known.KnownResults(store))
     say(f"\n3. CAS-only batches, all cores; store of known chemicals: {n_known:,} CAS numbers screened once "

@@ -5,15 +5,16 @@ from __future__ import annotations
 import contextlib
 import functools
 import sys
-import time
 
 import click
+from click.core import ParameterSource
 
 from precursor_check import __version__
 from precursor_check.errors import ExitCode, PrecheckError
 from precursor_check.io.formats import Format
+from precursor_check.model import Verdict
 
-VERDICT_ORDER = ("controlled", "watch", "analog")
+VERDICT_ORDER = tuple(v.value for v in Verdict if v.is_hit)  # the --fail-on choices
 
 
 class PrecheckFailure(click.ClickException):
@@ -29,6 +30,9 @@ class Group(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM/SIGHUP (see main): every sink has been aborted
+            click.echo("precheck: interrupted; no report written", err=True)
+            sys.exit(130)
         except PrecheckError as exc:
             failure = PrecheckFailure(str(exc))
             failure.exit_code = int(exc.exit_code)
@@ -83,7 +87,11 @@ def screen_options(f):
     @click.option("--threshold", type=click.FloatRange(0, 1), default=None,
                   help="Tanimoto similarity at or above which a structure is an analog [default: calibrated, see README].")
     @click.option("--jurisdiction", "jurisdictions", multiple=True, metavar="CODE",
-                  help="Only hits under these laws count: UN, US, EU, CA, CN (repeatable or comma-separated).")
+                  help="Only hits under these laws count: UN, US, EU, CA, CN, UK, AU, JP, IN, MX, CWC, AG "
+                  "(repeatable or comma-separated).")
+    @click.option("--regime", "regimes", multiple=True, metavar="NAME",
+                  help="Only hits under these regimes count: drug-precursors, chemical-weapons, "
+                  "explosives-precursors (repeatable or comma-separated) [default: all].")
     @click.option("--as-of", metavar="YYYY-MM-DD", help="Read the law as it stood on this date (effective dates).")
     @click.option("--resolve-file", "resolve_files", multiple=True, metavar="CSV",
                   help="Your own catalogue (CAS/name + SMILES columns), used before the built-in sources.")
@@ -110,6 +118,16 @@ def _jurisdictions(values) -> list[str] | None:
     return out or None
 
 
+def _regimes(values) -> list[str] | None:
+    from precursor_check.model import REGIMES
+
+    out = [r.strip().lower() for v in values for r in v.split(",") if r.strip()]
+    for r in out:
+        if r not in REGIMES:
+            raise click.BadParameter(f"{r!r} is not one of {', '.join(REGIMES)}", param_hint="--regime")
+    return out or None
+
+
 def _as_of(value: str | None) -> str | None:
     if not value:
         return None
@@ -131,6 +149,7 @@ def make_screener(opts: dict):
         jurisdictions=_jurisdictions(opts["jurisdictions"]),
         as_of=_as_of(opts["as_of"]),
         resolve_files=opts["resolve_files"],
+        regimes=_regimes(opts["regimes"]),
     )
 
 
@@ -146,88 +165,31 @@ def pick_format(fmt: str | None, output: str | None) -> Format:
     return Format.TABLE if sys.stdout.isatty() else Format.JSONL
 
 
-def meta_of(screener) -> dict:
-    wl = screener.watchlist
-    return {"tool_version": __version__, "watchlist_version": wl.version, "watchlist_sha256": wl.sha256}
+def _sinks(opts: dict, screener, extra_columns: list[str] | None = None, extra_types: dict | None = None,
+           batch: bool = False) -> list:
+    """The report (-o/-f) and the side outputs (--report, --audit-log) as pipeline sinks."""
+    from precursor_check.io.sinks import AuditSink, HtmlSink, WriterSink
 
-
-def exit_code_for(counts: dict[str, int], fail_on: str) -> ExitCode:
-    from precursor_check.model import Verdict
-
-    threshold = Verdict(fail_on).severity
-    if any(n and Verdict(v).severity >= threshold for v, n in counts.items() if Verdict(v).is_hit):
-        return ExitCode.HIT
-    if counts.get("unresolved") or counts.get("invalid"):
-        return ExitCode.INCOMPLETE
-    return ExitCode.OK
-
-
-def summary_line(counts: dict[str, int], n: int, seconds: float) -> str:
-    parts = ", ".join(f"{counts[v]} {v}" for v in ("controlled", "watch", "analog", "clear", "unresolved", "invalid")
-                      if counts.get(v))
-    rate = f", {n / seconds:,.0f} rows/s" if seconds > 0 and n >= 1000 else ""
-    return f"precheck: {n} quer{'y' if n == 1 else 'ies'}: {parts or 'nothing screened'} ({seconds:.2f} s{rate})"
-
-
-@contextlib.contextmanager
-def side_outputs(opts: dict, screener):
-    """--report and --audit-log: yields `sink(result)`, to be called with every result (None: neither asked for).
-
-    The HTML report appears (atomically) only if the block completes; audit lines are flushed
-    even when it does not (the queries were screened).
-    """
     report_path, audit_path = opts.get("report"), opts.get("audit_log")
     if report_path == "-":
         raise click.BadParameter("give a file name (stdout carries the main report)", param_hint="--report")
-    if not report_path and not audit_path:
-        yield None
-        return
-    from precursor_check.io.audit import maybe_audit
-
-    meta = meta_of(screener)
-    with contextlib.ExitStack() as stack:
-        audit = stack.enter_context(maybe_audit(audit_path, meta))
-        report = None
-        if report_path:
-            from precursor_check.io.atomic import open_output
-            from precursor_check.io.formats.html import HtmlReport
-
-            report = HtmlReport(stack.enter_context(open_output(report_path)), screener.watchlist)
-            report.begin(meta)
-
-        def sink(r) -> None:
-            if audit is not None:
-                audit.add(r)
-            if report is not None:
-                report.add(r.to_dict())
-
-        yield sink
-        if report is not None:
-            report.end()
-
-
-def run_report(results, opts: dict, screener, extra_columns: list[str] | None = None) -> None:
-    """Write every result through the chosen formatter, print the summary, exit with the right code."""
-    from precursor_check.io.atomic import open_output
-    from precursor_check.io.formats import make_writer
-
     fmt = pick_format(opts.get("fmt"), opts.get("output"))
-    counts: dict[str, int] = {}
-    t0 = time.perf_counter()
-    n = 0
-    with side_outputs(opts, screener) as sink, open_output(opts.get("output")) as out:
-        writer = make_writer(fmt, out, escape_formulas=not opts.get("raw_csv"), extra_columns=extra_columns)
-        writer.begin(meta_of(screener))
-        for r in results:
-            writer.write(r)
-            if sink is not None:
-                sink(r)
-            counts[r.verdict.value] = counts.get(r.verdict.value, 0) + 1
-            n += 1
-        writer.end()
+    sinks = [WriterSink(fmt, opts.get("output"), escape_formulas=not opts.get("raw_csv"), extra_columns=extra_columns,
+                        extra_types=extra_types if fmt == Format.PARQUET else None, batch=batch)]
+    if audit_path:
+        sinks.append(AuditSink(audit_path))
+    if report_path:
+        sinks.append(HtmlSink(report_path, screener.watchlist))
+    return sinks
+
+
+def finish(summary, opts: dict) -> None:
+    """Print the summary (and its notes) on stderr and exit with the code the run earned."""
     if not opts.get("quiet"):
-        click.echo(summary_line(counts, n, time.perf_counter() - t0), err=True)
-    sys.exit(int(exit_code_for(counts, opts["fail_on"].lower())))
+        for note in summary.notes:
+            click.echo(f"precheck: {note}", err=True)
+        click.echo(summary.line(), err=True)  # last: scripts read the summary from the last line
+    sys.exit(int(summary.exit_code(opts["fail_on"].lower())))
 
 
 def _queries(values: tuple[str, ...]):
@@ -246,9 +208,17 @@ def _query_command(name: str, input_type: str | None, help_text: str):
     @click.argument("queries", nargs=-1, required=True)
     @screen_options
     def command(queries, **opts):
-        screener = make_screener(opts)
-        results = screener.screen_many(_queries(queries), input_type=input_type)
-        run_report(results, opts, screener)
+        from precursor_check.engines.pipeline import screen_queries
+
+        screener = None
+        if input_type in (None, "cas"):  # a watchlist CAS number answered before: no RDKit, no watchlist load
+            from precursor_check.engines import answers
+
+            screener = answers.lookup(queries, opts, input_type)
+            if screener is None:
+                screener = answers.Recording(make_screener(opts), opts, input_type)
+        screener = screener or make_screener(opts)
+        finish(screen_queries(_queries(queries), screener, input_type, _sinks(opts, screener)), opts)
 
     return command
 
@@ -323,120 +293,56 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
     Inputs: CSV/TSV (UTF-8, with or without BOM), .smi, SDF, Parquet, '-' for stdin.
     Formats: csv, tsv, jsonl, json, parquet, table. See docs/batch.md.
     """
-    import contextlib
-
-    from precursor_check.engines.batch import (
-        BatchRunner,
-        ScreenerConfig,
-        output_columns,
-    )
-    from precursor_check.io.atomic import open_output
-    from precursor_check.io.formats.batchcsv import batch_writer
-    from precursor_check.io.readers import open_input, query_text
+    from precursor_check.engines.batch import ScreenerConfig
+    from precursor_check.engines.pipeline import FileRun, feed
 
     config = ScreenerConfig(
         watchlists=tuple(opts["watchlists"]), replace=opts["replace_watchlist"], threshold=opts["threshold"],
         jurisdictions=tuple(_jurisdictions(opts["jurisdictions"]) or ()) or None, as_of=_as_of(opts["as_of"]),
-        resolve_files=tuple(opts["resolve_files"]), max_atoms=max_atoms or None)
-    screener = config.build()  # fails fast on a bad watchlist, before any worker starts
+        resolve_files=tuple(opts["resolve_files"]), max_atoms=max_atoms or None,
+        regimes=tuple(_regimes(opts["regimes"]) or ()) or None)
     if engine.lower() == "dask":
-        from precursor_check.engines.dask_engine import cli_screen
+        from precursor_check.engines.dask_engine import screen_dask_file
 
-        run = cli_screen(input_path, config, screener, column, input_type, input_format, workers, scheduler, opts)
-        if not opts.get("quiet"):
-            click.echo(summary_line(run.counts, run.rows, run.seconds), err=True)
-        sys.exit(int(exit_code_for(run.counts, opts["fail_on"].lower())))
-    fmt = pick_format(opts.get("fmt"), opts.get("output"))
-    src = open_input(input_path, column=column, input_type=input_type.lower(), fmt=input_format.lower())
-    names = output_columns(src.columns)
-    out_cols = [names[c] for c in src.columns]
-    kw = {"escape_formulas": not opts.get("raw_csv"), "extra_columns": out_cols}
-    schema = getattr(src, "arrow_schema", None)
-    if fmt.value == "parquet" and schema is not None:
-        kw["extra_types"] = {names[f.name]: f.type for f in schema}
-    idx, width = src.index, len(out_cols)
+        ctx = click.get_current_context()
+        if not opts.get("quiet") and ctx.get_parameter_source("row_timeout") not in (None, ParameterSource.DEFAULT):
+            click.echo("precheck: --row-timeout does not apply with --engine dask (the --max-atoms cap does; "
+                       "see docs/dask.md)", err=True)
+        finish(screen_dask_file(input_path, config, column=column, input_type=input_type, input_format=input_format,
+                                workers=workers, scheduler=scheduler, output=opts.get("output"),
+                                report=opts.get("report"), audit_log=opts.get("audit_log"),
+                                fmt=opts.get("fmt")), opts)
+    run = FileRun(input_path, config, column=column, input_type=input_type, input_format=input_format,
+                  workers=workers, chunk_size=chunk_size, row_timeout=row_timeout, quiet=bool(opts.get("quiet")))
+    sinks = _sinks(opts, run.screener, extra_columns=run.columns, extra_types=run.arrow_types, batch=True)
+    with _progress(run, opts) as progress:
+        summary = feed(run.batches(progress, sinks), sinks, run.summary)
+    finish(summary, opts)
 
-    def items():  # (row, query, cell values); an SDF row also carries its molblock, dropped here
-        for i, values in enumerate(src.rows(), start=1):
-            yield i, query_text(values[idx]), values if len(values) == width else values[:width]
 
-    runner = BatchRunner(config, input_type=src.input_type, workers=workers, chunk_size=chunk_size,
-                         row_timeout=row_timeout, screener=screener)
-    show = sys.stderr.isatty() and not opts.get("quiet")
-    counts: dict[str, int] = {}
-    n = 0
-    t0 = time.perf_counter()
-    import signal
+@contextlib.contextmanager
+def _progress(run, opts: dict):
+    """A progress bar on stderr when it is a terminal (rows done; bytes or rows of the input read)."""
+    if opts.get("quiet") or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
-    def _terminate(signum, frame):  # SIGTERM, SIGHUP: clean up like Ctrl-C (pool down, no partial file)
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _terminate)
-    if hasattr(signal, "SIGHUP"):  # the terminal or ssh session closed
-        signal.signal(signal.SIGHUP, _terminate)
-    try:
-        from precursor_check.engines import known  # CAS batches: known chemicals screened once, then looked up
-
-        known.prepare(config, screener, src.input_type, known.expected_rows(src), workers, quiet=opts.get("quiet"))
-        with contextlib.ExitStack() as stack:
-            out = stack.enter_context(open_output(opts.get("output"), binary=fmt.value == "parquet"))
-            chunks = stack.enter_context(contextlib.closing(runner.run_chunks(items())))
-            progress = task = None
-            if show:
-                from rich.console import Console
-                from rich.progress import (
-                    BarColumn,
-                    MofNCompleteColumn,
-                    Progress,
-                    TextColumn,
-                    TimeRemainingColumn,
-                )
-
-                unit = "rows" if src.format == "parquet" else "bytes"
-                progress = stack.enter_context(Progress(
-                    TextColumn("screening"), BarColumn(), MofNCompleteColumn() if unit == "rows" else
-                    TextColumn("{task.percentage:>3.0f}%"), TextColumn("{task.fields[rows]} rows"),
-                    TimeRemainingColumn(), console=Console(stderr=True), transient=True))
-                task = progress.add_task("screen", total=src.total, rows=0)
-            writer = batch_writer(fmt, out, **kw)
-            writer.begin(meta_of(screener))
-            runner.tail = getattr(writer, "renderer", None)  # CSV/TSV: workers render the result columns
-            sink = stack.enter_context(side_outputs(opts, screener))  # --report / --audit-log
-            # CSV/TSV take a chunk at a time; other formats and the side outputs a stamped result a row
-            whole = hasattr(writer, "write_chunk") and sink is None and src.input_type != "molblock"
-            tally: dict = {}  # Verdict -> rows (enum keys: .value on every row costs more than the count)
-            for rows, results in chunks:
-                if whole:
-                    writer.write_chunk(rows, results)
-                else:
-                    for r in runner.stamped(rows, results, out_cols):
-                        writer.write(r)
-                        if sink is not None:
-                            sink(r)
-                for r in results:
-                    v = r.verdict
-                    tally[v] = tally.get(v, 0) + 1
-                n += len(rows)
-                if progress is not None:
-                    progress.update(task, completed=src.done, rows=n)
-            writer.end()
-            counts.update({v.value: k for v, k in tally.items()})
-    except KeyboardInterrupt:
-        click.echo("precheck: interrupted; no report written", err=True)
-        sys.exit(130)
-    finally:
-        src.close()
-    if not opts.get("quiet"):
-        click.echo(summary_line(counts, n, time.perf_counter() - t0), err=True)
-        if runner.cut_off:
-            click.echo(f"precheck: {runner.cut_off} row(s) cut off after {row_timeout:g} s each", err=True)
-        if src.unlisted:
-            click.echo(f"precheck: note: SDF data fields not in the first record are not in the output: "
-                       f"{', '.join(sorted(src.unlisted)[:10])}", err=True)
-        if src.ragged:
-            click.echo(f"precheck: note: {src.ragged} row(s) had more cells than the header; the extra cells "
-                       f"were kept, joined, in the last column {src.columns[-1]!r}", err=True)
-    sys.exit(int(exit_code_for(counts, opts["fail_on"].lower())))
+    src = run.source
+    by_rows = src.format == "parquet"
+    with Progress(TextColumn("screening"), BarColumn(),
+                  MofNCompleteColumn() if by_rows else TextColumn("{task.percentage:>3.0f}%"),
+                  TextColumn("{task.fields[rows]} rows"), TimeRemainingColumn(), console=Console(stderr=True),
+                  transient=True) as bar:
+        task = bar.add_task("screen", total=src.total, rows=0)
+        yield lambda rows, done, total: bar.update(task, completed=done, rows=rows)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -457,20 +363,26 @@ def _load_wl(opts):
 @watchlist_group.command("list")
 @watchlist_options
 @click.option("--jurisdiction", "jurisdictions", multiple=True, metavar="CODE", help="Only entries listed here.")
+@click.option("--regime", "regimes", multiple=True, metavar="NAME",
+              help="Only entries listed under this regime: drug-precursors, chemical-weapons, explosives-precursors.")
 @click.option("--family", "families", multiple=True, help="Only entries of this drug family (e.g. fentanyl).")
 @click.option("--rules/--no-rules", default=True, help="Also list class rules.")
-def watchlist_list(jurisdictions, families, rules, **opts):
+def watchlist_list(jurisdictions, regimes, families, rules, **opts):
     """List entries (and rules): id, name, CAS, lists.
 
     \b
     precheck watchlist list --jurisdiction US --family fentanyl
+    precheck watchlist list --regime chemical-weapons
     """
     wl = _load_wl(opts)
     jur = set(_jurisdictions(jurisdictions) or [])
+    reg = set(_regimes(regimes) or [])
     fam = {f.lower() for f in families}
 
     def keep(item) -> bool:
-        if jur and not any(lst.jurisdiction in jur for lst in item.listings):
+        if reg and not (set(item.regimes) & reg):
+            return False
+        if jur and not any(lst.jurisdiction in jur and (not reg or lst.regime in reg) for lst in item.listings):
             return False
         return not fam or bool(fam & {f.lower() for f in item.families})
 
@@ -507,17 +419,28 @@ def watchlist_show(ident, **opts):
     from dataclasses import asdict
 
     d = {k: v for k, v in asdict(item).items() if v not in ((), "", None)}
+    if item.listings:  # each listing: what put it there, since when, how sure, where to read it
+        d["listings"] = [{"list": f"{lst.jurisdiction} {lst.list}", "instrument": lst.instrument or "not recorded",
+                          "effective": lst.effective or "not given", "confidence": lst.confidence,
+                          "source_url": lst.source_url or "none recorded",
+                          **{k: v for k, v in asdict(lst).items() if k not in (
+                              "jurisdiction", "list", "instrument", "effective", "confidence", "source_url")
+                             and v not in ((), "", None)}} for lst in item.listings]
     click.echo(yaml.safe_dump(d, sort_keys=False, allow_unicode=True, width=100))
 
 
 @watchlist_group.command("stats")
 @watchlist_options
 def watchlist_stats(**opts):
-    """Counts per jurisdiction and list, newest effective date, version.
+    """Counts per regime, jurisdiction and list, newest effective date, version.
+
+    Per regime and jurisdiction: entries listed, legal class rules, the newest effective date,
+    and how many of those listings rest on a secondary source only (unverified) or on recollection.
 
     \b
     precheck watchlist stats
     """
+    from precursor_check.model import REGIME_LABELS, REGIMES
     from precursor_check.watchlist.load import JURISDICTIONS
 
     wl = _load_wl(opts)
@@ -526,13 +449,37 @@ def watchlist_stats(**opts):
                f"{sum(e.status == 'watch' for e in wl.entries)} watch); rules: {len(wl.rules)} "
                f"({sum(r.kind == 'legal' for r in wl.rules)} legal, {sum(r.kind == 'alert' for r in wl.rules)} alert)")
     click.echo(f"newest effective date: {wl.newest_effective() or 'unknown'}")
-    for j in JURISDICTIONS:
-        lists: dict[str, int] = {}
-        for e in wl.entries:
-            for name in dict.fromkeys(lst.list for lst in e.listings if lst.jurisdiction == j):
-                lists[name] = lists.get(name, 0) + 1
-        total = sum(any(lst.jurisdiction == j for lst in e.listings) for e in wl.entries)
-        click.echo(f"{j}: {total} entries" + "".join(f"\n  {k}: {v}" for k, v in sorted(lists.items())))
+    for reg in REGIMES:
+        in_reg = [e for e in wl.entries if reg in e.regimes]
+        if not in_reg and not any(reg in r.regimes for r in wl.rules):
+            continue
+        click.echo(f"\n{REGIME_LABELS[reg]} ({reg}): {len(in_reg)} entries")
+        for j in JURISDICTIONS:
+            lists: dict[str, int] = {}
+            dates, doubt = [], {}
+            for e in wl.entries:
+                mine = [lst for lst in e.listings if lst.jurisdiction == j and lst.regime == reg]
+                for name in dict.fromkeys(lst.list for lst in mine):
+                    lists[name] = lists.get(name, 0) + 1
+                dates += [lst.effective for lst in mine if lst.effective]
+                for lst in mine:
+                    if lst.confidence != "confirmed":
+                        doubt[lst.confidence] = doubt.get(lst.confidence, 0) + 1
+            rules = [r for r in wl.rules if r.kind == "legal"
+                     and any(lst.jurisdiction == j and lst.regime == reg for lst in r.listings)]
+            total = sum(any(lst.jurisdiction == j and lst.regime == reg for lst in e.listings) for e in wl.entries)
+            if not total and not rules:
+                continue
+            for lst in (x for r in rules for x in r.listings if x.jurisdiction == j and x.regime == reg):
+                if lst.effective:
+                    dates.append(lst.effective)
+                if lst.confidence != "confirmed":
+                    doubt[lst.confidence] = doubt.get(lst.confidence, 0) + 1
+            extra = [f"{len(rules)} class rule{'s' * (len(rules) != 1)}"] if rules else []
+            extra.append(f"newest effective {max(dates) if dates else 'unknown'}")
+            extra += [f"{n} {c}" for c, n in sorted(doubt.items())]
+            click.echo(f"{j}: {total} entries ({', '.join(extra)})"
+                       + "".join(f"\n  {k}: {v}" for k, v in sorted(lists.items())))
 
 
 @watchlist_group.command("validate")
@@ -649,11 +596,7 @@ def text_cmd(source, **opts):
     precheck text listing.txt
     echo 'CAS79099 powder, NPP in stock' | precheck text - -f jsonl
     """
-    import re
-    from dataclasses import replace
-
     from precursor_check.errors import InputError
-    from precursor_check.identify.textscan import TextScanner
 
     try:
         if source == "-":
@@ -665,27 +608,24 @@ def text_cmd(source, **opts):
         raise InputError(f"cannot read {source}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read {source}: {exc}; give a UTF-8 text file") from None
-    lines = re.split(r"\r\n|\n|\r", text)  # line breaks only: a form feed (pdftotext's page break) is not a line
+    from precursor_check.engines.pipeline import TEXT_COLUMNS, scan_text
+
     screener = make_screener(opts)
-    mentions = TextScanner(screener.compiled, screener.resolver.known_cas).scan(lines)
+    finish(scan_text(text, screener, sinks=_sinks(opts, screener, extra_columns=TEXT_COLUMNS)), opts)
 
-    seen: dict[tuple[str, str], object] = {}  # a name repeated through a long text is screened once
 
-    def results():
-        for i, m in enumerate(mentions, start=1):
-            key = (m.query, m.input_type)
-            if key not in seen:
-                seen[key] = screener.screen(m.query, input_type=m.input_type)
-            r = replace(seen[key], row=i)
-            extra = {"line": m.line, "start": m.start, "end": m.end, "text": m.text, "found_as": m.kind}
-            if m.kind == "partial_cas" and r.top:
-                r = replace(r, error=f"partial CAS {m.text!r} matches only {m.query}")
-            yield replace(r, extra=extra)
-
-    run_report(results(), opts, screener, extra_columns=["line", "start", "end", "text", "found_as"])
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def main():
+    """The `precheck` command. SIGTERM and SIGHUP (a closed terminal or ssh session) stop a run like
+    Ctrl-C: workers down, no partial report, exit 130 -- in every command."""
+    import signal
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _interrupt)
     cli(prog_name="precheck")
 
 

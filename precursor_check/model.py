@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 
 
 class Verdict(str, Enum):
-    """Verdicts, most severe first (see DESIGN.md)."""
+    """Verdicts, most severe first (their meaning: README.md, "Verdicts")."""
 
     CONTROLLED = "controlled"
     WATCH = "watch"
@@ -51,10 +52,18 @@ class MatchKind(str, Enum):
         return self.value
 
 
+REGIMES = ("drug-precursors", "chemical-weapons", "explosives-precursors")
+DEFAULT_REGIME = "drug-precursors"
+REGIME_LABELS = {"drug-precursors": "drug precursors", "chemical-weapons": "chemical weapons",
+                 "explosives-precursors": "explosives precursors"}
+
+
 @dataclass(frozen=True)
 class Listing:
     jurisdiction: str
     list: str
+    regime: str = DEFAULT_REGIME  # drug-precursors | chemical-weapons | explosives-precursors
+    limit: str = ""  # a concentration limit the list applies above ("above 12 % w/w"); precheck screens identity
     citation: str = ""
     effective: str | None = None  # ISO date
     confidence: str = "confirmed"
@@ -63,21 +72,30 @@ class Listing:
     except_smiles: tuple[str, ...] = ()
     wording: str = ""
     note: str = ""
+    instrument: str = ""  # the act that put it there: CND decision, FR document, regulation, SOR, notice
+    source_url: str = ""  # the official (or best available) text this listing was checked against
 
     def short(self) -> str:
-        """'US List I, 21 CFR 1310.02': the list and the head of its citation, and the
-        confidence of the fact when it is not confirmed ('CN Category II, ...; recollection')."""
-        s = f"{self.jurisdiction} {self.list}"
-        cite = self.citation.split(";")[0].split(" (")[0].strip()
-        return (f"{s}, {cite}" if cite else s) + self.doubt()
+        """The list, the confidence of the fact when it is not confirmed, and the head of the
+        citation with its act number: 'US List II (recollection), 21 CFR 1310.02(b)',
+        'EU Category 1, Delegated Regulation (EU) 2018/729'; and a concentration limit
+        when the list names one ('EU Annex I (restricted), Regulation (EU) 2019/1148, above 12 % w/w')."""
+        cite = _CITE_END.split(self.citation.split(";")[0])[0].strip()
+        limit = f", {self.limit}" if self.limit else ""
+        return (f"{self.label()}, {cite}" if cite else self.label()) + limit
 
     def label(self) -> str:
         """'US List I', or 'CN Category II (recollection)' when the fact is not confirmed."""
         return f"{self.jurisdiction} {self.list}" + (f" ({self.confidence})" if self.doubt() else "")
 
     def doubt(self) -> str:
-        """'; recollection' (or inferred, unverified) when the listing is not a confirmed fact, else ''."""
-        return f"; {self.confidence}" if self.confidence not in ("confirmed", "") else ""
+        """The confidence when the listing is not a confirmed fact ('recollection', 'inferred' ...), else ''."""
+        return self.confidence if self.confidence not in ("confirmed", "") else ""
+
+
+# where a citation's head ends: a remark in brackets (not the '(EU)' of an act's number), a second
+# act after ' / ', or its amendments
+_CITE_END = re.compile(r" \((?!EU\)|EC\)|EEC\))| / |, as amended")
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,10 @@
-"""Where the shipped data files live (inside the installed package, or data/ in a source checkout),
-and the user cache directory."""
+"""Where precheck's files live: the shipped data (inside the package, or data/ in a checkout) and the cache.
+
+Also the one way a file is replaced atomically (`replacing`: caches here, reports in io/atomic.py).
+"""
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from functools import lru_cache
@@ -29,3 +32,23 @@ def cache_dir() -> Path:
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("precheck", appauthor=False))
+
+
+@contextlib.contextmanager
+def replacing(target: str | os.PathLike, prefix: str | None = None, suffix: str = ".tmp"):
+    """Yield the path of a new temp file beside `target`; it replaces `target` when the block
+    completes and is removed when the block fails (even on Ctrl-C), so readers of `target` see
+    the old file or the whole new one, never part of one. OSError when no temp file can be made."""
+    import tempfile
+
+    target = Path(target)
+    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".",
+                               prefix=prefix or f".{target.name}.", suffix=suffix)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

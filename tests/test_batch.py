@@ -412,7 +412,7 @@ def test_batch_csv_writer_is_byte_identical(mini_screener, fmt, escape):
         notes = [extras[i % len(extras)] if i <= 30 else "plain" for i in range(1, len(queries) + 1)]
         if chunked:
             items = [(i, q, [n, q]) for i, (q, n) in enumerate(zip(queries, notes), 1)]
-            for rows, results in runner.run_chunks(items):
+            for rows, results, _tails in runner.run_chunks(items):
                 w.write_chunk(rows, results)
         else:
             items = [(i, q, dict(zip(cols, [n, q]))) for i, (q, n) in enumerate(zip(queries, notes), 1)]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURE, run
 
-from precursor_check.engines import known
+from precursor_check.engines import known, known_build
 from precursor_check.engines.batch import ScreenerConfig, screen_queries
 from precursor_check.identify import localdb
 from precursor_check.identify.localdb import LocalDB
@@ -58,7 +58,7 @@ def live(config: ScreenerConfig):
 
 def test_stored_results_are_the_live_results(cache):
     config = ScreenerConfig()
-    path = known.build(config, workers=0)
+    path = known_build.build(config, workers=0)
     assert path is not None and path.parent == cache
     screener = live(config)
     cas = known.all_cas(screener)
@@ -113,7 +113,7 @@ def test_a_resolve_file_is_screened_with_the_table(cache, tmp_path):
     mine.write_text("cas,smiles\n99999-99-2,CC(=O)Cc1ccc(Cl)cc1\n50-00-0,CC(C)(C)OC(=O)N1CCC(=O)CC1\n",
                     encoding="utf-8")
     config = ScreenerConfig(resolve_files=(str(mine),))
-    path = known.build(config, workers=0)
+    path = known_build.build(config, workers=0)
     store = known.KnownResults(path)
     for c in ("99999-99-2", "50-00-0"):  # a new CAS, and one the file takes over from the table
         got, want = store.get(c), live(config).screen(c, "cas")
@@ -124,15 +124,15 @@ def test_a_resolve_file_is_screened_with_the_table(cache, tmp_path):
 def test_a_large_cas_batch_builds_the_store_on_first_use(cache, capsys):
     config = ScreenerConfig()
     s = config.build()
-    assert known.prepare(config, s, "cas", known.LAZY_MIN_ROWS - 1, workers=0) is None  # small: screened live
-    assert known.prepare(config, s, "auto", 10 * known.LAZY_MIN_ROWS, workers=0) is None  # not a CAS column
-    assert known.prepare(config, s, "smiles", 10 * known.LAZY_MIN_ROWS, workers=0) is None
+    assert known_build.prepare(config, s, "cas", known_build.LAZY_MIN_ROWS - 1, workers=0) is None  # small: screened live
+    assert known_build.prepare(config, s, "auto", 10 * known_build.LAZY_MIN_ROWS, workers=0) is None  # not a CAS column
+    assert known_build.prepare(config, s, "smiles", 10 * known_build.LAZY_MIN_ROWS, workers=0) is None
     assert not list(cache.glob("known-*"))
-    path = known.prepare(config, s, "cas", known.LAZY_MIN_ROWS, workers=0)
+    path = known_build.prepare(config, s, "cas", known_build.LAZY_MIN_ROWS, workers=0)
     assert path is not None and path.exists()
     err = capsys.readouterr().err
     assert "screening the" in err and "chemicals of the offline sources once" in err and "screened in" in err
-    assert known.prepare(config, s, "auto", 10, workers=0) == path  # found by any batch once built
+    assert known_build.prepare(config, s, "auto", 10, workers=0) == path  # found by any batch once built
 
 
 def test_the_binary_reads_the_store_and_its_output_is_unchanged(cache, tmp_path):
@@ -148,7 +148,7 @@ def test_the_binary_reads_the_store_and_its_output_is_unchanged(cache, tmp_path)
         p = run("screen", f, "-q", "-f", fmt, "-j", "2", env=env)
         assert p.returncode == 1, p.stderr
         outs[fmt] = p.stdout
-    path = known.build(ScreenerConfig(), workers=2)
+    path = known_build.build(ScreenerConfig(), workers=2)
     for fmt in ("jsonl", "csv"):
         p = run("screen", f, "-q", "-f", fmt, "-j", "2", env=env)
         assert p.stdout == outs[fmt]

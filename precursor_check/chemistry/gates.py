@@ -7,23 +7,20 @@ implied by its pattern, so a molecule the pattern matches always passes it: gate
 fast a rule is found, never whether it is. The gates a molecule meets sit in one FilterCatalog,
 matched in one C++ call.
 
-Measured here (shared/PERFORMANCE.md has the method): the include patterns of the shipped
-rules (28 then) cost ~375 µs per molecule as one catalogue; their gates ~45 µs, and the full pattern
-runs only on the ~1-2 % of molecules that pass a gate. Each call into RDKit costs ~5 µs and
-each catalogue entry ~1.5 µs, and reading matched entries back out of a catalogue copies
-them (~12 µs each); trees of catalogues over shared sub-patterns were tried and were slower.
-
-Most of a gate's cost is fixed: every substructure search in RDKit installs and restores a
-SIGINT handler (two system calls), so the number of gates a molecule meets matters more
-than their size. Each gate therefore also states what it needs (`needs`): a ring (its
-pattern has a cycle or an aromatic atom) and the elements its atoms pin down. A molecule
-meets only the gates its ring and its molecular formula allow; on the PubChem corpus that
-is ~15 of 37 on average, and none for the third of molecules without a ring.
+The gates cost a fraction of the full patterns, and the full pattern runs only for the
+~1-2 % of molecules that pass a gate (figures and method: docs/performance.md;
+bench/bench_design.py measures both). Most of a gate's cost is fixed per substructure search,
+so the number of gates a molecule meets matters more than their size. Each gate therefore also
+states what it needs (`needs`): a ring (its pattern has a cycle or an aromatic atom) and the
+elements its atoms pin down. A molecule meets only the gates its ring and its molecular
+formula allow.
 """
 
 from __future__ import annotations
 
 import re
+
+from precursor_check.memo import Memo
 
 
 def relax_smarts(smarts: str) -> str:
@@ -160,25 +157,23 @@ class GateCatalog:
                 self.needs.append(needs(relaxed))
         self.elements = frozenset().union(*(els for _ring, els in self.needs))  # the ones that decide anything
         self._catalogs: dict = {}
-        self._keys: dict[str, frozenset[str]] = {}
+        self._keys: Memo = Memo(50_000)  # molecular formula -> the gate elements in it
 
     def __getstate__(self):
         return {k: v for k, v in self.__dict__.items() if k not in ("_catalogs", "_keys")}
 
     def __setstate__(self, state) -> None:
-        self.__dict__.update(state, _catalogs={}, _keys={})
+        self.__dict__.update(state, _catalogs={}, _keys=Memo(50_000))
 
     def candidates(self, mol, formula: str) -> list[tuple[str, int]]:
         """(rule id, pattern index) of every gate the molecule passes; `formula` is its molecular formula."""
         els = self._keys.get(formula)
         if els is None:
-            if len(self._keys) > 50_000:
-                self._keys.clear()
             from precursor_check.chemistry.variants import (
                 counts,  # the one molecular-formula parser (cached per formula here)
             )
 
-            els = self._keys[formula] = self.elements.intersection(counts(formula))
+            els = self._keys.put(formula, self.elements.intersection(counts(formula)))
         key = (mol.GetRingInfo().NumRings() > 0, els)
         entry = self._catalogs.get(key)
         if entry is None:

@@ -2,7 +2,8 @@
 stripped and named, charges neutralised; the parts that are screened.
 
 Costly steps are gated on the input string (fragment split only when there is a '.',
-neutralisation only when there is a charge), as measured in shared/PERFORMANCE.md.
+neutralisation only when there is a charge): RDKit's ChargeParent, which does it all on every
+molecule, costs over ten times as much (docs/performance.md; bench/bench_design.py).
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Screening engines: one query (screener), a local batch of worker processes, and Dask."""

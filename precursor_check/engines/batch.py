@@ -66,13 +66,14 @@ class ScreenerConfig:
     local_db: bool = True
     opsin: bool = True
     max_atoms: int | None = DEFAULT_MAX_ATOMS
+    regimes: tuple[str, ...] | None = None
 
     def build(self):
         from precursor_check.engines.screener import Screener
 
         s = Screener(watchlists=self.watchlists, replace=self.replace, threshold=self.threshold,
                      jurisdictions=self.jurisdictions, as_of=self.as_of, resolve_files=self.resolve_files,
-                     local_db=self.local_db, opsin=self.opsin)
+                     local_db=self.local_db, opsin=self.opsin, regimes=self.regimes)
         s.max_heavy_atoms = self.max_atoms
         return s
 
@@ -118,6 +119,10 @@ def screen_queries(screener, queries: list[str], input_type: str = "auto") -> li
     stored = _prefetch_cas(screener, queries, input_type)
     _prefetch_opsin(screener, queries, input_type)
     seen: dict[str, Result] = {}
+    chunk = getattr(screener, "screen_chunk", None)
+    if chunk is not None and input_type in ("auto", "smiles"):  # SMILES a step at a time over the chunk
+        todo = [q for q in dict.fromkeys(queries) if q not in stored]
+        seen.update((q, r) for q, r in zip(todo, chunk(todo, input_type)) if r is not None)
     out = []
     for q in queries:
         r = seen.get(q)
@@ -255,13 +260,12 @@ def _init_worker(config, tail=None) -> None:
     _TAIL = tail
 
 
-def _work(task: tuple[list[str], str]) -> list[Result]:
+def _work(task: tuple[list[str], str]) -> tuple[list[Result], list[str] | None]:
+    """A chunk's results, and (for a CSV/TSV report) their rendered result columns: rendered here,
+    in parallel, not in the parent."""
     queries, input_type = task
     results = screen_queries(_WORKER, queries, input_type)
-    if _TAIL is not None:  # render the CSV result columns here, in parallel, not in the parent
-        for r in results:
-            r.__dict__["_tail"] = _TAIL(r)
-    return results
+    return results, ([_TAIL(r) for r in results] if _TAIL is not None else None)
 
 
 # -- the engine --------------------------------------------------------------------------------------
@@ -273,16 +277,12 @@ def _timed_out(query: str, input_type: str, seconds: float) -> Result:
                         "structure, or the worker process crashed on it)")
 
 
-def _stamp(r: Result, row: int, query: str, extra: dict | None, key: str) -> Result:
-    """A copy of a (cached) result for this row; ~10x cheaper than dataclasses.replace.
-
-    `_key` (not a dataclass field) tells `BatchCsvWriter` that results with the same key have
-    the same result columns apart from `row` and `input`.
-    """
+def stamp(r: Result, row: int, query: str, extra: dict | None) -> Result:
+    """A copy of a (cached) result for this row; ~10x cheaper than dataclasses.replace."""
     new = object.__new__(Result)
     d = new.__dict__
     d.update(r.__dict__)
-    d["row"], d["input"], d["extra"], d["_key"] = row, query, extra if extra is not None else {}, key
+    d["row"], d["input"], d["extra"] = row, query, extra if extra is not None else {}
     return new
 
 
@@ -310,13 +310,14 @@ class _Pool(multiprocessing.pool.Pool):
 
 
 class _Chunk:
-    __slots__ = ("items", "todo", "future", "results")
+    __slots__ = ("items", "todo", "future", "results", "tails")
 
     def __init__(self, items, todo):
         self.items = items  # [(row, query, extra)]
         self.todo = todo  # unique query strings that must be computed
         self.future = None
         self.results: dict[str, Result] = {}
+        self.tails: dict[str, str] = {}  # query -> CSV result columns rendered by the worker
 
 
 class BatchRunner:
@@ -403,12 +404,13 @@ class BatchRunner:
     # -- the stream
     def run(self, items: Iterable[tuple[int, str, dict | None]]) -> Iterator[Result]:
         """Results for (row, query, extra) items, in order, each stamped with its row, input and extra."""
-        for rows, results in self.run_chunks(items):
+        for rows, results, _tails in self.run_chunks(items):
             yield from self.stamped(rows, results)
 
-    def run_chunks(self, items: Iterable[tuple[int, str, object]]) -> Iterator[tuple[list, list[Result]]]:
-        """(items, results) a chunk at a time, in order; results[i] answers items[i] but is not stamped
-        with its row (rows with the same query share one Result). The pool is always torn down."""
+    def run_chunks(self, items: Iterable[tuple[int, str, object]]) -> Iterator[tuple[list, list[Result], list | None]]:
+        """(items, results, tails) a chunk at a time, in order; results[i] answers items[i] but is not
+        stamped with its row (rows with the same query share one Result); tails[i], when the workers
+        render CSV result columns (`tail`), is results[i]'s, else None. The pool is always torn down."""
         try:
             if self.workers == 0:
                 yield from self._inline(items)
@@ -424,7 +426,7 @@ class BatchRunner:
         for (row, q, extra), r in zip(rows, results):
             if columns is not None:
                 extra = dict(zip(columns, extra))
-            yield _stamp(r, row, r.input if molblock else q, extra, q)
+            yield stamp(r, row, r.input if molblock else q, extra)
 
     def _chunks(self, items) -> Iterator[_Chunk]:
         buf: list = []
@@ -485,7 +487,10 @@ class BatchRunner:
             self._wait_ready()
             deadline = self.row_timeout + 0.05 * len(ch.todo)
             try:
-                ch.results = dict(zip(ch.todo, ch.future.get(timeout=deadline)))
+                results, tails = ch.future.get(timeout=deadline)
+                ch.results = dict(zip(ch.todo, results))
+                if tails is not None:
+                    ch.tails = dict(zip(ch.todo, tails))
             except mp.TimeoutError:
                 ch.results = self._isolate(ch.todo)
                 for other in pending:  # their work died with the pool: send it again
@@ -500,14 +505,14 @@ class BatchRunner:
             fut = self.pool.apply_async(_work, (([q], self.input_type),))
             self._wait_ready()
             try:
-                out[q] = fut.get(timeout=self.row_timeout + 1.0)[0]
+                out[q] = fut.get(timeout=self.row_timeout + 1.0)[0][0]
             except mp.TimeoutError:
                 out[q] = _timed_out(q, self.input_type, self.row_timeout)
                 self.cut_off += 1
                 self._restart()
         return out
 
-    def _emit(self, ch: _Chunk) -> Iterator[tuple[list, list[Result]]]:
+    def _emit(self, ch: _Chunk) -> Iterator[tuple[list, list[Result], list | None]]:
         cache, fresh = self.cache, ch.results
         if fresh:
             if len(cache) + len(fresh) > self.cache_size:
@@ -520,4 +525,5 @@ class BatchRunner:
             if r is None:  # evicted between submit and now (tiny cache): compute it here
                 r = cache[q] = screen_query(self.screener(), q, self.input_type)
             results.append(r)
-        yield ch.items, results
+        tails = ch.tails
+        yield ch.items, results, ([tails.get(q) for _row, q, _extra in ch.items] if tails else None)

@@ -3,19 +3,22 @@
     precheck screen 'catalogue/*.parquet' --engine dask -o screened/            # a LocalCluster
     precheck screen 's3://bucket/cat/*.csv' --engine dask --scheduler tcp://10.0.0.5:8786 -o s3://bucket/out/
 
-How it runs (see docs/dask.md):
+How it runs (see docs/dask.md). It differs from the local engine only in scheduling: the same
+readers (`io.readers.open_stream`), the same per-chunk screening (`engines.batch.screen_queries`),
+the same Parquet writer (`io.formats.parquet`) fed the same `engines.pipeline.Batch`.
 
-* The input (a path, a directory, a glob or a list; local or anything fsspec reads) becomes a
-  fixed list of delayed pandas partitions: Parquet row groups gathered into ~4 MiB partitions and
-  CSV blocks (`dask.dataframe.read_parquet` / `read_csv`; CSV cells are strings, like the local
-  reader's), or one partition per .smi / SDF file (read by the local engine's readers).
-* Pass 1 counts the rows of each partition (cheap next to screening) so that `row` is the global,
-  1-based input row number, exactly as the local engine numbers the rows of the same data; a
-  partition of more than ROWS_PER_TASK rows is then sliced into several tasks.
-* Pass 2 screens each task's rows with `batch.screen_queries` (the local engine's per-chunk
-  function) and writes `part-NNNNN.parquet` (input columns with their types, then RESULT_COLUMNS).
-  A task writes its file under a temporary name and renames it, so a task that is re-run
-  (a worker died; Dask reschedules its tasks) overwrites its own file: every row lands exactly once.
+* The input (a path, a directory, a glob or a list; local or anything fsspec reads) is a list of
+  files. The query column and type are decided from the first file, as the local engine decides
+  them; every file is then opened on a worker with the same --column/--type, and a file whose
+  columns differ from the first's is an error.
+* Pass 1 counts the rows of each file (Parquet: from its footer) so that `row` is the global,
+  1-based input row number, exactly as the local engine numbers the rows of the files joined.
+* Pass 2 runs one reader task per file; it reads the file once, through the local reader, and
+  fans its rows out as screening tasks of at most ROWS_PER_TASK rows, each written as
+  `part-NNNNN.parquet` (input columns with their types, then RESULT_COLUMNS). Task keys are fixed
+  by the run and the part number, and a task writes its file under a temporary name and renames
+  it, so a task that is re-run (a worker died; Dask reschedules its tasks) overwrites its own
+  file: every row lands exactly once.
 * Each worker process builds the Screener (compiles the watchlist) once per `ScreenerConfig`
   and keeps it in a module-global cache; the version and sha256 of the watchlist that screened
   each partition are written into every row, and the client refuses to finish if any partition
@@ -89,75 +92,6 @@ def _meta(screener) -> dict:
     return {"tool_version": __version__, "watchlist_version": wl.version, "watchlist_sha256": wl.sha256}
 
 
-def _count_rows(df) -> int:
-    return len(df)
-
-
-def _screen_partition(df, number: int, start_row: int, config: ScreenerConfig, column: str, input_type: str,
-                      out_dir: str, storage_options: dict | None, hook=None, details: bool = False,
-                      hidden: str | None = None, text: bool = False) -> dict:
-    """Screen one partition and write it as one Parquet file; returns its counts and watchlist identity.
-
-    `hidden`: a query column that is not an output column (an SDF record's molblock). `text`: the
-    input has no column types (CSV, .smi, SDF), so the input columns are strings, as locally.
-    `details`: also write the full JSON result of each flagged row to `_flagged/` (for --report
-    and --audit-log, which the client builds from the written partitions).
-    """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from precursor_check.io.formats import RESULT_COLUMNS, flat_record
-    from precursor_check.io.readers import query_text
-
-    if hook is not None:  # fault injection for tests (e.g. a worker that dies on its first attempt)
-        hook(number)
-    t0 = time.perf_counter()
-    screener = worker_screener(config)
-    meta = _meta(screener)
-    q = df[column]
-    queries = [query_text(v) for v in q.astype(object).where(q.notna(), None).tolist()]
-    results = [replace(r, row=start_row + i) for i, r in enumerate(screen_queries(screener, queries, input_type))]
-    records = [flat_record(r, meta) for r in results]
-
-    if hidden is not None:
-        df = df.drop(columns=[hidden])
-    names = output_columns([str(c) for c in df.columns])
-    table = pa.Table.from_pandas(df, preserve_index=False)
-    table = table.rename_columns([names[str(c)] for c in table.column_names])
-    if text:  # an all-empty partition gives null-typed columns; the local engine writes strings
-        table = table.cast(pa.schema([pa.field(f.name, pa.string()) for f in table.schema]))
-    typed = {"row": pa.int64(), "score": pa.float64()}
-    counts: dict[str, int] = {}
-    for c in RESULT_COLUMNS:
-        values = [r[c] for r in records]
-        if c == "score":
-            values = [float(v) if v != "" else None for v in values]
-        elif c == "verdict":
-            for v in values:
-                counts[v] = counts.get(v, 0) + 1
-        table = table.append_column(pa.field(c, typed.get(c, pa.string())), pa.array(values, typed.get(c, pa.string())))
-    table = table.replace_schema_metadata({k: str(v) for k, v in meta.items()})
-
-    import fsspec
-
-    fs, root = fsspec.core.url_to_fs(out_dir, **(storage_options or {}))
-    root = root.rstrip("/")
-
-    def put(final: str, write) -> None:  # a re-run partition replaces its own file, never adds a second copy
-        tmp = f"{os.path.dirname(final)}/.{os.path.basename(final)}.{uuid.uuid4().hex}.tmp"
-        with fs.open(tmp, "wb") as fh:
-            write(fh)
-        fs.mv(tmp, final)
-
-    if details:
-        fs.makedirs(f"{root}/{DETAILS_DIR}", exist_ok=True)
-        lines = "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in results if r.verdict.is_hit)
-        put(f"{root}/{DETAILS_DIR}/{PART_NAME.format(number)[:-8]}.jsonl", lambda fh: fh.write(lines.encode("utf-8")))
-    put(f"{root}/{PART_NAME.format(number)}", lambda fh: pq.write_table(table, fh, compression="zstd"))
-    return {"number": number, "rows": len(records), "counts": counts, **meta, "pid": os.getpid(),
-            "seconds": time.perf_counter() - t0}
-
-
 # -- client side ----------------------------------------------------------------------------------------
 
 
@@ -225,126 +159,180 @@ def _expand(input_path, storage_options: dict | None) -> tuple[list[str], object
 
 
 ROWS_PER_TASK = 10_000  # seconds of screening per task (the unit of retry and of load balance); ~10^5 tasks per 10^9 rows
-PARQUET_BLOCKSIZE = "4MiB"  # row groups are read in partitions of about this (uncompressed), then sliced into tasks
-HIDDEN = "__precheck_molblock__"  # an SDF record's molblock: the query, not an output column
+INFLIGHT_PER_FILE = 8  # screening tasks a file's reader keeps queued at a time (memory stays flat)
 
 
-@dataclass
-class Partitions:
-    """The input as a fixed list of delayed pandas partitions, and how to screen them."""
+# -- reading: the local engine's readers, on the workers ------------------------------------------------
 
-    parts: list
-    column: str  # the query column in each partition
+
+@dataclass(frozen=True)
+class InputPlan:
+    """What every file of the input shares, decided from the first file as the local engine decides it."""
+
+    fmt: str
+    columns: tuple[str, ...]  # the input's own columns, as the reader names them
+    out_columns: tuple[str, ...]  # their output names (a clash with a result column gets `input_`)
+    index: int  # the query's position in a row (-1: an SDF record's molblock)
+    column: str
     input_type: str
-    hidden: str | None = None  # a query column that is not written out (SDF molblocks)
-    text: bool = False  # no column types in the input: input columns are written as strings
+    arrow_types: tuple | None = None  # ((output name, pyarrow type), ...) of a Parquet input
+    fields: tuple[str, ...] | None = None  # SDF: the data fields of the first record
+    asked: tuple = (None, "auto")  # --column and --type as given: every file is opened with them
 
 
-def _open_partitions(paths: list[str], fmt: str, fs, storage_options: dict | None, column: str | None,
-                     input_type: str, name: str) -> Partitions:
-    if fmt in ("smi", "sdf"):
-        return _text_partitions(paths, fmt, fs, storage_options, column, input_type)
-    ddf = _read(paths, fmt, fs, storage_options)
-    col, kind = _choose([str(c) for c in ddf.columns], column, input_type, name)
-    return Partitions(ddf.to_delayed(), col, kind, text=fmt != "parquet")
+def _open_file(path: str, fmt: str, storage_options: dict | None, column: str | None = None,
+               input_type: str = "auto"):
+    """The local reader's `Source` over a file on any fsspec file system."""
+    import fsspec
 
+    from precursor_check.io.readers import open_stream
 
-def _read(paths: list[str], fmt: str, fs, storage_options: dict | None):
-    import dask.dataframe as dd
-
+    fs, _ = fsspec.core.url_to_fs(path, **(storage_options or {}))
     try:
-        if fmt == "parquet":
-            # row groups are gathered into partitions of about PARQUET_BLOCKSIZE (uncompressed), never split:
-            # Dask's default (256 MiB) would give a few huge tasks, and screening costs ~ms per row
-            ddf = dd.read_parquet(paths, storage_options=storage_options, dtype_backend=None,
-                                  split_row_groups="infer", blocksize=PARQUET_BLOCKSIZE)
-        else:
-            from precursor_check.io.readers import sniff_delimiter
-
-            if fmt == "tsv":
-                sep = "\t"
-            else:
-                with _open_binary(fs, paths[0]) as fh:
-                    sep = sniff_delimiter(fh.read(64 * 1024).decode("utf-8", errors="replace").lstrip("\ufeff"))
-            ddf = dd.read_csv(paths, sep=sep, dtype=str, keep_default_na=False, na_filter=False,
-                              encoding="utf-8", storage_options=storage_options)
-            clean = {c: str(c).lstrip("\ufeff").strip() for c in ddf.columns}
-            if any(k != v for k, v in clean.items()):
-                ddf = ddf.rename(columns=clean)
-    except InputError:
-        raise
-    except Exception as exc:
-        raise InputError(f"cannot read {paths[0]}{' ...' if len(paths) > 1 else ''}: {type(exc).__name__}: {exc}") from None
-    return ddf
+        fh = _open_binary(fs, path)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc}") from None
+    return open_stream(fh, path, column=column, input_type=input_type, fmt=fmt, close=fh.close)
 
 
-def _choose(columns: list[str], column: str | None, input_type: str, name: str) -> tuple[str, str]:
-    """The query column and type, decided exactly as the local readers do."""
-    from precursor_check.io.readers import Source, _choose_column
+def _plan(path: str, fmt: str, storage_options: dict | None, column: str | None, input_type: str) -> InputPlan:
+    src = _open_file(path, fmt, storage_options, column, input_type)
+    try:
+        names = output_columns(src.columns)
+        out = tuple(names[c] for c in src.columns)
+        schema = getattr(src, "arrow_schema", None)
+        types = tuple(zip(out, (f.type for f in schema))) if schema is not None else None
+        fields = tuple(src.columns[1:]) if src.format == "sdf" else None
+        return InputPlan(src.format, tuple(src.columns), out, src.index, src.column, src.input_type, types, fields,
+                         (column, input_type))
+    finally:
+        src.close()
 
-    src = Source(name, "parquet", list(columns), "", 0, "auto")
-    _choose_column(src, column, input_type)
-    return src.column, src.input_type
+
+def _file_rows(path: str, plan: InputPlan, storage_options: dict | None):
+    """A file's rows as the local engine reads them: cells aligned with `plan.columns` (SDF: + molblock)."""
+    if plan.fmt == "sdf":  # the first file's fields, looked up by name in every record, as in one joined file
+        import fsspec
+
+        from precursor_check.io import readers
+
+        fs, _ = fsspec.core.url_to_fs(path, **(storage_options or {}))
+        with _open_binary(fs, path) as fh:
+            raw = fh if hasattr(fh, "peek") else __import__("io").BufferedReader(fh)
+            for molblock, data in readers._sdf_records(readers._decoded_lines(path, raw, [])):
+                yield [molblock.split("\n", 1)[0].strip(), *(data.get(f, "") for f in plan.fields), molblock]
+        return
+    src = _open_file(path, plan.fmt, storage_options, *plan.asked)
+    if plan.fmt != "smi" and (tuple(src.columns), src.index) != (plan.columns, plan.index):
+        src.close()
+        raise InputError(f"{path}: its columns ({', '.join(src.columns)}) differ from the first file's "
+                         f"({', '.join(plan.columns)}); screen such files separately")
+    yield from src.rows()
+
+
+def _count_file(path: str, plan: InputPlan, storage_options: dict | None) -> int:
+    """Rows in one file (Parquet: from its footer; other formats: read through the reader)."""
+    if plan.fmt == "parquet":
+        src = _open_file(path, plan.fmt, storage_options, *plan.asked)
+        try:
+            return int(src.total or 0)
+        finally:
+            src.close()
+    return sum(1 for _ in _file_rows(path, plan, storage_options))
+
+
+def _sizes(n: int, rows_per_task: int) -> list[int]:
+    """A file of `n` rows as tasks of at most `rows_per_task` rows, as even as possible (at least one task)."""
+    k = max(1, -(-n // rows_per_task)) if rows_per_task else 1
+    step = -(-n // k) if n else 0
+    return [step] * (k - 1) + [n - step * (k - 1)]
+
+
+def _screen_file(path: str, first_part: int, start_row: int, sizes: list[int], plan: InputPlan,
+                 config: ScreenerConfig, out_dir: str, storage_options: dict | None, hook, details: bool,
+                 run_id: str) -> list[dict]:
+    """Read one file (on a worker) and fan its rows out as screening tasks, one output part each.
+
+    Task keys are fixed by the run and the part number, so a reader that is re-run (its worker died)
+    finds the parts already submitted instead of adding copies.
+    """
+    from collections import deque
+    from itertools import islice
+
+    from distributed import wait, worker_client
+
+    from precursor_check.io.readers import query_text
+
+    rows = _file_rows(path, plan, storage_options)
+    width, idx = len(plan.columns), plan.index
+    futures, pending = [], deque()
+    with worker_client() as client:
+        row = start_row
+        for k, size in enumerate(sizes):
+            items = []
+            for values in islice(rows, size):
+                items.append((row, query_text(values[idx]), values if len(values) == width else values[:width]))
+                row += 1
+            if len(items) != size:
+                raise PrecheckError(f"{path}: {row - start_row} rows read, {sum(sizes)} counted; did it change?")
+            number = first_part + k
+            fut = client.submit(_screen_part, items, number, plan, config, out_dir, storage_options, hook, details,
+                                key=f"precheck-part-{run_id}-{number}")
+            futures.append(fut)
+            pending.append(fut)
+            if len(pending) >= INFLIGHT_PER_FILE:
+                wait([pending.popleft()])
+        if next(rows, None) is not None:
+            raise PrecheckError(f"{path}: more rows than {sum(sizes)} counted; did it change while screened?")
+        return client.gather(futures)
+
+
+def _screen_part(items: list, number: int, plan: InputPlan, config: ScreenerConfig, out_dir: str,
+                 storage_options: dict | None, hook, details: bool) -> dict:
+    """Screen one task's rows and write them as `part-NNNNN.parquet` with the local engine's Parquet
+    writer; returns its counts and the identity of the watchlist that screened it."""
+    from precursor_check.engines.pipeline import Batch
+    from precursor_check.io.formats.parquet import ParquetWriter
+
+    if hook is not None:  # fault injection for tests (e.g. a worker that dies on its first attempt)
+        hook(number)
+    t0 = time.perf_counter()
+    screener = worker_screener(config)
+    meta = _meta(screener)
+    results = screen_queries(screener, [q for _, q, _ in items], plan.input_type)
+    batch = Batch(results, items, list(plan.out_columns), plan.input_type)
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.verdict.value] = counts.get(r.verdict.value, 0) + 1
+
+    import fsspec
+
+    fs, root = fsspec.core.url_to_fs(out_dir, **(storage_options or {}))
+    root = root.rstrip("/")
+
+    def put(final: str, write) -> None:  # a re-run part replaces its own file, never adds a second copy
+        tmp = f"{os.path.dirname(final)}/.{os.path.basename(final)}.{uuid.uuid4().hex}.tmp"
+        with fs.open(tmp, "wb") as fh:
+            write(fh)
+        fs.mv(tmp, final)
+
+    def parquet(fh) -> None:
+        w = ParquetWriter(fh, extra_columns=list(plan.out_columns), extra_types=dict(plan.arrow_types or ()))
+        w.begin(meta)
+        w.write_batch(batch)
+        w.end()
+
+    if details:
+        fs.makedirs(f"{root}/{DETAILS_DIR}", exist_ok=True)
+        lines = "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in batch.stamped() if r.verdict.is_hit)
+        put(f"{root}/{DETAILS_DIR}/{PART_NAME.format(number)[:-8]}.jsonl", lambda fh: fh.write(lines.encode("utf-8")))
+    put(f"{root}/{PART_NAME.format(number)}", parquet)
+    return {"number": number, "rows": len(items), "counts": counts, **meta, "pid": os.getpid(),
+            "seconds": time.perf_counter() - t0}
 
 
 def _open_binary(fs, path: str):
     return fs.open(path if "://" not in path else fs._strip_protocol(path), "rb")
-
-
-def _text_partitions(paths: list[str], fmt: str, fs, storage_options: dict | None, column: str | None,
-                     input_type: str) -> Partitions:
-    """.smi and SDF: one partition per file, read on the workers by the local engine's readers.
-
-    The columns (SDF: the title and the data fields of the first record) come from the first file,
-    as if the files were one: the local engine reads the fields of a file's first record.
-    """
-    import dask
-
-    from precursor_check.io.readers import _choose_column
-
-    with _open_binary(fs, paths[0]) as fh:
-        src = _text_source(paths[0], fmt, fh)
-        columns = list(src.columns)
-        _choose_column(src, column, input_type)
-    query = src.column if src.format == "smi" or column else HIDDEN
-    fields = columns[1:] if fmt == "sdf" else None
-    parts = [dask.delayed(_read_text_file, pure=True)(p, fmt, columns, fields, storage_options) for p in paths]
-    return Partitions(parts, query, src.input_type, hidden=HIDDEN if fmt == "sdf" else None, text=True)
-
-
-def _text_source(name: str, fmt: str, fh):
-    """The local reader's Source over an open binary file: its columns (SDF: title + first record's fields)."""
-    import io
-
-    from precursor_check.io import readers
-
-    raw = fh if hasattr(fh, "peek") else io.BufferedReader(fh)
-    return readers._smi(name, raw) if fmt == "smi" else readers._sdf(name, raw)
-
-
-def _read_text_file(path: str, fmt: str, columns: list[str], fields: list[str] | None,
-                    storage_options: dict | None):
-    """One .smi or SDF file as a pandas partition (worker side): `columns` (+ the molblock for SDF)."""
-    import fsspec
-    import pandas as pd
-
-    fs, _ = fsspec.core.url_to_fs(path, **(storage_options or {}))
-    with _open_binary(fs, path) as fh:
-        rows = list(_text_rows(path, fmt, fh, fields))
-    return pd.DataFrame(rows, columns=columns + ([HIDDEN] if fmt == "sdf" else []), dtype=object)
-
-
-def _text_rows(name: str, fmt: str, fh, fields: list[str] | None):
-    import io
-
-    from precursor_check.io import readers
-
-    raw = fh if hasattr(fh, "peek") else io.BufferedReader(fh)
-    if fmt == "smi":
-        yield from readers._smi(name, raw).rows()
-        return
-    for molblock, data in readers._sdf_records(readers._decoded_lines(name, raw, [])):
-        yield [molblock.split("\n", 1)[0].strip(), *(data.get(f, "") for f in fields), molblock]
 
 
 def _prepare_output(output: str, storage_options: dict | None):
@@ -421,42 +409,46 @@ def screen_dask(input_path, output: str, config: ScreenerConfig, column: str | N
     `rows_per_task`: input partitions with more rows are screened as several tasks (and output parts).
     """
     require_dask()
-    import dask
-
     t0 = time.perf_counter()
     if not isinstance(input_path, str) or "://" not in input_path:
         input_path = os.path.abspath(input_path) if isinstance(input_path, str) else input_path
     config = _absolute(config)
     paths, fs = _expand(input_path, storage_options)
     fmt = _format_of(paths, input_format.lower())
-    src = _open_partitions(paths, fmt, fs, storage_options, column, input_type.lower(), str(input_path))
-    parts, details = src.parts, bool(report or audit_log)
+    plan = _plan(paths[0], fmt, storage_options, column, input_type.lower())
+    details = bool(report or audit_log)
 
     own = cluster = None
     if client is None:
-        if not scheduler and config.local_db and src.input_type in ("auto", "cas", "name"):
+        if not scheduler and config.local_db and plan.input_type in ("auto", "cas", "name"):
             _warm_local_db()  # local workers share this machine's cache: build the CAS table once, not per worker
         client, cluster = start_client(scheduler, workers)
         own = client
     out_fs, root, work, local = _prepare_output(output, storage_options)
     try:
-        try:
-            lengths = client.gather(client.compute([dask.delayed(_count_rows)(p) for p in parts]))
+        try:  # pass 1: rows per file, so that `row` numbers the rows as the local engine does
+            lengths = client.gather(client.map(_count_file, paths, plan=plan, storage_options=storage_options,
+                                               pure=False))
         except (PrecheckError, OSError):
             raise
         except Exception as exc:
             raise InputError(f"cannot read {input_path}: {type(exc).__name__}: {exc}") from None
-        pieces, total = _pieces(parts, lengths, rows_per_task)
-        parts = [p for p, _ in pieces]
-        tasks = [dask.delayed(_screen_partition, pure=False)(p, i, start, config, src.column, src.input_type,
-                                                             work, storage_options, hook, details, src.hidden, src.text)
-                 for i, (p, start) in enumerate(pieces)]
-        try:
-            done = client.gather(client.compute(tasks))
+        run_id = uuid.uuid4().hex[:12]
+        tasks, part, start = [], 0, 1
+        for path, n in zip(paths, lengths):
+            sizes = _sizes(n, rows_per_task)
+            tasks.append(client.submit(_screen_file, path, part, start, sizes, plan, config, work, storage_options,
+                                       hook, details, run_id, key=f"precheck-file-{run_id}-{len(tasks)}"))
+            part += len(sizes)
+            start += n
+        try:  # pass 2: each file read once, its rows screened as tasks of <= rows_per_task rows
+            done = [d for per_file in client.gather(tasks) for d in per_file]
         except (PrecheckError, OSError):
             raise
         except Exception as exc:
             raise PrecheckError(f"the dask screen failed: {type(exc).__name__}: {exc}") from None
+        parts = list(range(part))
+        total = start
         out_fs.invalidate_cache()  # the workers wrote the parts: listings cached here (object stores) are stale
         run = DaskRun(output=output, partitions=len(parts))
         shas = {d["watchlist_sha256"] for d in done}
@@ -480,8 +472,8 @@ def screen_dask(input_path, output: str, config: ScreenerConfig, column: str | N
             _side_outputs(out_fs, work, len(parts), run, report, audit_log, screener.watchlist)
         run.seconds = time.perf_counter() - t0
         summary = run.summary()
-        summary.update({"input": [str(p) for p in paths][:100], "input_files": len(paths), "column": src.column,
-                        "input_type": src.input_type})
+        summary.update({"input": [str(p) for p in paths][:100], "input_files": len(paths), "column": plan.column,
+                        "input_type": plan.input_type})
         with out_fs.open(f"{work.rstrip('/')}/{SUMMARY_NAME}", "w") as fh:
             json.dump(summary, fh, indent=2)
             fh.write("\n")
@@ -566,30 +558,6 @@ def _flagged_records(fs, path: str):
             yield json.loads(line)
 
 
-def _pieces(parts: list, lengths: list[int], rows_per_task: int) -> tuple[list, int]:
-    """[(partition or a slice of one, its first global row number)], and 1 + the number of rows.
-
-    An input partition larger than `rows_per_task` (a big file with one row group, a CSV block) is
-    screened as several tasks, so that one file still keeps every worker busy.
-    """
-    import dask
-
-    pieces, start = [], 1
-    for p, n in zip(parts, lengths):
-        k = max(1, -(-n // rows_per_task)) if rows_per_task else 1
-        step = -(-n // k) if n else 0
-        if k == 1:
-            pieces.append((p, start))
-        else:
-            pieces.extend((dask.delayed(_rows, pure=True)(p, a, min(a + step, n)), start + a) for a in range(0, n, step))
-        start += n
-    return pieces, start
-
-
-def _rows(df, a: int, b: int):
-    return df.iloc[a:b]
-
-
 def _warm_local_db() -> None:
     try:
         from precursor_check.identify.localdb import LocalDB
@@ -608,34 +576,40 @@ def _absolute(config: ScreenerConfig) -> ScreenerConfig:
                    resolve_files=tuple(fix(p) for p in config.resolve_files))
 
 
-def cli_screen(input_path: str, config: ScreenerConfig, screener, column: str | None, input_type: str,
-               input_format: str, workers: int | None, scheduler: str | None, opts: dict) -> DaskRun:
-    """`precheck screen --engine dask`: check the options, run, print the summary path; the CLI sets the exit code."""
-    import click
+def screen_dask_file(input_path, config: ScreenerConfig | None = None, *, output: str | None = None,
+                     column: str | None = None, input_type: str = "auto", input_format: str = "auto",
+                     workers: int | None = None, scheduler: str | None = None, report: str | None = None,
+                     audit_log: str | None = None, fmt: str | None = None, sinks=(), screener=None, client=None,
+                     storage_options: dict | None = None, **_ignored):
+    """`screen_file(..., engine="dask")`: the input screened on a Dask cluster into the directory `output`.
 
-    output = opts.get("output")
+    Returns the pipeline's `RunSummary` (its notes say where the parts went). The report formats
+    other than Parquet parts, and stdin, are the local engine's; asking for them here is a usage error.
+    """
+    from precursor_check.engines.pipeline import RunSummary
+    from precursor_check.errors import UsageError
+
     if not output or output == "-":
-        raise click.UsageError("--engine dask writes a directory of Parquet files: give -o DIR")
-    if opts.get("fmt") and opts["fmt"].lower() != "parquet":
-        raise click.UsageError(f"--engine dask writes Parquet only, not {opts['fmt']}")
+        raise UsageError("--engine dask writes a directory of Parquet files: give -o DIR")
+    if fmt and fmt.lower() != "parquet":
+        raise UsageError(f"--engine dask writes Parquet only, not {fmt}")
     if input_path == "-":
-        raise click.UsageError(f"--engine dask reads {SUPPORTED} (a path, a directory, a glob or a URL), "
-                               "not stdin; save the input to a file, or use the local engine")
-    if opts.get("report") == "-":
-        raise click.BadParameter("give a file name", param_hint="--report")
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None and not opts.get("quiet"):
-        from click.core import ParameterSource
-
-        if ctx.get_parameter_source("row_timeout") not in (None, ParameterSource.DEFAULT):
-            click.echo("precheck: --row-timeout does not apply with --engine dask (the --max-atoms cap does; "
-                       "see docs/dask.md)", err=True)
+        raise UsageError(f"--engine dask reads {SUPPORTED} (a path, a directory, a glob or a URL), "
+                         "not stdin; save the input to a file, or use the local engine")
+    if report == "-":
+        raise UsageError("--report: give a file name")
+    if list(sinks):
+        raise UsageError("the dask engine writes its own Parquet parts, --report and --audit-log; "
+                         "other sinks need the local engine")
     require_dask()
+    config = config or ScreenerConfig()
+    screener = screener or config.build()  # fails fast on a bad watchlist, before the cluster starts
     run = screen_dask(input_path, output, config, column=column, input_type=input_type, input_format=input_format,
                       scheduler=scheduler, workers=workers or None, expected_sha256=screener.watchlist.sha256,
-                      report=opts.get("report"), audit_log=opts.get("audit_log"), screener=screener)
-    if not opts.get("quiet"):
-        click.echo(f"precheck: wrote {run.partitions} Parquet part(s) and {SUMMARY_NAME} to {output}"
-                   + (f"; report {opts['report']}" if opts.get("report") else "")
-                   + (f"; audit log {opts['audit_log']}" if opts.get("audit_log") else ""), err=True)
-    return run
+                      report=report, audit_log=audit_log, screener=screener, client=client,
+                      storage_options=storage_options)
+    summary = RunSummary(run.meta, counts={k: v for k, v in run.counts.items() if v}, rows=run.rows,
+                         seconds=run.seconds)
+    summary.notes.append(f"wrote {run.partitions} Parquet part(s) and {SUMMARY_NAME} to {output}"
+                         + (f"; report {report}" if report else "") + (f"; audit log {audit_log}" if audit_log else ""))
+    return summary

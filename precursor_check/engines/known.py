@@ -11,21 +11,18 @@ watchlist's sha256 (every file it includes), the matching options (threshold, ju
 as-of date and any option added to `match.Options`), the heavy-atom cap, the local table and the
 resolve files' contents. A new key is a new store; nothing is ever patched in place.
 
-Built ahead of time with `build` (what an `index build` command calls) or lazily by `prepare`
-at the start of a large CAS batch, with progress on stderr. `screen_queries` opens the store
-(when one exists for its screener) and looks up a chunk's CAS numbers with one query.
+Built by engines/known_build.py, ahead of time (`build`) or on the first large CAS batch
+(`prepare`). `screen_queries` opens the store (when one exists for its screener) and looks up
+a chunk's CAS numbers with one query.
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import sys
-import time
 from dataclasses import fields
 from pathlib import Path
 
-from precursor_check.engines.stored import decode, encode
+from precursor_check.engines.stored import decode, encode  # noqa: F401 - the store's format
 
 FORMAT = 2  # bump when the stored layout changes
 LAZY_MIN_ROWS = 20_000  # a CAS batch at least this long builds the store on first use
@@ -124,7 +121,7 @@ def path_for(screener) -> Path | None:
     """The store for this screener's watchlist and options (None: no local table, nothing to store)."""
     if local_path(getattr(screener.resolver, "local", None)) is None:
         return None
-    from precursor_check.watchlist.compile import cache_dir
+    from precursor_check.resources import cache_dir
 
     return cache_dir() / f"known-{FORMAT}-{digest(screener)[:24]}.sqlite"
 
@@ -198,9 +195,6 @@ def attach(screener) -> KnownResults | None:
     return getattr(screener, "known", None)
 
 
-# -- building -----------------------------------------------------------------------------------------
-
-
 def all_cas(screener) -> list[str]:
     """Every CAS number the screener's offline sources resolve: watchlist, resolve files, local table."""
     found = set(screener.compiled.cas_index)
@@ -213,141 +207,3 @@ def all_cas(screener) -> list[str]:
 
     # only numbers whose check digit holds: any other is reported invalid, never looked up
     return sorted(c for c in found if cas_is_valid(c))
-
-
-def build(config, screener=None, workers: int | None = None, progress=None, force: bool = False) -> Path | None:
-    """Screen every CAS number of the offline sources for `config` (an engines.batch.ScreenerConfig)
-    and store the results; the store's path (None without a local table).
-
-    `progress(done, total)` is called as rows complete. Workers as for `precheck screen`
-    (None: all cores; 0: in this process). Safe to race: the store appears atomically.
-    """
-    import tempfile
-
-    from precursor_check.engines.batch import BatchRunner
-
-    screener = screener if screener is not None else config.build()
-    path = path_for(screener)
-    if path is None:
-        return None
-    if path.exists():
-        if not force:
-            return path
-        path.unlink()  # readers that have it open keep their copy; new ones screen live until it is back
-    screener.known = None
-    screener.__dict__["_known_tried"] = True
-    cas = all_cas(screener)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".build-known-", suffix=".sqlite")
-    os.close(fd)
-    t0 = time.perf_counter()
-    try:
-        conn = sqlite3.connect(tmp)
-        conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-                           "CREATE TABLE known (cas TEXT PRIMARY KEY, blob BLOB) WITHOUT ROWID;"
-                           "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);")
-        # the screeners that build the store screen live (it does not exist yet under this name)
-        runner = BatchRunner(config, input_type="cas", workers=workers, cache_size=0, screener=screener)
-        rows, skipped = [], 0
-        for i, r in enumerate(runner.run((n, c, None) for n, c in enumerate(cas, start=1))):
-            if r.error and r.error.startswith(_UNSTABLE):
-                skipped += 1
-            else:
-                rows.append((cas[i], encode(r)))
-            if len(rows) >= 5000:
-                conn.executemany("INSERT INTO known VALUES (?, ?)", rows)
-                rows = []
-            if progress is not None:
-                progress(i + 1, len(cas))
-        conn.executemany("INSERT INTO known VALUES (?, ?)", rows)
-        meta = [*describe(screener), ("digest", digest(screener)), ("rows", str(len(cas) - skipped)),
-                ("screened live (cut off or failed)", str(skipped)),
-                ("built", time.strftime("%Y-%m-%dT%H:%M:%S%z")), ("seconds", f"{time.perf_counter() - t0:.1f}")]
-        conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta)
-        conn.commit()
-        conn.close()
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    _prune(path)
-    return path
-
-
-def _prune(keep: Path) -> None:
-    """Remove the least recently used stores beyond KEEP (each option set has its own), and the
-    leftovers of builds killed a day or more ago."""
-    try:
-        stores = sorted(keep.parent.glob("known-*.sqlite"), key=lambda p: p.stat().st_mtime, reverse=True)
-        stale = [p for p in keep.parent.glob(".build-known-*") if p.stat().st_mtime < time.time() - 86400]
-        for p in [s for s in stores if s != keep][KEEP - 1:] + stale:
-            p.unlink()
-    except OSError:
-        pass
-
-
-def expected_rows(src) -> int | None:
-    """Rows an input (io.readers.Source) is expected to hold: Parquet knows; a text file is guessed
-    from its size at BYTES_PER_ROW (a CAS number and a few short cells); None for stdin."""
-    if src.total is None:
-        return None
-    return src.total if src.format == "parquet" else src.total // BYTES_PER_ROW
-
-
-def prepare(config, screener, input_type: str, expected: int | None, workers: int | None = None,
-            quiet: bool = False) -> Path | None:
-    """At the start of a batch: the store for its options, built first if the batch is a CAS column
-    of at least LAZY_MIN_ROWS rows (`expected`) and none exists yet, with progress on stderr."""
-    if input_type not in ("cas", "auto"):
-        return None
-    path = path_for(screener)
-    if path is None:
-        return None
-    if path.exists():
-        try:
-            os.utime(path)  # recently used: kept by _prune
-        except OSError:
-            pass
-        return path
-    if input_type != "cas" or expected is None or expected < LAZY_MIN_ROWS:
-        return None
-    n = len(all_cas(screener))
-    show = _Progress(n, quiet)
-    try:
-        return build(config, screener, workers=workers, progress=show.update)
-    finally:
-        show.close()
-
-
-class _Progress:
-    """A progress bar on a terminal, otherwise one line before and one after."""
-
-    def __init__(self, total: int, quiet: bool):
-        self.total, self.quiet, self.t0, self.bar = total, quiet, time.perf_counter(), None
-        if quiet:
-            return
-        msg = (f"precheck: first CAS batch with this watchlist and these options: screening the {total:,} "
-               "chemicals of the offline sources once (about a minute per 2 cores); later runs look them up")
-        if sys.stderr.isatty():
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            console = Console(stderr=True)
-            console.print(msg, markup=False, highlight=False)
-            self.bar = Progress(TextColumn("known chemicals"), BarColumn(), MofNCompleteColumn(),
-                                TimeRemainingColumn(), console=console, transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("known", total=total)
-        else:
-            print(msg, file=sys.stderr, flush=True)
-
-    def update(self, done: int, total: int) -> None:
-        if self.bar is not None and (done % 500 == 0 or done == total):
-            self.bar.update(self.task, completed=done)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-        if not self.quiet:
-            print(f"precheck: known chemicals screened in {time.perf_counter() - self.t0:.0f} s", file=sys.stderr,
-                  flush=True)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
+
+from rdkit import DataStructs
 
 from precursor_check.chemistry import molecules, standardise
 from precursor_check.identify.identifiers import (
@@ -28,6 +31,7 @@ from precursor_check.watchlist.match import (
     sort_hits,
     verdict_of,
 )
+from precursor_check.watchlist.rules import rules_matching
 
 INPUT_TYPES = ("auto", "cas", "smiles", "inchi", "inchikey", "name")
 
@@ -49,14 +53,16 @@ class Screener:
         as_of: str | None = None,
         resolve_files: Iterable[str | Path] = (),
         use_cache: bool = True,
+        regimes: Iterable[str] | None = None,
         local_db: bool = True,
         opsin: bool = True,
     ):
         paths = default_paths(tuple(str(p) for p in watchlists), replace)
         self.compiled: Compiled = load_compiled(paths, use_cache=use_cache)
         jur = frozenset(j.upper() for j in jurisdictions) if jurisdictions else None
+        reg = frozenset(r.lower() for r in regimes) if regimes else None
         self.options = Options(threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
-                               jurisdictions=jur, as_of=as_of)
+                               jurisdictions=jur, as_of=as_of, regimes=reg)
         self.resolver = Resolver(self.compiled, LocalDB() if local_db else None,
                                  tuple(str(p) for p in resolve_files), opsin=opsin)
         # results of every CAS number the offline sources know, screened ahead (engines/known.py);
@@ -186,7 +192,8 @@ class Screener:
                       verdict=Verdict.WATCH if e.status == "watch" else Verdict.CONTROLLED, score=1.0,
                       lists=tuple(applicable), reason=f"{e.name}, identified by {kind.upper() if kind == 'cas' else kind} ({describe_lists(applicable)})",
                       families=e.families,
-                      counted=e.status == "watch" or any(self.options.applies(lst) for lst in applicable))
+                      counted=(self.options.screens_regime(e.regime) if e.status == "watch" or not applicable
+                               else any(self.options.applies(lst) for lst in applicable)))
             return Result(q, kind, verdict_of([hit]), hits=(hit,), source=res.source)
         if not res.smiles:
             return Result(q, kind, Verdict.UNRESOLVED, source=res.source,
@@ -216,7 +223,60 @@ class Screener:
         """
         return self._screen_std(standardise.standardise(mol, res.smiles), q, kind, res)
 
-    def _screen_std(self, std: standardise.Standardised, q: str, kind: str, res: Resolved) -> Result:
+    def screen_chunk(self, queries: list[str], input_type: str | None = None) -> list[Result | None]:
+        """`screen` for the SMILES of a chunk, one step at a time over the whole chunk.
+
+        Every structure is parsed and standardised, then every component meets the class rules,
+        then every fingerprint is made and compared: each RDKit step then runs with its code and
+        tables warm in the processor's caches, instead of each molecule passing through all of
+        them in turn (bench/README.md: ~30 % less time per molecule). The results are those of
+        `screen`, query by query; None for a query this path leaves to `screen` (not a SMILES,
+        inorganic, does not parse, or any step raised).
+        """
+        auto = input_type in (None, "auto")
+        out: list[Result | None] = [None] * len(queries)
+        todo: list[tuple[int, str, str, standardise.Standardised]] = []
+        for i, q in enumerate(queries):
+            if not q or (detect_type(q) if auto else input_type) != "smiles":
+                continue
+            s = q.strip()
+            if not s or len(s) > molecules.MAX_SMILES:
+                continue
+            try:
+                std = standardise.standardise_smiles(s)
+            except Exception:  # RecursionError included: `screen` reports it
+                continue
+            if std is not None and not std.inorganic:
+                todo.append((i, q, s, std))
+        cap = self.max_heavy_atoms
+        parts = [p for _i, _q, _s, std in todo
+                 if not cap or sum(p.mol.GetNumHeavyAtoms() for p in std.parts) <= cap
+                 for p in std.parts if p.mol.GetNumHeavyAtoms() <= molecules.MAX_HEAVY_ATOMS]
+        c = self.compiled
+        rules: dict[int, list] = {}
+        for p in parts:
+            with contextlib.suppress(Exception):  # a part whose step raises: its query goes to `screen`
+                rules[id(p.mol)] = rules_matching(c, p.mol, p.formula)
+        fps: dict[int, object] = {}
+        for p in parts:
+            if id(p.mol) in rules:
+                with contextlib.suppress(Exception):
+                    fps[id(p.mol)] = molecules.fingerprint(p.mol)
+        pre: dict[int, tuple] = {}
+        bulk = DataStructs.BulkTanimotoSimilarity
+        for key, fp in fps.items():
+            with contextlib.suppress(Exception):
+                pre[key] = (rules[key], bulk(fp, c.fps) if c.fps else None)
+        for i, q, s, std in todo:
+            try:
+                r = self._screen_std(std, s, "smiles", Resolved(s, "input"), pre)
+            except Exception:
+                continue
+            out[i] = _with_row(r, None, q)
+        return out
+
+    def _screen_std(self, std: standardise.Standardised, q: str, kind: str, res: Resolved,
+                    pre: dict[int, tuple] | None = None) -> Result:
         parts = std.parts
         heavy = sum(p.mol.GetNumHeavyAtoms() for p in parts)
         if self.max_heavy_atoms and heavy > self.max_heavy_atoms:
@@ -230,8 +290,11 @@ class Screener:
         for part in parts:
             if part.mol.GetNumHeavyAtoms() > molecules.MAX_HEAVY_ATOMS:
                 continue  # far too large for a precursor: identity only would be meaningless too
+            computed = pre.get(id(part.mol)) if pre is not None else None
+            if pre is not None and computed is None and not std.inorganic:
+                raise LookupError("a step failed on this part in the chunk: screen it alone")
             h, n = match_part(self.compiled, part, removed, self.options, inorganic=std.inorganic,
-                              complex_input=std.complex)
+                              complex_input=std.complex, pre=computed)
             if h and multi:  # say which component matched
                 frag = molecules.canonical(part.mol)
                 h = [replace(x, fragment=frag) for x in h]

@@ -147,23 +147,26 @@ def default_path() -> Path | None:
     found = _chemicals_dir()
     if found is None:
         return None
-    from precursor_check.watchlist.compile import cache_dir
+    from precursor_check.resources import cache_dir
 
     return cache_dir() / f"localdb-{FORMAT}-chemicals-{found[1]}.sqlite"
 
 
 def build(path: Path) -> Path:
     """Build the index (about 8 s and 68 MB for ~74k chemicals, 2 cores); atomic, safe to race."""
-    import os
-    import tempfile
-
     found = _chemicals_dir()
     if found is None:
         raise FileNotFoundError("the `chemicals` package is not installed")
-    src = found[0]
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".build-", suffix=".sqlite")
-    os.close(fd)
+    from precursor_check.resources import replacing
+
+    with replacing(path, prefix=".build-", suffix=".sqlite") as tmp:
+        _fill(tmp, found[0])
+    return path
+
+
+def _fill(tmp: str, src: Path) -> None:
+    """Write the index tables into the new database file `tmp` from the tables in `src`."""
     import sqlite3
 
     conn = sqlite3.connect(tmp)
@@ -218,5 +221,3 @@ def build(path: Path) -> Path:
     conn.execute("CREATE INDEX unsure_key ON unsure(key)")
     conn.commit()
     conn.close()
-    os.replace(tmp, path)
-    return path

@@ -10,13 +10,16 @@ import csv
 import os
 import re
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from precursor_check.chemistry.standardise import CATION_NAMES
 from precursor_check.errors import InputError
 from precursor_check.identify.localdb import LocalDB
 from precursor_check.identify.names import normalise_name
-from precursor_check.watchlist.compile import Compiled
+from precursor_check.memo import Memo
+
+if TYPE_CHECKING:  # the watchlist is passed in; identify/ does not import watchlist/
+    from precursor_check.watchlist.compile import Compiled
 
 SALT_WORDS = {
     "hydrochloride": "hydrochloride", "hcl": "hydrochloride", "dihydrochloride": "hydrochloride",
@@ -152,12 +155,14 @@ class Resolver:
 
         Answers are remembered; a reason (no Java, no extra) is not, since it can be fixed.
         """
-        cache = self.__dict__.setdefault("_opsin", {})
+        cache = self.__dict__.get("_opsin")
+        if cache is None:
+            cache = self._opsin = Memo(100_000)
         todo = [n for n in dict.fromkeys(names) if n not in cache and could_be_systematic(n)]
         fresh = opsin_resolve_many(todo) if todo else {}
-        if len(cache) > 100_000:
-            cache.clear()
-        cache.update((n, got) for n, got in fresh.items() if got[1] is None)
+        for n, got in fresh.items():
+            if got[1] is None:
+                cache.put(n, got)
         return {n: fresh.get(n) or cache.get(n) or (None, None) for n in names}
 
     def ambiguous(self, text: str) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from precursor_check.identify.identifiers import (
     DASHES,
@@ -20,10 +21,13 @@ from precursor_check.identify.identifiers import (
     detect_type,
     format_cas,
 )
-from precursor_check.watchlist.compile import Compiled
+
+if TYPE_CHECKING:  # the watchlist is passed in; identify/ does not import watchlist/
+    from precursor_check.watchlist.compile import Compiled
 
 # Boundaries are ASCII letters and digits only: Chinese or Japanese text runs straight into a
 # name or 'CAS' (出售BMK油, 产品CAS:79099073), and Python counts those characters as \w.
+
 _HYPHENATED = re.compile(r"(?<![0-9])(?<![0-9]-)(\d{2,7}-\d{2}-\d)(?![0-9])(?!-[0-9])")
 _AFTER_CAS = re.compile(
     r"(?<![A-Za-z0-9])CAS(?:[\s.:#-]*(?:RN|Number|No|Nr|Reg\.?\s*No|号|番号))?[\s.:#-]*(\d[\d-]{2,11}\d)(?![0-9])(?!-[0-9])",

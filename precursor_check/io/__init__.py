@@ -1,0 +1,1 @@
+"""Input and output: batch readers, report formats, the audit log and atomic file writes."""

@@ -1,4 +1,4 @@
-"""Where reports go: stdout, or a file written atomically (temp file, then rename)."""
+"""Where reports go: stdout, or a file replaced atomically, with the mode open() would give."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from precursor_check.errors import InputError
+from precursor_check.resources import replacing
 
 
 @functools.lru_cache(maxsize=1)
@@ -42,8 +43,6 @@ def open_output(path: str | None, binary: bool = False):
     if path in (None, "-"):
         yield sys.stdout.buffer if binary else sys.stdout
         return
-    import tempfile
-
     target = Path(path)
     if target.exists() and not target.is_file():  # /dev/null, a FIFO, a device: write to it, never replace it
         try:
@@ -54,18 +53,12 @@ def open_output(path: str | None, binary: bool = False):
         with fh:
             yield fh
         return
-    try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}.",
-                                   suffix=".tmp")
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8",
-                       newline=None if binary else "") as fh:
+    with contextlib.ExitStack() as stack:  # leaves no partial report behind, on any error or Ctrl-C
+        try:
+            tmp = stack.enter_context(replacing(target))
+        except OSError as exc:
+            raise InputError(f"cannot write {path}: {exc.strerror}") from None
+        with open(tmp, "wb" if binary else "w", encoding=None if binary else "utf-8",
+                  newline=None if binary else "") as fh:
             yield fh
         os.chmod(tmp, file_mode(target))
-        os.replace(tmp, target)
-    except BaseException:  # includes KeyboardInterrupt: leave no partial report behind
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise

@@ -27,10 +27,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from precursor_check.errors import InputError
+from precursor_check.model import Verdict
 
 REQUIRED = ("time", "user", "host", "tool_version", "watchlist_version", "watchlist_sha256", "input", "smiles",
             "source", "verdict", "hits")
-VERDICTS = ("controlled", "watch", "analog", "clear", "unresolved", "invalid")
+VERDICTS = tuple(v.value for v in Verdict)
 BATCH_LINES = 64  # flush after this many lines ...
 BATCH_SECONDS = 0.25  # ... or when the last flush is this long ago
 

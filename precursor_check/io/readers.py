@@ -137,6 +137,15 @@ def open_input(path: str, column: str | None = None, input_type: str = "auto", f
             raw.close()
             raise InputError(f"{path} is a directory")
         name, total, close = str(path), p.stat().st_size, raw.close
+    return open_stream(raw, name, column=column, input_type=input_type, fmt=fmt, total=total, close=close,
+                       path=path)
+
+
+def open_stream(raw: IO[bytes], name: str, column: str | None = None, input_type: str = "auto", fmt: str = "auto",
+                total: int | None = None, close=None, path: str | None = None) -> Source:
+    """`open_input` on an already open binary stream (a local file, stdin, or an fsspec file that
+    the Dask engine opened on a worker): the one place where every input format is read."""
+    path = name if path is None else path
     raw = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
     head = raw.peek(SNIFF_BYTES)[:SNIFF_BYTES]
     kind = _pick(path, fmt, head)
@@ -144,7 +153,7 @@ def open_input(path: str, column: str | None = None, input_type: str = "auto", f
         if kind == "parquet":
             if path == "-":
                 raise InputError("Parquet cannot be read from stdin (it needs seeking); give the file name")
-            src = _parquet(path, raw)
+            src = _parquet(name, raw)
         elif kind == "sdf":
             src = _sdf(name, raw)
         elif kind == "smi":

@@ -1,7 +1,10 @@
 """The watchlist compiled for matching: identity keys, fingerprints, rule catalogue, lookups.
 
 Compiling costs ~100 ms for a few hundred entries, so the result is pickled in the user
-cache directory, keyed by the sha256 of the watchlist files (3 ms to load).
+cache directory (3 ms to load). The cache file is named by the cache format, the tool version
+and a CRC of the watchlist paths; it is used only while every file the watchlist includes has
+the size and modification time recorded in it, so editing any of them recompiles. (The
+watchlist's sha256, reported in every output, is computed when compiling.)
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ from precursor_check.watchlist.load import (
     file_closure,
     load,
 )
+from precursor_check.watchlist.rules import example_problems
 
-CACHE_FORMAT = 18  # 18: modules moved into subpackages (pickles name their classes by module)
+CACHE_FORMAT = 19  # 19: listings carry regime and limit; entries and rules a regime
 
 
 @dataclass(frozen=True)
@@ -153,8 +157,6 @@ def compile_watchlist(wl: Watchlist, check_examples: bool = True) -> Compiled:
 
     c.gates = gates.GateCatalog(wl.rules)
     c.variant_formulas = variants.variant_formulas(ring_entries)
-    from precursor_check.watchlist.validate import example_problems
-
     wrong = example_problems(c) if check_examples else []  # a rule contradicting its examples must not screen
     if wrong:
         more = f" (and {len(wrong) - 1} more)" if len(wrong) > 1 else ""
@@ -199,16 +201,14 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    import tempfile
+    from precursor_check.resources import replacing
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
+        with replacing(path, prefix=".tmp-") as tmp:
+            Path(tmp).write_bytes(data)
     except OSError:
         pass  # an unwritable cache only costs time
 
 
-__all__ = ["Compiled", "cache_dir", "compile_watchlist", "load_compiled", "digest"]
+__all__ = ["Compiled", "compile_watchlist", "load_compiled", "digest"]

@@ -13,11 +13,13 @@ from pathlib import Path
 
 from precursor_check.errors import WatchlistError
 from precursor_check.identify.identifiers import cas_is_valid, normalise_cas
-from precursor_check.model import Listing
+from precursor_check.model import DEFAULT_REGIME, REGIMES, Listing
 from precursor_check.resources import data_path
 
 SCHEMA_VERSION = 1
-JURISDICTIONS = ("UN", "US", "EU", "CA", "CN")
+# drug precursors: UN, US, EU, CA, CN, UK, AU, JP, IN, MX; chemical weapons: CWC (the Convention's
+# Annex on Chemicals), AG (the Australia Group's list); explosives precursors: EU (Regulation 2019/1148)
+JURISDICTIONS = ("UN", "US", "EU", "CA", "CN", "UK", "AU", "JP", "IN", "MX", "CWC", "AG")
 CONFIDENCE = ("confirmed", "recollection", "inferred", "unverified")
 STATUSES = ("controlled", "watch")
 RULE_KINDS = ("legal", "alert")
@@ -48,6 +50,12 @@ class Entry:
     sources: tuple[str, ...] = ()
     note: str = ""
     origin: str = ""  # file it came from
+    regime: str = DEFAULT_REGIME  # the regime of a watch entry (or one without listings); listings carry their own
+
+    @property
+    def regimes(self) -> tuple[str, ...]:
+        """The regimes this entry is listed under (its own regime when it has no listing)."""
+        return tuple(dict.fromkeys(lst.regime for lst in self.listings)) or (self.regime,)
 
     @property
     def label(self) -> str:
@@ -75,6 +83,12 @@ class Rule:
     examples_match: tuple[str, ...] = ()
     examples_no_match: tuple[str, ...] = ()
     origin: str = ""
+    regime: str = DEFAULT_REGIME  # an alert's regime (a legal rule's listings carry their own)
+    except_rules: tuple[str, ...] = ()  # when one of these rules matches too, this one does not
+
+    @property
+    def regimes(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(lst.regime for lst in self.listings)) or (self.regime,)
 
 
 @dataclass(frozen=True)
@@ -152,10 +166,16 @@ _TOP_KEYS = {"schema_version", "watchlist_version", "title", "include", "entries
 _ENTRY_KEYS = {"id", "name", "status", "abbreviations", "synonyms", "cas", "other_cas", "smiles", "also_smiles",
                "structure_source", "similarity", "families", "listings", "sources", "note"}
 _LISTING_KEYS = {"jurisdiction", "list", "citation", "effective", "confidence", "salts", "isomers",
-                 "except_smiles", "wording", "note"}
+                 "except_smiles", "wording", "note", "instrument", "source_url"}
 _OTHER_CAS_KEYS = {"cas", "form", "source"}
+# regimes and overlays: a file's `regime` is the default of its entries, rules and listings; its
+# `listing_defaults` fill every listing it gives; its `listings` add listings to entries (or rules) by id,
+# wherever they are defined (a jurisdiction's own file over the shipped entries)
+_TOP_KEYS |= {"regime", "listing_defaults", "listings"}
+_ENTRY_KEYS |= {"regime"}
+_LISTING_KEYS |= {"regime", "limit"}
 _RULE_KEYS = {"id", "kind", "name", "description", "subject", "smarts", "exclude_smarts", "entries", "families",
-              "verdict", "jurisdiction", "listings", "examples"}
+              "verdict", "jurisdiction", "listings", "examples", "regime", "except_rules"}
 
 
 def _known_keys(item, allowed: set[str], where: str) -> None:
@@ -224,6 +244,7 @@ def load(paths: list[Path] | None = None) -> Watchlist:
     entries: list[Entry] = []
     rules: list[Rule] = []
     versions: list[str] = []
+    overlays: list[tuple[str, str, tuple[Listing, ...]]] = []  # (file, entry or rule id, listings to add)
     title = ""
     for path, raw in files:
         doc = parse_yaml(path, raw)
@@ -236,10 +257,19 @@ def load(paths: list[Path] | None = None) -> Watchlist:
         if doc.get("watchlist_version"):
             versions.append(str(doc["watchlist_version"]))
         title = title or str(doc.get("title") or "")
+        defaults = _file_defaults(doc, where)
         for i, item in enumerate(doc.get("entries") or []):
-            entries.append(_entry(item, f"{where}: entries[{i}]", where))
+            entries.append(_entry(item, f"{where}: entries[{i}]", where, defaults))
         for i, item in enumerate(doc.get("rules") or []):
-            rules.append(_rule(item, f"{where}: rules[{i}]", where))
+            rules.append(_rule(item, f"{where}: rules[{i}]", where, defaults))
+        extra = doc.get("listings") or {}
+        if not isinstance(extra, dict):
+            raise WatchlistError(f"{where}: top-level `listings` must map entry ids to lists of listings")
+        for id_, items in extra.items():
+            if not isinstance(items, list):
+                items = [items]
+            at = f"{where}: listings for {id_}"
+            overlays.append((where, str(id_), tuple(_listing(x, at, defaults) for x in items)))
     if not versions:
         raise WatchlistError(f"{files[0][0]}: watchlist_version is missing")
     ids: dict[str, str] = {}
@@ -247,6 +277,11 @@ def load(paths: list[Path] | None = None) -> Watchlist:
         if item.id in ids:
             raise WatchlistError(f"{item.origin}: duplicate id {item.id} (also in {ids[item.id]})")
         ids[item.id] = item.origin
+    entries, rules = _apply_overlays(entries, rules, overlays)
+    for r in rules:
+        for other in r.except_rules:
+            if other not in ids or other == r.id:
+                raise WatchlistError(f"{r.origin}: rule {r.id}: except_rules names {other}, which is no other rule")
     return Watchlist(
         version="+".join(dict.fromkeys(versions)),
         sha256=digest(files),
@@ -255,6 +290,37 @@ def load(paths: list[Path] | None = None) -> Watchlist:
         rules=tuple(rules),
         title=title,
     )
+
+
+def _file_defaults(doc: dict, where: str) -> dict:
+    """What a file's listings (and entries, rules) inherit: its `regime` and its `listing_defaults`."""
+    regime = str(doc.get("regime") or DEFAULT_REGIME)
+    if regime not in REGIMES:
+        raise WatchlistError(f"{where}: regime {regime!r} is not one of {', '.join(REGIMES)}")
+    defaults = doc.get("listing_defaults") or {}
+    if not isinstance(defaults, dict):
+        raise WatchlistError(f"{where}: listing_defaults must be a mapping of listing fields")
+    _known_keys(defaults, _LISTING_KEYS, f"{where}: listing_defaults")
+    return {"regime": regime, **defaults}
+
+
+def _apply_overlays(entries: list, rules: list, overlays) -> tuple[list, list]:
+    """Add each overlay file's listings to the entry (or rule) it names; an unknown id is an error."""
+    if not overlays:
+        return entries, rules
+    from dataclasses import replace
+
+    pos = {e.id: ("e", i) for i, e in enumerate(entries)} | {r.id: ("r", i) for i, r in enumerate(rules)}
+    for where, id_, listings in overlays:
+        if id_ not in pos:
+            raise WatchlistError(f"{where}: listings for {id_}, which is no entry or rule of the watchlist")
+        kind, i = pos[id_]
+        target = entries if kind == "e" else rules
+        item = target[i]
+        if kind == "r" and item.kind != "legal":
+            raise WatchlistError(f"{where}: listings for {id_}, an alert rule (only entries and legal rules are listed)")
+        target[i] = replace(item, listings=item.listings + listings)
+    return entries, rules
 
 
 def _strs(value, where: str, key: str) -> tuple[str, ...]:
@@ -278,10 +344,14 @@ def _date(value, where: str) -> str | None:
         raise WatchlistError(f"{where}: effective date {value!r} is not YYYY-MM-DD") from None
 
 
-def _listing(item, where: str) -> Listing:
+def _listing(item, where: str, defaults: dict | None = None) -> Listing:
     _known_keys(item, _LISTING_KEYS, f"{where}: listing")
     if not isinstance(item, dict):
         raise WatchlistError(f"{where}: a listing must be a mapping")
+    item = {**(defaults or {}), **item}
+    regime = str(item.get("regime") or DEFAULT_REGIME)
+    if regime not in REGIMES:
+        raise WatchlistError(f"{where}: regime {regime!r} is not one of {', '.join(REGIMES)}")
     jur = str(item.get("jurisdiction", "")).upper()
     if jur not in JURISDICTIONS:
         raise WatchlistError(f"{where}: jurisdiction {item.get('jurisdiction')!r} is not one of {', '.join(JURISDICTIONS)}")
@@ -293,6 +363,8 @@ def _listing(item, where: str) -> Listing:
     return Listing(
         jurisdiction=jur,
         list=str(item["list"]),
+        regime=regime,
+        limit=str(item.get("limit") or ""),
         citation=str(item.get("citation") or ""),
         effective=_date(item.get("effective"), where),
         confidence=conf,
@@ -301,7 +373,19 @@ def _listing(item, where: str) -> Listing:
         except_smiles=_strs(item.get("except_smiles"), where, "except_smiles"),
         wording=str(item.get("wording") or ""),
         note=str(item.get("note") or ""),
+        instrument=str(item.get("instrument") or ""),
+        source_url=_url(item.get("source_url"), where),
     )
+
+
+def _url(value, where: str) -> str:
+    """A listing's source: a public http(s) address (a file path would mean nothing to a reader)."""
+    if value in (None, ""):
+        return ""
+    url = str(value).strip()
+    if not url.lower().startswith(("https://", "http://")) or any(c.isspace() for c in url):
+        raise WatchlistError(f"{where}: source_url {url!r} is not an http(s) address")
+    return url
 
 
 def _check_cas(cas, where: str) -> str | None:
@@ -313,7 +397,14 @@ def _check_cas(cas, where: str) -> str | None:
     return normalise_cas(cas)  # '107142', 'CAS 107-14-2' -> '107-14-2': the form every lookup uses
 
 
-def _entry(item, where: str, origin: str) -> Entry:
+def _own_regime(item: dict, defaults: dict | None, where: str) -> str:
+    regime = str(item.get("regime") or (defaults or {}).get("regime") or DEFAULT_REGIME)
+    if regime not in REGIMES:
+        raise WatchlistError(f"{where}: regime {regime!r} is not one of {', '.join(REGIMES)}")
+    return regime
+
+
+def _entry(item, where: str, origin: str, defaults: dict | None = None) -> Entry:
     from precursor_check.chemistry.molecules import parse_smiles
 
     if not isinstance(item, dict) or not item.get("id") or not item.get("name"):
@@ -339,7 +430,8 @@ def _entry(item, where: str, origin: str) -> Entry:
             raise WatchlistError(f"{where}: each other_cas needs a cas")
         others.append(OtherCas(cas=_check_cas(o.get("cas"), where), form=str(o.get("form", "other form")),
                                source=str(o.get("source", ""))))
-    listings = tuple(_listing(x, where) for x in item.get("listings") or [])
+    regime = _own_regime(item, defaults, where)
+    listings = tuple(_listing(x, where, {**(defaults or {}), "regime": regime}) for x in item.get("listings") or [])
     for lst in listings:
         for s in lst.except_smiles:
             if parse_smiles(s) is None:
@@ -361,10 +453,11 @@ def _entry(item, where: str, origin: str) -> Entry:
         sources=_strs(item.get("sources"), where, "sources"),
         note=str(item.get("note") or ""),
         origin=origin,
+        regime=regime,
     )
 
 
-def _rule(item, where: str, origin: str) -> Rule:
+def _rule(item, where: str, origin: str, defaults: dict | None = None) -> Rule:
     from rdkit import Chem
 
     if not isinstance(item, dict) or not item.get("id"):
@@ -389,6 +482,7 @@ def _rule(item, where: str, origin: str) -> Rule:
     jur = item.get("jurisdiction")
     if jur is not None and str(jur).upper() not in JURISDICTIONS:
         raise WatchlistError(f"{where}: jurisdiction {jur!r} is not one of {', '.join(JURISDICTIONS)}")
+    regime = _own_regime(item, defaults, where)
     examples = item.get("examples") or {}
     if not isinstance(examples, dict):
         raise WatchlistError(f"{where}: examples must be a mapping with `match` and `no_match` lists")
@@ -405,8 +499,10 @@ def _rule(item, where: str, origin: str) -> Rule:
         families=_strs(item.get("families"), where, "families"),
         verdict=verdict,
         jurisdiction=str(jur).upper() if jur is not None else None,
-        listings=tuple(_listing(x, where) for x in item.get("listings") or []),
+        listings=tuple(_listing(x, where, {**(defaults or {}), "regime": regime}) for x in item.get("listings") or []),
         examples_match=_strs(examples.get("match"), where, "examples.match"),
         examples_no_match=_strs(examples.get("no_match"), where, "examples.no_match"),
         origin=origin,
+        regime=regime,
+        except_rules=_strs(item.get("except_rules"), where, "except_rules"),
     )

@@ -7,8 +7,16 @@ from dataclasses import dataclass
 from rdkit import DataStructs
 
 from precursor_check.chemistry import molecules, standardise
-from precursor_check.model import Hit, Listing, MatchKind, Verdict
+from precursor_check.model import (
+    DEFAULT_REGIME,
+    REGIME_LABELS,
+    Hit,
+    Listing,
+    MatchKind,
+    Verdict,
+)
 from precursor_check.watchlist.compile import Compiled
+from precursor_check.watchlist.rules import rules_matching
 
 DEFAULT_THRESHOLD = 0.55  # calibrated: bench/calibrate.py, README "Calibration"
 NEAREST = 3
@@ -19,13 +27,16 @@ _SOLVENT_FORMS = {"hydrate", "methanol", "ethanol", "isopropanol", "dimethyl sul
 
 @dataclass(frozen=True)
 class Options:
-    """What counts: similarity threshold, jurisdictions (None = all) and the date the law is read at."""
+    """What counts: similarity threshold, regimes and jurisdictions (None = all) and the date the law is read at."""
 
     threshold: float = DEFAULT_THRESHOLD
     jurisdictions: frozenset[str] | None = None
     as_of: str | None = None  # ISO date
+    regimes: frozenset[str] | None = None
 
     def applies(self, lst: Listing) -> bool:
+        if self.regimes is not None and lst.regime not in self.regimes:
+            return False
         if self.jurisdictions is not None and lst.jurisdiction not in self.jurisdictions:
             return False
         if self.as_of and lst.effective and lst.effective > self.as_of:
@@ -33,8 +44,20 @@ class Options:
         return True
 
 
+    def screens_regime(self, regime: str) -> bool:
+        """Whether a hit that belongs to a regime but not to a listing (a watch entry, an alert) counts."""
+        return self.regimes is None or regime in self.regimes
+
+
 def describe_lists(listings) -> str:
-    return "; ".join(lst.short() for lst in listings)
+    """'UN Table I, ...; US List I, ...'. Listings of several regimes, or of a regime other than
+    drug precursors, are grouped under the regime's name: 'chemical weapons: CWC Schedule 3 Part A, ...'."""
+    groups: dict[str, list[str]] = {}
+    for lst in listings:
+        groups.setdefault(lst.regime, []).append(lst.short())
+    if set(groups) <= {DEFAULT_REGIME}:
+        return "; ".join(groups.get(DEFAULT_REGIME, ()))
+    return " | ".join(f"{REGIME_LABELS.get(reg, reg)}: {'; '.join(shorts)}" for reg, shorts in groups.items())
 
 
 def _form_words(removed: tuple[str, ...]) -> str:
@@ -51,8 +74,12 @@ def _form_words(removed: tuple[str, ...]) -> str:
 
 def match_part(c: Compiled, part: standardise.Part, removed: tuple[str, ...], opts: Options,
                inorganic: bool = False, fragment: str | None = None,
-               complex_input: bool = False) -> tuple[list[Hit], list[tuple[str, float]]]:
-    """All hits for one standardised component, plus its nearest entries by similarity."""
+               complex_input: bool = False, pre: tuple | None = None) -> tuple[list[Hit], list[tuple[str, float]]]:
+    """All hits for one standardised component, plus its nearest entries by similarity.
+
+    `pre`, when given, is (`rules_matching(c, part.mol, part.formula)`, the Tanimoto similarities
+    to `c.fps`) computed beforehand for a whole chunk (`Screener.screen_chunk`).
+    """
     hits: list[Hit] = []
     identity_ids: set[str] = set()
     # 1. identity, gated on the neutral formula (canonical SMILES only for ~2-3 % of inputs)
@@ -74,7 +101,7 @@ def match_part(c: Compiled, part: standardise.Part, removed: tuple[str, ...], op
         return hits, []
     mol = part.mol
     # 2. class rules: cheap necessary conditions first (gates.py), full patterns where they pass
-    for rid, atoms in rules_matching(c, mol, part.formula):
+    for rid, atoms in (pre[0] if pre is not None else rules_matching(c, mol, part.formula)):
         hits.append(_rule_hit(c, rid, mol, atoms, opts, fragment))
     # 3. ring-substituted variants of a listed structure (only inputs with such a formula: ~1-2 %)
     if part.formula in c.variant_formulas and not identity_ids:
@@ -84,7 +111,7 @@ def match_part(c: Compiled, part: standardise.Part, removed: tuple[str, ...], op
     # 4. similarity to every similarity-eligible entry
     nearest: list[tuple[str, float]] = []
     if c.fps:
-        sims = DataStructs.BulkTanimotoSimilarity(molecules.fingerprint(mol), c.fps)
+        sims = pre[1] if pre is not None else DataStructs.BulkTanimotoSimilarity(molecules.fingerprint(mol), c.fps)
         order = ranked(sims, opts.threshold)
         ids = c.fp_ids
         nearest = [(ids[i], round(sims[i], 3)) for i in order[:NEAREST]]
@@ -134,18 +161,6 @@ def ring_variants(c: Compiled, part: standardise.Part) -> list[tuple[str, list[s
     return list(out.items())
 
 
-def rules_matching(c: Compiled, mol, formula: str | None = None) -> list[tuple[str, tuple[int, ...]]]:
-    """(rule id, matched atoms) for every rule whose include pattern matches and no exclude does."""
-    found: dict[str, tuple[int, ...]] = {}
-    for rid, pi in c.gates.candidates(mol, formula or molecules.mol_formula(mol)):
-        if rid in found:
-            continue
-        atoms = mol.GetSubstructMatch(c.patterns(rid)[pi])  # the gates passed; the full pattern decides
-        if atoms and not any(mol.HasSubstructMatch(x) for x in c.excludes[rid]):
-            found[rid] = tuple(atoms)
-    return list(found.items())
-
-
 def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tuple[str, ...], charged: bool,
                   opts: Options, fragment: str | None, complex_input: bool = False) -> Hit:
     e = c.entry(eid)
@@ -182,7 +197,7 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
     if e.status == "watch":
         verdict = Verdict.WATCH
         reason = f"{what}: watch-listed designer precursor, not scheduled"
-        counted = True
+        counted = opts.screens_regime(e.regime)
     elif applicable:
         verdict = Verdict.CONTROLLED
         shown = [lst for lst in applicable if opts.applies(lst)] or applicable
@@ -191,7 +206,7 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
     elif not e.listings:  # an entry with no listing (a company list's own chemical): for review
         verdict = Verdict.ANALOG
         reason = f"{what}: on the watchlist without a listing; review"
-        counted = True
+        counted = opts.screens_regime(e.regime)
     else:  # the structure is listed, but every listing excludes this form
         verdict = Verdict.ANALOG
         reason = f"{what}, but {'; '.join(excluded)}"
@@ -223,7 +238,8 @@ def _rule_hit(c: Compiled, rid: str, mol, atoms: tuple[int, ...], opts: Options,
         kind = MatchKind.SUBSTRUCTURE
         reason = f"structural alert: {r.name}" + (f" (relative of {first.label})" if first else "")
         # an alert on one jurisdiction's clause counts only where that jurisdiction is screened
-        counted = r.jurisdiction is None or opts.jurisdictions is None or r.jurisdiction in opts.jurisdictions
+        counted = opts.screens_regime(r.regime) and (
+            r.jurisdiction is None or opts.jurisdictions is None or r.jurisdiction in opts.jurisdictions)
     return Hit(id=r.id, name=r.name, cas=first.cas if first else None, match=kind, verdict=verdict, score=None,
                lists=r.listings, reason=reason, families=r.families, subject=r.subject, fragment=fragment,
                atoms=atoms, counted=counted)
@@ -246,7 +262,8 @@ def _relative_hit(c: Compiled, eid: str, opts: Options, fragment: str | None, ki
     """An `analog` hit on a listed entry's relative; `reason(label, where)` words it."""
     e = c.entry(eid)
     lists = e.listings
-    counted = e.status == "watch" or not lists or any(opts.applies(lst) for lst in lists)
+    counted = (opts.screens_regime(e.regime) if e.status == "watch" or not lists
+               else any(opts.applies(lst) for lst in lists))
     where = f" ({describe_lists(lists)})" if lists else " (watch list)"
     return Hit(id=e.id, name=e.name, cas=e.cas, match=kind, verdict=Verdict.ANALOG, score=score, lists=lists,
                reason=reason(e.label, where), families=e.families, fragment=fragment, counted=counted)

@@ -1,17 +1,20 @@
-"""Whole-watchlist checks beyond load-time validation: duplicate structures and rule examples."""
+"""Watchlist validation: every problem of a watchlist listed at once, for `watchlist validate`.
+
+Load errors, rule examples that do not behave as stated, duplicate structures, rules naming
+unknown entries, and how a list of one's own fares beside the shipped list."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from precursor_check.errors import WatchlistError
+from precursor_check.watchlist.compile import compile_watchlist
+from precursor_check.watchlist.load import load, shipped_path
+from precursor_check.watchlist.rules import example_problems
 
 
 def validate(paths: list[Path]) -> tuple[list[str], str]:
     """(problems, one-line summary). Load errors are reported as a single problem."""
-    from precursor_check.watchlist.compile import compile_watchlist
-    from precursor_check.watchlist.load import load, shipped_path
-
     try:
         wl = load(paths)
         c = compile_watchlist(wl, check_examples=False)  # every failing example is listed below, not the first
@@ -39,26 +42,3 @@ def validate(paths: list[Path]) -> tuple[list[str], str]:
     summary = (f"{'FAILED' if problems else 'OK'}: {len(wl.entries)} entries, {len(wl.rules)} rules, "
                f"{examples} rule examples checked; watchlist {wl.version} sha256 {wl.sha256[:16]}") + note
     return problems, summary
-
-
-def example_problems(c) -> list[tuple[str, str]]:
-    """(file, problem) for each rule example that does not parse or does not behave as stated.
-    Compiling a watchlist refuses it when there is any, so the examples always hold."""
-    from precursor_check.chemistry import molecules, standardise
-
-    out = []
-    for r in c.watchlist.rules:
-        for smi, want in [(s, True) for s in r.examples_match] + [(s, False) for s in r.examples_no_match]:
-            mol = molecules.parse_smiles(smi)
-            if mol is None:
-                out.append((r.origin, f"rule {r.id}: example SMILES does not parse: {smi}"))
-            elif any(rule_matches(c, r.id, p.mol) for p in standardise.standardise(mol).parts) != want:
-                out.append((r.origin, f"rule {r.id}: example {smi} should {'' if want else 'not '}match"))
-    return out
-
-
-def rule_matches(c, rid: str, mol) -> bool:
-    """Whether the rule matches, through the same gated catalogue that screening uses."""
-    from precursor_check.watchlist.match import rules_matching
-
-    return any(found == rid for found, _atoms in rules_matching(c, mol))

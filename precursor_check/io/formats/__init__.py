@@ -1,4 +1,4 @@
-"""Report formats behind one interface: begin(meta) / write(result) / end(summary).
+"""Report formats behind one interface: begin(meta) / write(result) or write_batch(batch) / end().
 
 Machine formats (json, jsonl, csv, tsv) always print, even with zero hits, and carry
 the tool version and the watchlist version and sha256.
@@ -92,6 +92,11 @@ class Writer:
 
     def write(self, r: Result) -> None:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def write_batch(self, batch) -> None:
+        """A batch of the pipeline (`engines.pipeline.Batch`): each row's stamped result, in order."""
+        for r in batch.stamped():
+            self.write(r)
 
     def end(self) -> None:
         pass

@@ -116,9 +116,8 @@ class BatchCsvWriter(CsvWriter):
         return (line.count(self.delimiter) == cells - 1 and not line.startswith(self.starts)
                 and not any(n in line for n in self.needles))
 
-    def _tail(self, r: Result, key) -> str:
+    def _tail(self, r: Result, key, tail: str | None = None) -> str:
         """The rendered result columns: from the worker, or rendered here once per distinct query."""
-        tail = r.__dict__.get("_tail")
         if tail is None:
             tail = self.tails.get(key)
             if tail is None:
@@ -135,29 +134,19 @@ class BatchCsvWriter(CsvWriter):
         return self.renderer.render(head)
 
     def write(self, r: Result) -> None:
-        d = r.__dict__
-        key = d.get("_key")
-        if not self.fast or key is None:
-            self._flush()
-            return super().write(r)
-        tail = self._tail(r, key)
-        extra = r.extra or {}
-        head = [extra.get(c, "") for c in self.head_cols]
-        head.append(str(r.row))
-        head.append(r.input)
-        delim = self.delimiter
-        try:  # the common case: plain text cells, no quoting, nothing to neutralise
-            line = delim.join(head)
-            plain = self._plain(line, len(head))
-        except TypeError:  # a non-text cell (Parquet numbers, None)
-            plain = False
-        if not plain:  # let the csv module decide, exactly as CsvWriter does
-            line = self._head(head)
-        self.lines.append(f"{line}{delim}{tail}\n")
-        if len(self.lines) >= 1000:
-            self._flush()
+        """One stamped result (SDF rows, results without their cells): exactly as `CsvWriter` writes it."""
+        self._flush()
+        super().write(r)
 
-    def write_chunk(self, rows: list[tuple[int, str, list]], results: list[Result]) -> None:
+    def write_batch(self, batch) -> None:
+        """A pipeline batch: a chunk at a time when its rows carry their cells, else row by row."""
+        if self.fast and batch.items is not None and batch.input_type != "molblock":
+            self.write_chunk(batch.items, batch.results, batch.tails)
+        else:
+            super().write_batch(batch)
+
+    def write_chunk(self, rows: list[tuple[int, str, list]], results: list[Result],
+                    rendered: list[str | None] | None = None) -> None:
         """A chunk of rows: one join and one regex decide whether every line can be written as is."""
         if not self.fast:
             raise TypeError("write_chunk needs the row and input columns first among the result columns")
@@ -165,7 +154,10 @@ class BatchCsvWriter(CsvWriter):
         keep = self.keep
         if keep is not None:
             rows = [(row, q, [v[i] for i in keep]) for row, q, v in rows]
-        tails = [self._tail(r, q) for (_, q, _), r in zip(rows, results)]
+        if rendered is None:
+            tails = [self._tail(r, q) for (_, q, _), r in zip(rows, results)]
+        else:
+            tails = [self._tail(r, q, t) for (_, q, _), r, t in zip(rows, results, rendered)]
         heads = None
         try:
             heads = [f"{d.join(v)}{d}{row}{d}{q}" for row, q, v in rows]

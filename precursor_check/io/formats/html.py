@@ -32,11 +32,14 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from typing import IO
 
-FLAGGED = ("controlled", "watch", "analog")
-VERDICTS = ("controlled", "watch", "analog", "clear", "unresolved", "invalid")
-SEVERITY = {"controlled": 5, "watch": 4, "analog": 3, "clear": 2, "unresolved": 1, "invalid": 0}
-IDENTITY = ("exact", "parent", "stereo")
-RULES = ("class_rule", "substructure")
+from precursor_check.memo import Memo
+from precursor_check.model import MatchKind, Verdict
+
+FLAGGED = tuple(v.value for v in Verdict if v.is_hit)
+VERDICTS = tuple(v.value for v in Verdict)  # most severe first
+SEVERITY = {v.value: v.severity for v in Verdict}
+IDENTITY = (MatchKind.EXACT.value, MatchKind.PARENT.value, MatchKind.STEREO.value)
+RULES = (MatchKind.CLASS_RULE.value, MatchKind.SUBSTRUCTURE.value)
 DEFAULT_MAX_DRAWN = 500  # flagged rows drawn with depictions (~2.6 s to open at 500); later rows are text only
 DEFAULT_MAX_LISTED = 200  # unresolved / invalid inputs listed (each) as text
 SIZE = (200, 150)
@@ -177,8 +180,8 @@ class HtmlReport:
         self.rows = tempfile.TemporaryFile("w+", encoding="utf-8")
         self.symbols = tempfile.TemporaryFile("w+", encoding="utf-8")
         self.symbol_ids: dict[str, str] = {}
-        self.mols: dict[str, object] = {}
-        self.mcs_cache: dict[tuple[str, str], tuple] = {}
+        self.mols: Memo = Memo(50_000)  # SMILES -> parsed molecule (None when it does not parse)
+        self.mcs_cache: Memo = Memo(20_000)  # (query, entry SMILES) -> maximum common substructure
         self.mcs_timeouts = 0
         self.versions: set[tuple] = set()
 
@@ -216,9 +219,7 @@ class HtmlReport:
         if not smiles:
             return None
         if smiles not in self.mols:
-            if len(self.mols) > 50_000:
-                self.mols.clear()
-            self.mols[smiles] = _mol(smiles)
+            self.mols.put(smiles, _mol(smiles))
         return self.mols[smiles]
 
     def _symbol(self, key_smiles: str, mol, atoms) -> str:
@@ -313,9 +314,7 @@ class HtmlReport:
                 got = _mcs(qmol, emol, self.mcs_timeout)
                 if got[2]:
                     self.mcs_timeouts += 1
-                if len(self.mcs_cache) > 20_000:
-                    self.mcs_cache.clear()
-                self.mcs_cache[key] = got
+                self.mcs_cache.put(key, got)
             q_atoms, e_atoms, timed_out = got
             note = "highlighted: maximum common substructure" + (" (search timed out: partial)" if timed_out else "")
         q_pic = self._pic(self._symbol(in_smiles, qmol, q_atoms) if qmol is not None else None, "no structure")

@@ -1,0 +1,243 @@
+"""The regime and jurisdiction data files (data/regimes/, data/jurisdictions/): every file is included
+and says what it is for, every entry parses with valid CAS check digits, every structure (entries and
+rule examples alike) matches the independent source it names, every new listing carries its sources,
+and the shipped list screens the regimes and jurisdictions as documented through the real binary.
+
+Structures are cross-checked as in test_shipped_structures.py: `chemicals:` against the PubChem-derived
+table of the `chemicals` package by CAS (InChIKey), `opsin:` against OPSIN from the name."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import run
+
+Chem = pytest.importorskip("rdkit.Chem")
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+FILES = sorted([*(DATA / "regimes").glob("*.yaml"), *(DATA / "jurisdictions").glob("*.yaml")])
+NEW_CODES = {"UK", "AU", "JP", "IN", "MX", "CWC", "AG"}
+EXAMPLE = re.compile(r'^\s+- "(?P<smi>[^"]+)"\s+#.*?\((?:CAS (?P<cas>[\d-]+)|OPSIN: (?P<name>.+))\)\s*$')
+
+
+def ikey(smiles: str) -> str:
+    mol = Chem.MolFromSmiles(smiles)
+    assert mol is not None, smiles
+    return Chem.MolToInchiKey(mol)
+
+
+def parent_key(smiles: str) -> str:
+    from rdkit.Chem.MolStandardize import rdMolStandardize
+
+    mol = Chem.MolFromSmiles(smiles)
+    frag = max(Chem.GetMolFrags(mol, asMols=True), key=lambda f: f.GetNumHeavyAtoms())
+    return Chem.MolToInchiKey(rdMolStandardize.Uncharger().uncharge(frag))
+
+
+def cas_ok(cas: str) -> bool:
+    m = re.fullmatch(r"(\d{2,7})-(\d{2})-(\d)", cas or "")
+    if not m:
+        return False
+    digits = (m.group(1) + m.group(2))[::-1]
+    return sum((i + 1) * int(d) for i, d in enumerate(digits)) % 10 == int(m.group(3))
+
+
+@pytest.fixture(scope="module")
+def docs():
+    return {p: yaml.safe_load(p.read_text(encoding="utf-8")) for p in FILES}
+
+
+@pytest.fixture(scope="module")
+def pubchem():
+    chemicals = pytest.importorskip("chemicals")
+    folder = Path(chemicals.__file__).resolve().parent / "Identifiers"
+    table = {}
+    for name in ("chemical identifiers pubchem large.tsv", "chemical identifiers pubchem small.tsv"):
+        if (folder / name).exists():
+            with open(folder / name, encoding="utf-8") as fh:
+                for line in fh:
+                    p = line.split("\t", 9)
+                    table.setdefault(p[1], (p[0], p[4], p[6]))
+    if not table:
+        pytest.skip("the chemicals package has no PubChem identifier table")
+    return table
+
+
+@pytest.fixture(scope="module")
+def opsin():
+    py2opsin = pytest.importorskip("py2opsin")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Java is not available for OPSIN")
+    import warnings
+
+    cache: dict[str, str] = {}
+
+    def convert(names):
+        todo = sorted({n for n in names if n not in cache})
+        if todo:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out = py2opsin.py2opsin(todo)
+            for n, s in zip(todo, [out] if isinstance(out, str) else out):
+                cache[n] = s
+        return cache
+
+    return convert
+
+
+def test_every_data_file_is_included_and_has_a_header(docs):
+    top = yaml.safe_load((DATA / "watchlist.yaml").read_text(encoding="utf-8"))
+    included = {(DATA / i).resolve() for i in top["include"]}
+    for p in FILES:
+        assert p.resolve() in included, p.name
+        assert p.read_text(encoding="utf-8").startswith("# precheck:"), p.name
+        assert "What this file is for" in p.read_text(encoding="utf-8"), p.name
+
+
+def test_entries_parse_and_cas_check_digits_hold(docs):
+    ids = set()
+    for p, doc in docs.items():
+        for e in doc.get("entries") or []:
+            assert e["id"] not in ids, e["id"]
+            ids.add(e["id"])
+            for cas in [e.get("cas")] + [o["cas"] for o in e.get("other_cas", [])]:
+                assert cas is None or cas_ok(str(cas)), (p.name, e["id"], cas)
+            if "smiles" in e:
+                ikey(e["smiles"])
+                assert e["structure_source"].split(":")[0] in ("chemicals", "opsin"), e["id"]
+            else:
+                assert "no structure" in e.get("note", "").lower() or "name only" in e.get("note", "").lower() \
+                    or "cas and name only" in e.get("note", "").lower(), e["id"]
+
+
+def test_entry_structures_match_their_source(docs, pubchem, opsin):
+    bad = []
+    entries = [e for doc in docs.values() for e in doc.get("entries") or [] if "smiles" in e]
+    names = opsin([e["structure_source"][len("opsin: "):] for e in entries if e["structure_source"].startswith("opsin:")])
+    for e in entries:
+        src = e["structure_source"]
+        if src.startswith("chemicals:"):
+            row = pubchem.get(str(e["cas"]))
+            same = row is not None and (row[2][:14] == ikey(e["smiles"])[:14]  # or the table's own SMILES, where
+                                        or Chem.CanonSmiles(row[1]) == Chem.CanonSmiles(e["smiles"]))  # RDKit's InChI differs (chlorates)
+            if not same or f"CID {row[0]} " not in src + " ":
+                bad.append((e["id"], "table", row))
+        else:
+            smi = names.get(src[len("opsin: "):])
+            if not smi or ikey(smi) != ikey(e["smiles"]):
+                bad.append((e["id"], "opsin", smi))
+        for o in e.get("other_cas", []):  # a salt's CAS: the same parent in the table
+            row = pubchem.get(str(o["cas"]))
+            if row is None or parent_key(row[1])[:14] != ikey(e["smiles"])[:14]:
+                bad.append((e["id"], o["cas"], row))
+    assert not bad, bad
+
+
+def test_rule_example_structures_match_their_source(docs, pubchem, opsin):
+    """Every rule example line names where its structure came from: '(CAS n)' or '(OPSIN: name)'."""
+    lines = [m for p in FILES for line in p.read_text(encoding="utf-8").splitlines() if (m := EXAMPLE.match(line))]
+    examples = [s for doc in docs.values() for r in doc.get("rules") or []
+                for s in r["examples"]["match"] + r["examples"]["no_match"]]
+    assert examples and sorted(m["smi"] for m in lines) == sorted(examples)  # every example says its source
+    names = opsin([m["name"] for m in lines if m["name"]])
+    bad = []
+    for m in lines:
+        mine = ikey(m["smi"])
+        if m["cas"]:
+            row = pubchem.get(m["cas"])
+            if row is None or row[2] != mine:
+                bad.append((m["smi"], m["cas"], row and row[2]))
+        elif ikey(names[m["name"]]) != mine:
+            bad.append((m["smi"], m["name"], names[m["name"]]))
+    assert not bad, bad
+
+
+def test_every_new_listing_carries_its_sources(shipped_screener):
+    wl = shipped_screener.watchlist
+    seen = 0
+    for item in (*wl.entries, *wl.rules):
+        for lst in item.listings:
+            if lst.jurisdiction in NEW_CODES or lst.regime != "drug-precursors":
+                seen += 1
+                assert lst.citation and lst.instrument and lst.source_url.startswith("http"), (item.id, lst)
+                assert lst.confidence in ("confirmed", "unverified"), (item.id, lst)
+    assert seen > 200
+
+
+def test_every_cwc_family_rule_cites_schedule_and_quotes_the_annex(shipped_screener):
+    rules = [r for r in shipped_screener.watchlist.rules if r.id.startswith("R-CWC-")]
+    assert len(rules) >= 12
+    for r in rules:
+        (lst,) = r.listings
+        assert lst.regime == "chemical-weapons" and lst.jurisdiction == "CWC"
+        assert re.fullmatch(r"Schedule [123] Part [AB]", lst.list) and re.search(r"Schedule [123] [AB]\.\d+", lst.citation)
+        assert len(lst.wording) > 40, r.id
+        assert len(r.examples_match) >= 3 and len(r.examples_no_match) >= 3, r.id
+
+
+# ---- through the real binary ----------------------------------------------------------------------
+
+def _rows(p):
+    return json.loads(p.stdout)["results"]
+
+
+def test_cwc_schedule_3_and_families_are_controlled_with_schedule_in_the_reason():
+    p = run("check", "102-71-6", "7719-12-2", "CCOP(C)(=O)F", "COP(C)(=O)OC", "-f", "json")
+    assert p.returncode == 1, p.stderr
+    rows = _rows(p)
+    assert [r["verdict"] for r in rows] == ["controlled"] * 4
+    assert "chemical weapons: CWC Schedule 3 Part B, Annex on Chemicals, Schedule 3 B.17" in rows[0]["hits"][0]["reason"]
+    assert "CWC Schedule 1 Part A, Annex on Chemicals, Schedule 1 A.1" in rows[2]["hits"][0]["reason"]
+    assert rows[2]["hits"][0]["match"] == "class_rule"
+    assert {lst["regime"] for lst in rows[1]["hits"][0]["lists"]} == {"chemical-weapons"}
+
+
+def test_exemptions_stay_clear():
+    # fonofos (Schedule 2 B.4) and N,N-dimethylaminoethanol (B.11) are exempted by name
+    p = run("check", "944-22-9", "108-01-0", "-f", "json")
+    assert [r["verdict"] for r in _rows(p)] == ["clear", "clear"]
+
+
+def test_regime_filter_through_the_cli():
+    p = run("cas", "102-71-6", "--regime", "drug-precursors", "-f", "json")
+    assert p.returncode == 0 and _rows(p)[0]["verdict"] == "clear"
+    p = run("cas", "39742-60-4", "--regime", "chemical-weapons,explosives-precursors", "-f", "json")
+    assert p.returncode == 0 and _rows(p)[0]["verdict"] == "clear"  # NPP is a drug precursor only
+    p = run("cas", "7722-84-1", "--regime", "explosives-precursors", "-f", "json")
+    hit = _rows(p)[0]["hits"][0]
+    assert p.returncode == 1 and "above 12 % w/w" in hit["reason"] and hit["lists"][0]["limit"] == "above 12 % w/w"
+
+
+def test_new_jurisdictions_through_the_cli():
+    p = run("cas", "39742-60-4", "--jurisdiction", "UK", "-f", "json")  # NPP: retained EU Category 1
+    hit = _rows(p)[0]["hits"][0]
+    assert p.returncode == 1 and "UK Category 1 (unverified)" in hit["reason"]
+    p = run("cas", "79099-07-3", "--jurisdiction", "UK", "-f", "json")  # 1-boc-4-piperidone: EU 2025, not UK
+    assert _rows(p)[0]["verdict"] != "controlled"  # (a relative of UK-listed NPP: analog at most)
+    p = run("cas", "7681-49-4", "--jurisdiction", "AG", "-f", "json")  # sodium fluoride
+    assert _rows(p)[0]["verdict"] == "controlled"
+    p = run("cas", "1205-17-0", "--jurisdiction", "AU", "-f", "json")  # helional, restricted listing
+    assert _rows(p)[0]["verdict"] == "controlled"
+    p = run("cas", "120-57-0", "--jurisdiction", "IN,JP", "-f", "json")  # piperonal
+    assert {lst["jurisdiction"] for lst in _rows(p)[0]["hits"][0]["lists"]} >= {"IN", "JP"}
+    p = run("cas", "120-57-0", "--jurisdiction", "XX")
+    assert p.returncode == 2
+
+
+def test_stats_and_list_per_regime():
+    p = run("watchlist", "stats")
+    assert p.returncode == 0
+    for line in ("chemical weapons (chemical-weapons):", "explosives precursors (explosives-precursors):",
+                 "CWC: ", "AG: ", "UK: ", "AU: ", "JP: ", "IN: "):
+        assert line in p.stdout, line
+    p = run("watchlist", "list", "--regime", "explosives-precursors", "--no-rules")
+    ids = [line.split("\t")[0] for line in p.stdout.splitlines()]
+    assert "EX-0001" in ids and "PC-0050" in ids and "PC-0013" not in ids
