@@ -226,7 +226,7 @@ class Screener:
     def screen_chunk(self, queries: list[str], input_type: str | None = None) -> list[Result | None]:
         """`screen` for the SMILES of a chunk, one step at a time over the whole chunk.
 
-        Every structure is parsed and standardised, then every component meets the class rules,
+        Every structure is parsed, then standardised, then every component meets the class rules,
         then every fingerprint is made and compared: each RDKit step then runs with its code and
         tables warm in the processor's caches, instead of each molecule passing through all of
         them in turn (bench/README.md: ~30 % less time per molecule). The results are those of
@@ -235,16 +235,25 @@ class Screener:
         """
         auto = input_type in (None, "auto")
         out: list[Result | None] = [None] * len(queries)
-        todo: list[tuple[int, str, str, standardise.Standardised]] = []
+        smiles: list[tuple[int, str, str]] = []
         for i, q in enumerate(queries):
             if not q or (detect_type(q) if auto else input_type) != "smiles":
                 continue
             s = q.strip()
-            if not s or len(s) > molecules.MAX_SMILES:
-                continue
+            if s and len(s) <= molecules.MAX_SMILES:
+                smiles.append((i, q, s))
+        mols: dict[int, object] = {}  # every SMILES parsed whole is parsed first, then standardised
+        for i, _q, s in smiles:
+            if standardise.parsed_whole(s):
+                with contextlib.suppress(Exception):  # RecursionError included: `screen` reports it
+                    mols[i] = molecules.parse_smiles(s)
+        todo: list[tuple[int, str, str, standardise.Standardised]] = []
+        for i, q, s in smiles:
+            if standardise.parsed_whole(s) and mols.get(i) is None:
+                continue  # does not parse, or raised: `screen` says so
             try:
-                std = standardise.standardise_smiles(s)
-            except Exception:  # RecursionError included: `screen` reports it
+                std = standardise.standardise_smiles(s, mols.get(i))
+            except Exception:
                 continue
             if std is not None and not std.inorganic:
                 todo.append((i, q, s, std))
