@@ -8,7 +8,9 @@ Tanimoto to a similarity-eligible entry, and reports for a range of thresholds:
     methyl/ethyl esters of every acid, every ring position substituted with F/Cl/CH3, and the
     must-match examples of every rule (designer relatives), per kind.
 It also lists every chemical that comes out `controlled`, for review: each must be a
-listed substance, a salt of one, or a member of a legal clause.
+listed substance, a salt of one, or a member of a legal clause. And every chemical with a
+`masked` hit (docs/unmasking.md) goes to bench/results/unmasking-flagged.tsv with its
+transforms and target, marked `new` where unmasking alone flags it at the default threshold.
 
     python bench/calibrate.py [--limit N] [--workers 2]
 """
@@ -46,14 +48,36 @@ def _init():
 
 
 def _screen(batch):
+    from precursor_check.chemistry import molecules
+    from precursor_check.model import MatchKind
+    from precursor_check.watchlist.match import MASK_FREE_THRESHOLD, verdict_of
+
+    u = _S.compiled.unmasker
     out = []
     for cas, smi, name in batch:
         r = _S.screen(smi, input_type="smiles")
         base = r.verdict.value
-        best = r.nearest[0][1] if r.nearest else 0.0
+        best = 0.0
+        for eid, score in r.nearest:  # the best similarity that would make a hit (a shared mask alone does not)
+            masks = u.entry_masks.get(eid) if u is not None else None
+            if masks and score >= min(THRESHOLDS):
+                frees = [u.mask_free_score(p.mol, masks) for p in _parts(molecules.parse_smiles(smi))]
+                frees = [f for f in frees if f is not None]
+                if frees and max(frees) < MASK_FREE_THRESHOLD:
+                    continue
+            best = score
+            break
         top = r.top.reason if r.top else ""
-        out.append((cas, smi, name, base, best, top))
+        masked = [(h.id, "+".join(h.steps), h.product) for h in r.hits if h.match is MatchKind.MASKED and h.counted]
+        without = verdict_of([h for h in r.hits if h.match is not MatchKind.MASKED]).value if masked else base
+        out.append((cas, smi, name, base, best, top, masked, without))
     return out
+
+
+def _parts(mol):
+    from precursor_check.chemistry import standardise
+
+    return standardise.standardise(mol).parts if mol is not None else ()
 
 
 def main() -> None:
@@ -79,7 +103,7 @@ def main() -> None:
     lines.append("threshold  controlled  watch  analog (share)   relatives not clear: " + ", ".join(positives))
     for t in THRESHOLDS:
         c = Counter()
-        for _cas, _smi, _name, v, best, _ in results:
+        for _cas, _smi, _name, v, best, *_rest in results:
             if v in ("clear",) and best >= t:
                 v = "analog"
             c[v] += 1
@@ -89,14 +113,40 @@ def main() -> None:
     lines.append("")
     lines.append("every ordinary chemical that came out `controlled` (review: each must be a listed substance,")
     lines.append("a salt or isomer of one, or a member of a legal clause):")
-    for cas, smi, name, v, _best, top in sorted(results, key=lambda r: r[5]):
+    for cas, smi, name, v, _best, top, *_rest in sorted(results, key=lambda r: r[5]):
         if v == "controlled":
             lines.append(f"  {cas:12s} {name[:40]:40s} {top[:110]}")
+    lines += [""] + unmasking_report(results)
     text = "\n".join(lines)
     print(text)
     out = Path(__file__).parent / "results" / "calibration.txt"
     out.parent.mkdir(exist_ok=True)
     out.write_text(text + "\n")
+
+
+def unmasking_report(results, default: float = 0.55) -> list[str]:
+    """Summary lines, and every chemical with a masked hit written to results/unmasking-flagged.tsv."""
+    flagged = [r for r in results if r[6]]
+    new = [r for r in flagged if r[7] == "clear" and r[4] < default]
+    by_transform: Counter = Counter()
+    by_target: Counter = Counter()
+    rows = ["cas\tname\tsmiles\tnew\tverdict_without_unmasking\tbest_similarity\ttransforms\ttarget\tproduct"]
+    for cas, smi, name, _v, best, _top, masked, without in sorted(flagged, key=lambda r: (r[6][0][1], r[6][0][0])):
+        is_new = without == "clear" and best < default
+        for target, steps, product in masked:
+            rows.append(f"{cas}\t{name}\t{smi}\t{'new' if is_new else ''}\t{without}\t{best:.2f}\t{steps}\t{target}\t{product}")
+        if is_new:
+            by_transform[masked[0][1]] += 1
+            by_target[masked[0][0]] += 1
+    out = Path(__file__).parent / "results" / "unmasking-flagged.tsv"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text("\n".join(rows) + "\n")
+    n = len(results)
+    lines = [f"unmasking: {len(flagged)} chemicals have a `masked` hit; {len(new)} ({len(new) / n:.2%}) are flagged by "
+             f"it alone at {default:.2f} (every one in results/unmasking-flagged.tsv)",
+             "  newly flagged, by first transform chain: " + ", ".join(f"{k} {v}" for k, v in by_transform.most_common()),
+             "  newly flagged, by target: " + ", ".join(f"{k} {v}" for k, v in by_target.most_common())]
+    return lines
 
 
 def positives_set() -> dict[str, list[str]]:

@@ -26,6 +26,18 @@ class PrecheckFailure(click.ClickException):
         return self.message
 
 
+INFORMATIONAL = frozenset({"watchlist", "audit"})  # `| head` on these is not a failed screen
+
+
+def _stdout_gone() -> None:
+    """After a broken pipe: point stdout at /dev/null so that the final flush cannot fail again."""
+    import os
+
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 class Group(click.Group):
     def invoke(self, ctx):
         try:
@@ -38,8 +50,9 @@ class Group(click.Group):
             failure.exit_code = int(exc.exit_code)
             raise failure from None
         except OSError as exc:
-            if exc.errno == 32:  # broken pipe (e.g. `| head`): not an error of ours
-                sys.exit(0)
+            if exc.errno == 32:  # broken pipe (`| head`) outside a screen's own count (see finish)
+                _stdout_gone()
+                sys.exit(0 if ctx.invoked_subcommand in INFORMATIONAL else int(ExitCode.INCOMPLETE))
             raise PrecheckFailure(f"{exc.strerror}: {exc.filename}" if exc.filename else str(exc)) from None
 
 
@@ -184,7 +197,16 @@ def _sinks(opts: dict, screener, extra_columns: list[str] | None = None, extra_t
 
 
 def finish(summary, opts: dict) -> None:
-    """Print the summary (and its notes) on stderr and exit with the code the run earned."""
+    """Print the summary (and its notes) on stderr and exit with the code the run earned.
+
+    A reader that went away (`| head`, see pipeline.feed) is not "completed, no hit": a hit
+    already found is exit 1, else 3."""
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):  # every row was screened and written; the reader left early
+        _stdout_gone()
+    if not summary.complete:
+        _stdout_gone()
     if not opts.get("quiet"):
         for note in summary.notes:
             click.echo(f"precheck: {note}", err=True)
@@ -196,11 +218,36 @@ def _queries(values: tuple[str, ...]):
     """Arguments in order; '-' reads one query per line from stdin (blank lines skipped)."""
     for v in values:
         if v == "-":
-            for line in sys.stdin:
+            for line in _stdin_lines():
                 if line.strip():
-                    yield line.rstrip("\n")
+                    yield line
         else:
             yield v
+
+
+def _stdin_lines():
+    """stdin as lines, ending at \n, \r\n or a lone \r (old Mac files); a byte that is not UTF-8 is
+    kept (as Python's surrogate escape) so that its query is reported invalid, not a traceback."""
+    import re
+
+    from precursor_check.errors import InputError
+    from precursor_check.io.atomic import stdin_buffer
+
+    stream = stdin_buffer()
+    pending = b""
+    while True:  # (a \r\n split across two reads gives an empty line, which is skipped)
+        try:
+            chunk = stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read stdin: {getattr(exc, 'strerror', None) or exc}") from None
+        if not chunk:
+            break
+        parts = re.split(rb"\r\n|\n|\r", pending + chunk)
+        pending = parts.pop()
+        for p in parts:
+            yield p.decode("utf-8", "surrogateescape").lstrip("\ufeff")
+    if pending:
+        yield pending.decode("utf-8", "surrogateescape").lstrip("\ufeff")
 
 
 def _query_command(name: str, input_type: str | None, help_text: str):
@@ -600,7 +647,9 @@ def text_cmd(source, **opts):
 
     try:
         if source == "-":
-            text = sys.stdin.read()
+            from precursor_check.io.atomic import stdin_buffer
+
+            text = stdin_buffer().read().decode("utf-8-sig")
         else:
             with open(source, encoding="utf-8-sig", newline="") as fh:
                 text = fh.read()
@@ -623,6 +672,9 @@ def main():
     Ctrl-C: workers down, no partial report, exit 130 -- in every command."""
     import signal
 
+    from precursor_check.io.atomic import guard_std_streams
+
+    guard_std_streams()  # a closed stdin/stdout/stderr: /dev/null on its descriptor, one line if used
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), _interrupt)

@@ -46,6 +46,7 @@ class MatchKind(str, Enum):
     STEREO = "stereo"  # same parent, different or missing stereo
     CLASS_RULE = "class_rule"  # a `legal` class rule of the watchlist
     SUBSTRUCTURE = "substructure"  # an `alert` structural rule
+    MASKED = "masked"  # gives a listed entry back in one or two unmasking steps (data/transforms.yaml)
     SIMILARITY = "similarity"  # fingerprint similarity at or above the threshold
 
     def __str__(self) -> str:
@@ -113,6 +114,8 @@ class Hit:
     fragment: str | None = None  # the screened fragment's SMILES (multi-component inputs)
     atoms: tuple[int, ...] = ()  # matched atoms in `fragment` (class rules / substructure)
     counted: bool = True  # False when filtered out by --jurisdiction / --as-of
+    steps: tuple[str, ...] = ()  # masked: the transform ids, in the order applied
+    product: str | None = None  # masked: SMILES of the product that is the listed entry
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -127,6 +130,7 @@ class Hit:
                 lst.pop(key, None)
         d["families"] = list(self.families)
         d["atoms"] = list(self.atoms)
+        d["steps"] = list(self.steps)
         return d
 
 

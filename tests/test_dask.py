@@ -270,8 +270,8 @@ def test_sdf_and_smi_files_are_partitions_and_match_the_local_engine(client, tmp
         if fmt == "sdf":
             assert list(got.columns[:3]) == ["title", "CAS", "supplier"]  # no molblock column
         if column is None:
-            assert got["error"].str.contains("above the cap of 250").sum() == 3
-            assert (got["verdict"] == "controlled").any() and (got["verdict"] == "invalid").any()
+            assert got["error"].str.contains("over the limit of 250").sum() == 3
+            assert (got["verdict"] == "controlled").any() and (got["verdict"] == "unresolved").any()
             assert got["error"].str.contains("does not parse").sum() == 1
 
 
@@ -281,10 +281,10 @@ def test_heavy_atom_cap_and_row_timeout_on_the_dask_engine(client, tmp_path):
     write_parts(tmp_path / "in", "smiles", ["C" * 300, "CCO"], files=1, rows=2)
     cmd = ["screen", str(tmp_path / "in"), "--engine", "dask", "--scheduler", client.scheduler.address, *WL]
     r = run(*cmd, "-o", tmp_path / "capped", "--row-timeout", "5")
-    assert r.returncode == 3, r.stderr  # an invalid row and no hit
+    assert r.returncode == 3, r.stderr  # an unscreened row and no hit
     assert "--row-timeout does not apply with --engine dask" in r.stderr
     got = _read_dir(tmp_path / "capped")
-    assert got["verdict"].tolist() == ["invalid", "clear"] and "300 heavy atoms" in got["error"][0]
+    assert got["verdict"].tolist() == ["unresolved", "clear"] and "300 heavy atoms" in got["error"][0]
     r = run(*cmd, "-o", tmp_path / "uncapped", "--max-atoms", "0")
     assert r.returncode == 0, r.stderr
     assert "row-timeout" not in r.stderr

@@ -27,6 +27,43 @@ MAX_SMILES = 5000  # characters: a longer SMILES is not parsed at all (it is not
 _FULL_PARSE = re.compile(r"[@/\\\s|]|\[\d*H(?![a-z])")
 
 
+_WHITESPACE = re.compile(r"\s")
+
+
+def whole_smiles(text: str) -> tuple[str | None, str | None]:
+    """(SMILES to parse, None) or (None, why not): a SMILES is read whole, nothing in it is a title.
+
+    RDKit takes everything after the first space as the molecule's name and throws it away, so
+    'CCO O=C1CCN(CCc2ccccc2)CC1' would be ethanol alone. Whitespace-separated SMILES are read as
+    components ('CCO.O=C1CCN(CCc2ccccc2)CC1'); a CXSMILES extension ('CCO |$;;$|') is allowed only
+    as the very end of the text.
+
+    >>> whole_smiles("CCO  CC(=O)O")
+    ('CCO.CC(=O)O', None)
+    >>> whole_smiles("CCO |$;;$|")
+    ('CCO |$;;$|', None)
+    >>> whole_smiles("CCO |$;;$| CCN |")[0] is None
+    True
+    """
+    s = text.strip()
+    if not _WHITESPACE.search(s):
+        return s, None
+    head, tail = s.split(None, 1)
+    if tail.startswith("|"):
+        end = tail.find("|", 1)
+        if end == -1:
+            return None, "the CXSMILES extension after the space is not closed with '|'"
+        rest = tail[end + 1:].strip()
+        if rest:
+            return None, (f"text after the CXSMILES extension ({rest[:40]!r}): a SMILES is screened whole; "
+                          "write further components with '.'")
+        return s, None
+    tokens = s.split()
+    if any("|" in t for t in tokens):
+        return None, "a '|' inside the SMILES: only one CXSMILES extension, at the end, is read"
+    return ".".join(tokens), None
+
+
 _ATOM_MAP = re.compile(r":\d+\]")  # an atom-map number, [CH3:1]: an annotation, not chemistry
 
 
@@ -39,6 +76,10 @@ def parse_smiles(smiles: str) -> Chem.Mol | None:
     """
     if not smiles or len(smiles) > MAX_SMILES:
         return None
+    if _WHITESPACE.search(smiles):  # never let RDKit read part of it as a title and drop it
+        smiles, _why = whole_smiles(smiles)
+        if smiles is None:
+            return None
     if _FULL_PARSE.search(smiles):
         mol = Chem.MolFromSmiles(smiles)
     else:

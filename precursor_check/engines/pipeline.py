@@ -91,6 +91,7 @@ class RunSummary:
     cut_off: int = 0  # rows cut off by the time guard
     notes: list[str] = field(default_factory=list)
     empty_is_incomplete: bool = True  # a file with no rows is not a screen (False for free text)
+    complete: bool = True  # False: the run stopped early (the reader of the report went away)
 
     def add(self, results: Iterable[Result]) -> None:
         counts = self.counts
@@ -106,6 +107,8 @@ class RunSummary:
         threshold = Verdict(fail_on).severity
         if any(n and Verdict(v).is_hit and Verdict(v).severity >= threshold for v, n in self.counts.items()):
             return ExitCode.HIT
+        if not self.complete:
+            return ExitCode.INCOMPLETE
         if self.counts.get(Verdict.UNRESOLVED.value) or self.counts.get(Verdict.INVALID.value):
             return ExitCode.INCOMPLETE
         if self.rows == 0 and self.empty_is_incomplete:
@@ -128,7 +131,11 @@ def run_meta(watchlist) -> dict:
 
 def feed(batches: Iterable[Batch], sinks: Iterable[Sink], summary: RunSummary) -> RunSummary:
     """Send every batch to every sink in order and count it; sinks are begun here and ended
-    (or, on any failure or interrupt, aborted) here."""
+    (or, on any failure or interrupt, aborted) here.
+
+    A batch is counted before it is written, so that when the reader of a pipe goes away (`| head`)
+    the hits found so far still decide the exit code: the summary comes back with
+    `complete=False` (exit 1 with a hit, else 3; never 0, "completed, no hit")."""
     sinks = list(sinks)
     t0 = time.perf_counter()
     begun: list = []
@@ -137,18 +144,26 @@ def feed(batches: Iterable[Batch], sinks: Iterable[Sink], summary: RunSummary) -
             s.begin(summary.meta)
             begun.append(s)
         for b in batches:
+            summary.add(b.results)
             for s in sinks:
                 s.write_batch(b)
-            summary.add(b.results)
         for s in sinks:
             s.end()
-    except BaseException:
+    except BaseException as exc:
         for s in reversed(begun):
             abort = getattr(s, "abort", None)
             if abort is not None:
                 with contextlib.suppress(Exception):
                     abort()
-        raise
+        if not isinstance(exc, BrokenPipeError):
+            raise
+        close = getattr(batches, "close", None)  # stop the source (workers down, files closed)
+        if close is not None:
+            with contextlib.suppress(Exception):
+                close()
+        summary.complete = False
+        summary.notes.append(f"the reader of the report went away after {summary.rows} row(s) (a closed pipe); "
+                             "the screen did not complete")
     summary.seconds += time.perf_counter() - t0
     return summary
 
@@ -259,8 +274,11 @@ class FileRun:
             notes.append("note: SDF data fields not in the first record are not in the output: "
                          + ", ".join(sorted(src.unlisted)[:10]))
         if src.ragged:
+            where = (f"column {src.columns[-1]!r}" if src.columns[-1] == "extra_cells" else
+                     f"the last column {src.columns[-1]!r}" if not src.extra_dropped else
+                     "no column (they came after the first 64 kB and the query is the last column)")
             notes.append(f"note: {src.ragged} row(s) had more cells than the header; the extra cells were kept, "
-                         f"joined, in the last column {src.columns[-1]!r}")
+                         f"joined, in {where}; the query is always the cell under its header")
         return notes
 
     def __iter__(self) -> Iterator[Result]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -19,19 +20,20 @@ from precursor_check.identify.identifiers import (
     strip_cas_prefix,
 )
 from precursor_check.identify.localdb import LocalDB
-from precursor_check.identify.resolve import Resolved, Resolver, salt_words
+from precursor_check.identify.resolve import Resolved, Resolver, generic_name, salt_words
 from precursor_check.model import Hit, MatchKind, Result, Verdict
 from precursor_check.watchlist.compile import Compiled, load_compiled
 from precursor_check.watchlist.load import default_paths
 from precursor_check.watchlist.match import (
     DEFAULT_THRESHOLD,
     Options,
+    _rule_hit,
     labelled_for_review,
     match_part,
+    rules_matching,
     sort_hits,
     verdict_of,
 )
-from precursor_check.watchlist.rules import rules_matching
 
 INPUT_TYPES = ("auto", "cas", "smiles", "inchi", "inchikey", "name")
 
@@ -77,6 +79,8 @@ class Screener:
     def screen(self, query: str, input_type: str | None = None, row: int | None = None) -> Result:
         """Screen one query (CAS, SMILES, InChI, InChIKey or name; auto-detected unless given)."""
         query = "" if query is None else str(query)
+        if not query.isascii() and _SURROGATE.search(query):  # bytes that were not UTF-8 (argv, stdin)
+            return _with_row(_not_utf8(query, input_type), row, query)
         kind = detect_type(query) if input_type in (None, "auto") else input_type
         try:
             result = self._screen(query.strip(), kind)
@@ -161,6 +165,11 @@ class Screener:
     def _name(self, q: str) -> Result:
         res = self.resolver.name(q)
         why = None
+        generic = generic_name(q) if res is None else None
+        if generic:
+            return Result(q, "name", Verdict.UNRESOLVED,
+                          error=f"{q.strip()!r} is not a chemical name on its own ({generic}); give the whole "
+                                "name, the CAS number or the SMILES")
         if res is None:
             res, why = self.resolver.opsin_name(q)
         if res is not None:
@@ -206,7 +215,15 @@ class Screener:
             return Result(q, kind, Verdict.INVALID, source=res.source,
                           error=f"not screened: a SMILES of {len(res.smiles):,} characters, above the limit of "
                                 f"{molecules.MAX_SMILES:,} (precursors are small)")
-        std = standardise.standardise_smiles(res.smiles)
+        whole, why = molecules.whole_smiles(res.smiles)
+        if whole is None:
+            if res.source == "input":
+                return Result(q, kind, Verdict.INVALID, error=f"SMILES not screened: {why}")
+            return Result(q, kind, Verdict.UNRESOLVED, source=res.source,
+                          error=f"the structure from {res.source} is not one SMILES: {why}")
+        if whole != res.smiles:  # whitespace-separated SMILES: components, never a discarded title
+            res = res._replace(smiles=whole)
+        std = standardise.standardise_smiles(whole)
         if std is not None:
             return self._screen_std(std, q, kind, res)
         if res.source == "input":
@@ -289,16 +306,23 @@ class Screener:
         parts = std.parts
         heavy = sum(p.mol.GetNumHeavyAtoms() for p in parts)
         if self.max_heavy_atoms and heavy > self.max_heavy_atoms:
-            return Result(q, kind, Verdict.INVALID, source=res.source,
-                          error=f"not screened: {heavy} heavy atoms, above the cap of "
+            return Result(q, kind, Verdict.UNRESOLVED, source=res.source,
+                          error=f"not screened: {heavy} heavy atoms, over the limit of "
                                 f"{self.max_heavy_atoms} (precursors are small; see --max-atoms)")
         removed = std.removed + tuple(w for w in salt_words(res.form) if w not in std.removed)
         multi = len(parts) > 1
         hits: list[Hit] = []
         nearest: list[tuple[str, float]] = []
+        oversized: list[int] = []  # heavy atoms of each part screened by class rules only
         for part in parts:
             if part.mol.GetNumHeavyAtoms() > molecules.MAX_HEAVY_ATOMS:
-                continue  # far too large for a precursor: identity only would be meaningless too
+                # far too large for a precursor: no listed structure is identical or similar, but a
+                # listed scaffold may be inside it, so the class rules still run; never `clear`
+                oversized.append(part.mol.GetNumHeavyAtoms())
+                frag = molecules.canonical(part.mol) if multi else None
+                hits += [_rule_hit(self.compiled, rid, part.mol, atoms, self.options, frag)
+                         for rid, atoms in rules_matching(self.compiled, part.mol, part.formula)]
+                continue
             computed = pre.get(id(part.mol)) if pre is not None else None
             if pre is not None and computed is None and not std.inorganic:
                 raise LookupError("a step failed on this part in the chunk: screen it alone")
@@ -315,6 +339,11 @@ class Screener:
             alt = self._screen_std(std.components, q, kind, res)
             if alt.verdict is not Verdict.CLEAR:
                 return alt
+        if not hits and oversized:
+            return Result(q, kind, Verdict.UNRESOLVED, source=res.source, removed=removed,
+                          error=f"not screened: {max(oversized)} heavy atoms, over the limit of "
+                                f"{molecules.MAX_HEAVY_ATOMS} (precursors are small); no class rule matched it, "
+                                "but it was not compared with the listed structures")
         if not hits:  # clear: the structure as resolved (the common case: nothing more to compute)
             smiles = res.smiles if res.smiles is not None else ".".join(molecules.canonical(p.mol) for p in parts)
             return Result(q, kind, Verdict.CLEAR, smiles=smiles, source=res.source, removed=removed,
@@ -332,7 +361,24 @@ class Screener:
                       removed=removed, inchikey=key, nearest=tuple(nearest))
 
 
+_SURROGATE = re.compile("[\udc80-\udcff]")  # how Python keeps an undecodable byte (surrogateescape)
+
+
+def _printable(query: str) -> str:
+    """The query with each undecodable byte shown as U+FFFD (output is always valid UTF-8)."""
+    return query.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _not_utf8(query: str, input_type: str | None) -> Result:
+    m = _SURROGATE.search(query)
+    byte = ord(m.group()) - 0xDC00
+    return Result(_printable(query), input_type if input_type not in (None, "auto") else "unknown", Verdict.INVALID,
+                  error=f"not UTF-8 text: byte 0x{byte:02x} at character {m.start() + 1}; give the query as UTF-8")
+
+
 def _with_row(result: Result, row: int | None, query: str) -> Result:
+    if not query.isascii() and _SURROGATE.search(query):
+        query = _printable(query)
     if row is None and result.input == query:
         return result
     return replace(result, row=row, input=query)

@@ -6,9 +6,32 @@ import re
 
 # "CAS 79099-07-3", "CAS No. 79099-07-3", "CAS#79099-07-3", "CAS RN: 79099-07-3", "79099073"
 _CAS_PREFIX = re.compile(r"^\s*(?:CAS(?:[\s-]*(?:RN|No\.?|Number|Reg\.?\s*No\.?))?\s*[:#.]?\s*)", re.I)
-_CAS_BODY = re.compile(r"^0*(\d{2,7})-(\d{2})-(\d)$|^0*(\d{5,10})$")  # leading zeros are padding
+_CAS_BODY = re.compile(r"^0*(\d{2,7})-(\d{2})-(\d)$|^0*(\d{5,10})$", re.ASCII)  # leading zeros are padding
 # hyphens and dashes a word processor or web page writes for "-" (same length: text positions hold)
 DASHES = str.maketrans(dict.fromkeys("\u00ad\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-"))
+# Full-width forms (U+FF01-FF5E: '７９０９９－０７－３', 'CAS：'), the ideographic space, and any other
+# script's decimal digits are read as their ASCII counterparts by every command, not only `text`
+_FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
+CAS_FOLD = {**DASHES, **_FULL_WIDTH, 0x3000: " ", 0x00A0: " ", 0x202F: " ", 0x2009: " "}
+
+
+def fold_typography(text: str) -> str:
+    """ASCII digits, hyphens, colons and spaces for their typographic and full-width forms.
+
+    >>> fold_typography("CAS\uff1a\uff17\uff19\uff10\uff19\uff19\uff0d\uff10\uff17\u2013\uff13")
+    'CAS:79099-07-3'
+    """
+    if text.isascii():
+        return text
+    out = text.translate(CAS_FOLD)
+    if out.isascii():
+        return out
+    import unicodedata
+
+    return "".join(str(d) if not ch.isascii() and (d := unicodedata.decimal(ch, None)) is not None else ch
+                   for ch in out)
+
+
 _INCHIKEY = re.compile(r"^[A-Z]{14}-[A-Z]{8}[SN][A-Z]-[A-Z]$")
 # A string of SMILES tokens (organic subset, bracket atoms, bonds, branches, ring closures), each
 # token taken as the first alternative that fits (atomic groups: no re-splitting "Cl" into C + l)
@@ -47,7 +70,7 @@ def cas_is_valid(cas: str) -> bool:
 
 def strip_cas_prefix(text: str) -> str:
     """The text without a leading 'CAS', 'CAS No.' ..., typographic dashes written as '-'."""
-    return _CAS_PREFIX.sub("", text.translate(DASHES), count=1).strip()
+    return _CAS_PREFIX.sub("", fold_typography(text), count=1).strip()
 
 
 def cas_digits(text: str) -> str | None:
@@ -118,12 +141,20 @@ def detect_type(text: str) -> str:
         return "inchi"
     if looks_like_inchikey(s):
         return "inchikey"
-    if looks_like_cas(s) or _CAS_WORD.match(s):
+    if looks_like_cas(s) or _CAS_WORD.match(fold_typography(s)):
         return "cas"
     if _SPACE.search(s):  # a name, unless a CXSMILES: 'SMILES |extensions|'
         head, _, tail = s.partition(" ")
-        cxsmiles = tail.strip().startswith("|") and tail.rstrip().endswith("|") and _is_smiles_tokens(head)
-        return "smiles" if cxsmiles else "name"
+        cxsmiles = tail.strip().startswith("|") and _is_smiles_tokens(head)
+        if cxsmiles:  # (text after the extension makes it invalid, never a dropped title)
+            return "smiles"
+        # SMILES separated by whitespace ('CCO O=C1CCN(CCc2ccccc2)CC1'): components, screened whole;
+        # one of them must be unmistakably SMILES (punctuation or a ring digit), so 'NPP CCO' stays a name
+        tokens = s.split()
+        if all(detect_type(t) == "smiles" for t in tokens) and any(
+                set(t) & _SMILES_PUNCT or any(ch.isdigit() for ch in t) for t in tokens):
+            return "smiles"
+        return "name"
     if not _is_smiles_tokens(s):
         return "name"
     if not (set(s) & _SMILES_PUNCT):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -62,14 +63,26 @@ class UserTable:
             text = self.path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read resolve file {path}: {exc}") from None
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;") if text.strip() else csv.excel
+        try:
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;") if text.strip() else csv.excel
+        except csv.Error:  # one column, or no delimiter the sniffer can see: read it as plain CSV
+            dialect = csv.excel
         rows = csv.DictReader(text.splitlines(), dialect=dialect)
-        fields = {f.lower().strip(): f for f in rows.fieldnames or []}
+        try:
+            fields = {f.lower().strip(): f for f in rows.fieldnames or []}
+        except csv.Error as exc:
+            raise InputError(f"cannot read resolve file {path}: its header: {exc}") from None
         smi = next((fields[k] for k in ("smiles", "structure", "canonical_smiles") if k in fields), None)
         cas = next((fields[k] for k in ("cas", "cas_number", "cas rn", "casrn", "cas_no") if k in fields), None)
         name = next((fields[k] for k in ("name", "product", "chemical", "chemical_name") if k in fields), None)
         if smi is None or (cas is None and name is None):
             raise InputError(f"resolve file {path} needs a SMILES column and a CAS or name column")
+        try:
+            self._read(rows, smi, cas, name)
+        except csv.Error as exc:
+            raise InputError(f"cannot read resolve file {path}: line {rows.line_num}: {exc}") from None
+
+    def _read(self, rows, smi: str, cas: str | None, name: str | None) -> None:
         from precursor_check.identify.identifiers import cas_digits, format_cas
 
         for row in rows:
@@ -133,6 +146,8 @@ class Resolver:
             eid = self.c.name_index.get(key) or self.c.abbreviations.get(candidate.strip().upper())
             if eid:
                 return self._entry(eid, f, f"name {candidate.strip()!r}")
+        if generic_name(text):  # 'hydrochloride', 'alpha', 'ethyl': no source is asked
+            return None
         for candidate, f, key in keys:
             for t in self.user:
                 if key in t.by_name:
@@ -158,7 +173,8 @@ class Resolver:
         cache = self.__dict__.get("_opsin")
         if cache is None:
             cache = self._opsin = Memo(100_000)
-        todo = [n for n in dict.fromkeys(names) if n not in cache and could_be_systematic(n)]
+        todo = [n for n in dict.fromkeys(names)
+                if n not in cache and could_be_systematic(n) and not generic_name(n)]
         fresh = opsin_resolve_many(todo) if todo else {}
         for n, got in fresh.items():
             if got[1] is None:
@@ -221,6 +237,54 @@ def strip_grade(text: str) -> str:
         if new == out or not new:
             return out
         out = new
+
+
+_WORD_SPLIT = re.compile(r"[^a-z]+")
+
+
+@lru_cache(maxsize=1)
+def generic_words() -> dict[str, str]:
+    """data/generic_words.tsv: word -> kind (locant, salt, prefix, class)."""
+    from precursor_check.resources import data_path as _data_file
+
+    table: dict[str, str] = {}
+    for line in _data_file("generic_words.tsv").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            word, kind = line.split("\t")[:2]
+            table[word.strip()] = kind.strip()
+    return table
+
+
+def generic_name(text: str) -> str | None:
+    """Why `text` is not a chemical name, or None: it is only locants, only salt words, or one
+    prefix or class word ('hydrochloride', 'alpha', '4-ethyl', 'amine'); such a word matches an
+    arbitrary record in a large table. 'ethyl acetate' and 'methyl ethyl ketone' are names.
+
+    >>> generic_name("hydrochloride"), generic_name("alpha"), generic_name("N-ethyl")
+    ('a salt or form word', 'a locant or stereo descriptor', 'a substituent prefix')
+    >>> generic_name("ethyl acetate") is None, generic_name("NPP") is None
+    (True, True)
+    """
+    s = text.lower()
+    if not s.isascii():
+        from precursor_check.identify.names import normalise_name as _n  # Greek letters spelled out, full-width folded
+
+        s = _n(text) if not any(ch.isspace() for ch in text) else s
+    table = generic_words()
+    words = [w for w in _WORD_SPLIT.split(s) if w]
+    if not words:
+        return None  # digits or punctuation only: not a word at all (CAS, SMILES are decided before)
+    kinds = [table.get(w) or ("locant" if len(w) == 1 else None) for w in words]
+    if None in kinds:
+        return None
+    rest = [k for k in kinds if k != "locant"]
+    if not rest:
+        return "a locant or stereo descriptor"
+    if all(k == "salt" for k in rest):
+        return "a salt or form word"
+    if len(rest) == 1:
+        return {"prefix": "a substituent prefix", "class": "a class or fragment word"}[rest[0]]
+    return None
 
 
 def could_be_systematic(name: str) -> bool:

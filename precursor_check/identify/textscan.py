@@ -136,10 +136,17 @@ def _smiles_token(tok: str) -> tuple[int, str]:
     if key and not _parses(tok):
         at, tok = key.end(), tok[key.end():]
     tok = tok.rstrip(".")
-    while tok[:1] in ("(", "`") and (tok[0] == "`" or tok.count("(") > tok.count(")")):
-        at, tok = at + 1, tok[1:]
-    while tok[-1:] in (")", "`") and (tok[-1] == "`" or tok.count(")") > tok.count("(")):
-        tok = tok[:-1]
+    # wrapping brackets and backticks off both ends, counting once (linear: 200,000 '(' took a minute)
+    opens, closes = tok.count("("), tok.count(")")
+    i = 0
+    while i < len(tok) and (tok[i] == "`" or (tok[i] == "(" and opens > closes)):
+        opens -= tok[i] == "("
+        i += 1
+    j = len(tok)
+    while j > i and (tok[j - 1] == "`" or (tok[j - 1] == ")" and closes > opens)):
+        closes -= tok[j - 1] == ")"
+        j -= 1
+    at, tok = at + i, tok[i:j]
     if tok[:1] == "(" and tok[-1:] == ")" and not _parses(tok) and _parses(tok[1:-1]):
         at, tok = at + 1, tok[1:-1]
     return at, tok

@@ -37,10 +37,38 @@ def file_mode(target: str | os.PathLike) -> int:
         return 0o666 & ~umask()
 
 
+CLOSED_STREAMS: set[str] = set()  # 'stdin', 'stdout', 'stderr' that were closed when precheck started
+
+
+def guard_std_streams() -> None:
+    """A standard stream closed by the caller (`precheck ... >&-`) becomes /dev/null on its file
+    descriptor, so that no file opened later takes its number; reading or writing a report
+    through it is then refused with one line (see `open_output`, `stdin_buffer`)."""
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        if getattr(sys, name) is not None:
+            continue
+        CLOSED_STREAMS.add(name)
+        with contextlib.suppress(OSError):
+            got = os.open(os.devnull, os.O_RDONLY if fd == 0 else os.O_WRONLY)
+            if got != fd:
+                os.dup2(got, fd)
+                os.close(got)
+        setattr(sys, name, open(os.devnull, "r" if fd == 0 else "w", encoding="utf-8"))  # noqa: SIM115
+
+
+def stdin_buffer():
+    """sys.stdin's bytes, or InputError when stdin was closed."""
+    if "stdin" in CLOSED_STREAMS or getattr(sys.stdin, "buffer", None) is None:
+        raise InputError("cannot read stdin: it is closed; give a file name or pipe the input in")
+    return sys.stdin.buffer
+
+
 @contextlib.contextmanager
 def open_output(path: str | None, binary: bool = False):
     """Yield a writable stream; for a path, the file appears only when the block completes."""
     if path in (None, "-"):
+        if "stdout" in CLOSED_STREAMS:
+            raise InputError("cannot write the report: stdout is closed; give -o FILE")
         yield sys.stdout.buffer if binary else sys.stdout
         return
     target = Path(path)

@@ -78,7 +78,8 @@ class Source:
     input_type: str  # auto | cas | smiles | inchi | inchikey | name | molblock
     total: int | None = None  # for progress: bytes (text formats) or rows (parquet)
     done: int = 0  # progress so far, in the same unit as total
-    ragged: int = 0  # rows with more cells than the header (the extras are kept in the last column)
+    ragged: int = 0  # rows with more (non-empty) cells than the header
+    extra_dropped: int = 0  # of those, rows whose extra cells had no column to go in (see _delimited)
     unlisted: set = field(default_factory=set)  # SDF data fields that are not in the first record (not output)
     _rows: Iterator[list] | None = field(default=None, repr=False)
     _close: object = field(default=None, repr=False)
@@ -125,7 +126,12 @@ def open_input(path: str, column: str | None = None, input_type: str = "auto", f
     'auto' overrides the type implied by the column header.
     """
     if path == "-":
-        raw = stdin if stdin is not None else sys.stdin.buffer
+        if stdin is not None:
+            raw = stdin
+        else:
+            from precursor_check.io.atomic import stdin_buffer
+
+            raw = stdin_buffer()
         name, total, close = "<stdin>", None, None
     else:
         p = Path(path)
@@ -178,7 +184,9 @@ def _decoded_lines(name: str, raw: IO[bytes], src_ref: list) -> Iterator[str]:
     first = True
     line_no = 0
     pending = 0  # bytes read before the Source exists (the header)
-    for line in raw:
+    head = raw.peek(SNIFF_BYTES)[:SNIFF_BYTES] if hasattr(raw, "peek") else b""
+    cr_only = b"\r" in head and b"\n" not in head  # classic Mac line endings: lines end at a lone CR
+    for line in (_cr_lines(raw) if cr_only else raw):
         line_no += 1
         if src_ref:
             src_ref[0].done += len(line) + pending
@@ -198,6 +206,21 @@ def _decoded_lines(name: str, raw: IO[bytes], src_ref: list) -> Iterator[str]:
             raise InputError(
                 f"{name}: row {row} (line {line_no}) is not UTF-8 (byte 0x{line[exc.start]:02x} at column "
                 f"{exc.start + 1}); save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)") from None
+
+
+def _cr_lines(raw: IO[bytes], size: int = 1 << 16) -> Iterator[bytes]:
+    """Lines of a file whose line breaks are lone carriage returns, each ending in its CR."""
+    pending = b""
+    while True:
+        chunk = raw.read(size)
+        if not chunk:
+            break
+        parts = (pending + chunk).split(b"\r")
+        pending = parts.pop()
+        for p in parts:
+            yield p + b"\r"
+    if pending:
+        yield pending
 
 
 def sniff_delimiter(sample: str) -> str:
@@ -233,24 +256,59 @@ def _delimited(name: str, raw: IO[bytes], head: bytes, delimiter: str | None) ->
         raise InputError(f"{name}: cannot read the header: {exc}") from None
     if header is None:
         header = []
-    src = Source(name, "tsv" if delimiter == "\t" else "csv", unique_names([h.strip() for h in header]), "", 0, "auto")
-    ref.append(src)
     width = len(header)
+    names = [h.strip() for h in header]
+    # rows with more cells than the header: the extra cells go in a column of their own, never onto
+    # the query cell ('1,79099-07-3,x' under 'id,cas'). Whether that column exists is decided from
+    # the first 64 kB (the header is written before any row is read).
+    reserve = _has_extra_cells(head, delimiter, width)
+    if reserve:
+        names.append(EXTRA_CELLS)
+    src = Source(name, "tsv" if delimiter == "\t" else "csv", unique_names(names), "", 0, "auto")
+    ref.append(src)
 
     def rows() -> Iterator[list]:
         for values in reader:
             if not values:
                 continue  # an empty line; an empty cell ("" or spaces) is a row, reported invalid
-            if len(values) < width:
-                values = values + [""] * (width - len(values))
-            elif len(values) > width:
-                values = values[: width - 1] + [delimiter.join(values[width - 1:])]
-                src.ragged += 1
+            if len(values) > width:
+                extra = values[width:]
+                values = values[:width]
+                while extra and not extra[-1].strip():
+                    extra.pop()  # a trailing delimiter ('1,79099-07-3,'): nothing was there
+                if extra:
+                    src.ragged += 1
+                    if reserve:
+                        values.append(delimiter.join(extra))
+                    elif src.index != width - 1:  # after the sample: into the last column, not the query's
+                        values[-1] = delimiter.join([values[-1], *extra])
+                    else:
+                        src.extra_dropped += 1
+            if len(values) < len(src.columns):
+                values = values + [""] * (len(src.columns) - len(values))
             yield values
 
     src._first = header
     src._rows = _guard_csv(name, rows(), reader)
     return src
+
+
+EXTRA_CELLS = "extra_cells"
+
+
+def _has_extra_cells(head: bytes, delimiter: str, width: int) -> bool:
+    """Whether a row in the sample has non-empty cells beyond the header's `width`."""
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    lines = text.splitlines()
+    if len(lines) > 1 and not text.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the last line of the sample may be cut
+    try:
+        for values in csv.reader(lines[1:], delimiter=delimiter):
+            if len(values) > width and any(v.strip() for v in values[width:]):
+                return True
+    except csv.Error:
+        return False
+    return False
 
 
 def _guard_csv(name: str, rows: Iterator[list], reader) -> Iterator[list]:
@@ -364,7 +422,7 @@ def _parquet(path: str, raw) -> Source:
         pf = pq.ParquetFile(raw)
     except Exception as exc:
         raise InputError(f"{path}: not a readable Parquet file ({exc})") from None
-    columns = list(pf.schema_arrow.names)
+    columns = unique_names(list(pf.schema_arrow.names))  # 'note', 'note' -> 'note', 'note_2': no value lost
     src = Source(path, "parquet", columns, "", 0, "auto", total=pf.metadata.num_rows, _close=raw.close)
     src.arrow_schema = pf.schema_arrow
 
@@ -480,10 +538,11 @@ def _make_headerless(src: Source) -> None:
     several: `column_1`, `column_2` ...)."""
     first = src._first
     rest = src._rows
-    src.columns = ["query"] if len(first) == 1 else [f"column_{i + 1}" for i in range(len(first))]
+    extra = src.columns[len(first):]  # the extra_cells column, when rows have more cells than the first
+    src.columns = (["query"] if len(first) == 1 else [f"column_{i + 1}" for i in range(len(first))]) + extra
 
     def rows():
-        yield list(first)
+        yield list(first) + [""] * len(extra)
         yield from rest
 
     src._rows = rows()

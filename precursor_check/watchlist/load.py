@@ -45,6 +45,10 @@ class Entry:
     also_smiles: tuple[str, ...] = ()  # other writings of the same substance (a database's), identity only
     structure_source: str = ""
     similarity: bool = True
+    # a mask target: forms that give this entry back in one or two unmasking steps are flagged
+    # (unmask.py); None follows `similarity` (commodity chemicals are neither)
+    unmask: bool | None = None
+    unmask_reason: str = ""
     families: tuple[str, ...] = ()
     listings: tuple[Listing, ...] = ()
     sources: tuple[str, ...] = ()
@@ -61,6 +65,10 @@ class Entry:
     def label(self) -> str:
         """Short name for reasons: the first abbreviation, else the name."""
         return self.abbreviations[0] if self.abbreviations else self.name
+
+    @property
+    def mask_target(self) -> bool:
+        return self.similarity if self.unmask is None else self.unmask
 
     def all_cas(self) -> list[str]:
         return ([self.cas] if self.cas else []) + [o.cas for o in self.other_cas]
@@ -154,7 +162,9 @@ def file_closure(paths: list[Path]) -> list[tuple[Path, bytes]]:
         doc = parse_yaml(path, raw)
         if not isinstance(doc, dict):
             raise WatchlistError(f"{path}: the top level must be a mapping with schema_version, entries, rules")
-        for inc in doc.get("include") or []:
+        for inc in _items(doc.get("include"), str(path), "include"):
+            if not isinstance(inc, str) or not inc.strip():
+                raise WatchlistError(f"{path}: include: each item must be a file name, not {inc!r}")
             visit(path.parent / inc)
 
     for p in paths:
@@ -164,7 +174,7 @@ def file_closure(paths: list[Path]) -> list[tuple[Path, bytes]]:
 
 _TOP_KEYS = {"schema_version", "watchlist_version", "title", "include", "entries", "rules"}
 _ENTRY_KEYS = {"id", "name", "status", "abbreviations", "synonyms", "cas", "other_cas", "smiles", "also_smiles",
-               "structure_source", "similarity", "families", "listings", "sources", "note"}
+               "structure_source", "similarity", "unmask", "unmask_reason", "families", "listings", "sources", "note"}
 _LISTING_KEYS = {"jurisdiction", "list", "citation", "effective", "confidence", "salts", "isomers",
                  "except_smiles", "wording", "note", "instrument", "source_url"}
 _OTHER_CAS_KEYS = {"cas", "form", "source"}
@@ -176,6 +186,15 @@ _ENTRY_KEYS |= {"regime"}
 _LISTING_KEYS |= {"regime", "limit"}
 _RULE_KEYS = {"id", "kind", "name", "description", "subject", "smarts", "exclude_smarts", "entries", "families",
               "verdict", "jurisdiction", "listings", "examples", "regime", "except_rules"}
+
+
+def _items(value, where: str, key: str) -> list:
+    """A list-valued field: missing or null is empty; anything but a list is one line naming it."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise WatchlistError(f"{where}: {key} must be a list, not {type(value).__name__} {str(value)[:40]!r}")
+    return value
 
 
 def _known_keys(item, allowed: set[str], where: str) -> None:
@@ -197,9 +216,18 @@ def parse_yaml(path, raw: bytes):
     import yaml
 
     class StrictLoader(yaml.SafeLoader):
+        def compose_document(self):
+            node = super().compose_document()
+            _check_aliases(node, path)
+            return node
+
         def construct_mapping(self, node, deep=False):
             seen = set()
             for key_node, _value in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    line = key_node.start_mark.line + 1
+                    raise WatchlistError(f"{path}: line {line}: a key must be plain text, not a "
+                                         f"{'list' if isinstance(key_node, yaml.SequenceNode) else 'mapping'}")
                 key = self.construct_object(key_node, deep=deep)
                 if key in seen:
                     line = key_node.start_mark.line + 1
@@ -217,6 +245,49 @@ def parse_yaml(path, raw: bytes):
         raise WatchlistError(f"{path}: not valid YAML: {at}{problem}") from None
     except ValueError as exc:  # a value YAML itself cannot build, such as the date 2025-02-30
         raise WatchlistError(f"{path}: not valid YAML: {exc}") from None
+
+
+ALIAS_BUDGET = 10_000  # nodes that YAML aliases may add by repetition; a real list needs a few hundred
+
+
+def _check_aliases(root, path) -> None:
+    """Refuse a document whose aliases expand beyond ALIAS_BUDGET nodes (a 500-byte 'billion
+    laughs' expands to 10^9) or refer to themselves: one line, before anything is built."""
+    import yaml
+
+    if root is None:
+        return
+    size: dict[int, int] = {}  # node id -> nodes in its expansion
+    unique: set[int] = set()
+    stack = [(root, False)]
+    active: set[int] = set()
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            active.discard(key)
+            children = _children(node, yaml)
+            size[key] = 1 + sum(size[id(c)] for c in children)
+            if size[key] - len(unique) > ALIAS_BUDGET:
+                raise WatchlistError(f"{path}: YAML aliases expand to more than {ALIAS_BUDGET:,} extra values "
+                                     f"(line {node.start_mark.line + 1}); write the values out instead of '*' aliases")
+            continue
+        if key in size:
+            continue
+        if key in active:
+            raise WatchlistError(f"{path}: line {node.start_mark.line + 1}: a YAML alias refers to the value it is in")
+        active.add(key)
+        unique.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node, yaml) if id(c) not in size)
+
+
+def _children(node, yaml) -> list:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [x for pair in node.value for x in pair]
+    return []
 
 
 def _flag(value, where: str, key: str) -> bool:
@@ -258,9 +329,9 @@ def load(paths: list[Path] | None = None) -> Watchlist:
             versions.append(str(doc["watchlist_version"]))
         title = title or str(doc.get("title") or "")
         defaults = _file_defaults(doc, where)
-        for i, item in enumerate(doc.get("entries") or []):
+        for i, item in enumerate(_items(doc.get("entries"), where, "entries")):
             entries.append(_entry(item, f"{where}: entries[{i}]", where, defaults))
-        for i, item in enumerate(doc.get("rules") or []):
+        for i, item in enumerate(_items(doc.get("rules"), where, "rules")):
             rules.append(_rule(item, f"{where}: rules[{i}]", where, defaults))
         extra = doc.get("listings") or {}
         if not isinstance(extra, dict):
@@ -268,6 +339,8 @@ def load(paths: list[Path] | None = None) -> Watchlist:
         for id_, items in extra.items():
             if not isinstance(items, list):
                 items = [items]
+            if not isinstance(id_, (str, int)):
+                raise WatchlistError(f"{where}: listings: an entry id must be text, not {id_!r}")
             at = f"{where}: listings for {id_}"
             overlays.append((where, str(id_), tuple(_listing(x, at, defaults) for x in items)))
     if not versions:
@@ -330,6 +403,9 @@ def _strs(value, where: str, key: str) -> tuple[str, ...]:
         return (str(value),)
     if not isinstance(value, list):
         raise WatchlistError(f"{where}: {key} must be a list")
+    bad = next((v for v in value if isinstance(v, (list, dict)) or v is None), False)
+    if bad is not False:
+        raise WatchlistError(f"{where}: {key}: each item must be text, not {bad!r}")
     return tuple(str(v) for v in value)
 
 
@@ -409,6 +485,8 @@ def _entry(item, where: str, origin: str, defaults: dict | None = None) -> Entry
 
     if not isinstance(item, dict) or not item.get("id") or not item.get("name"):
         raise WatchlistError(f"{where}: an entry needs at least `id` and `name`")
+    if not all(isinstance(item[k], (str, int)) for k in ("id", "name")):
+        raise WatchlistError(f"{where}: `id` and `name` must be text")
     where = f"{origin}: entry {item['id']} ({item['name']})"
     _known_keys(item, _ENTRY_KEYS, where)
     status = str(item.get("status", "controlled"))
@@ -422,7 +500,7 @@ def _entry(item, where: str, origin: str, defaults: dict | None = None) -> Entry
         if parse_smiles(s) is None:
             raise WatchlistError(f"{where}: also_smiles does not parse: {s}")
     others = []
-    for o in item.get("other_cas") or []:
+    for o in _items(item.get("other_cas"), where, "other_cas"):
         if isinstance(o, (str, int)):
             o = {"cas": str(o), "form": "other form"}
         _known_keys(o, _OTHER_CAS_KEYS, f"{where}: other_cas")
@@ -431,7 +509,8 @@ def _entry(item, where: str, origin: str, defaults: dict | None = None) -> Entry
         others.append(OtherCas(cas=_check_cas(o.get("cas"), where), form=str(o.get("form", "other form")),
                                source=str(o.get("source", ""))))
     regime = _own_regime(item, defaults, where)
-    listings = tuple(_listing(x, where, {**(defaults or {}), "regime": regime}) for x in item.get("listings") or [])
+    listings = tuple(_listing(x, where, {**(defaults or {}), "regime": regime})
+                     for x in _items(item.get("listings"), where, "listings"))
     for lst in listings:
         for s in lst.except_smiles:
             if parse_smiles(s) is None:
@@ -448,6 +527,8 @@ def _entry(item, where: str, origin: str, defaults: dict | None = None) -> Entry
         also_smiles=also,
         structure_source=str(item.get("structure_source") or ""),
         similarity=_flag(item.get("similarity", True), where, "similarity"),
+        unmask=None if item.get("unmask") is None else _flag(item.get("unmask"), where, "unmask"),
+        unmask_reason=str(item.get("unmask_reason") or ""),
         families=_strs(item.get("families"), where, "families"),
         listings=listings,
         sources=_strs(item.get("sources"), where, "sources"),
@@ -462,6 +543,8 @@ def _rule(item, where: str, origin: str, defaults: dict | None = None) -> Rule:
 
     if not isinstance(item, dict) or not item.get("id"):
         raise WatchlistError(f"{where}: a rule needs an `id`")
+    if not isinstance(item["id"], (str, int)) or not isinstance(item.get("name", ""), (str, int)):
+        raise WatchlistError(f"{where}: a rule's `id` and `name` must be text")
     where = f"{origin}: rule {item['id']}"
     _known_keys(item, _RULE_KEYS, where)
     kind = str(item.get("kind", ""))
@@ -499,7 +582,8 @@ def _rule(item, where: str, origin: str, defaults: dict | None = None) -> Rule:
         families=_strs(item.get("families"), where, "families"),
         verdict=verdict,
         jurisdiction=str(jur).upper() if jur is not None else None,
-        listings=tuple(_listing(x, where, {**(defaults or {}), "regime": regime}) for x in item.get("listings") or []),
+        listings=tuple(_listing(x, where, {**(defaults or {}), "regime": regime})
+                       for x in _items(item.get("listings"), where, "listings")),
         examples_match=_strs(examples.get("match"), where, "examples.match"),
         examples_no_match=_strs(examples.get("no_match"), where, "examples.no_match"),
         origin=origin,

@@ -20,6 +20,11 @@ from precursor_check.watchlist.rules import rules_matching
 
 DEFAULT_THRESHOLD = 0.55  # calibrated: bench/calibrate.py, README "Calibration"
 NEAREST = 3
+# a similarity hit on an entry that carries a mask (1-boc-4-piperidone) whose mask the query shares
+# stands only if the two are this similar without it: the unmasked rests are small, and small
+# molecules score low (4-piperidone to morpholine 0.26, piperidine 0.29, 4-hydroxypiperidine 0.24;
+# to 3-methyl-4-piperidone 0.38, 3-piperidone 0.43); see docs/unmasking.md
+MASK_FREE_THRESHOLD = 0.35
 _KIND_ORDER = {k: i for i, k in enumerate(MatchKind)}
 _SOLVENT_FORMS = {"hydrate", "methanol", "ethanol", "isopropanol", "dimethyl sulfoxide", "dimethylformamide",
                   "acetonitrile"}
@@ -103,12 +108,19 @@ def match_part(c: Compiled, part: standardise.Part, removed: tuple[str, ...], op
     # 2. class rules: cheap necessary conditions first (gates.py), full patterns where they pass
     for rid, atoms in (pre[0] if pre is not None else rules_matching(c, mol, part.formula)):
         hits.append(_rule_hit(c, rid, mol, atoms, opts, fragment))
-    # 3. ring-substituted variants of a listed structure (only inputs with such a formula: ~1-2 %)
+    # 3. masked forms: what gives a mask target back in one or two unmasking steps (two sound gates first)
+    u = c.unmasker
+    if u is not None and u.possible(mol, part.formula):
+        for found in unmasked(c, mol, part.formula, identity_ids, {h.id for h in hits}):
+            if not found.rule:
+                identity_ids.add(found.target)
+            hits.append(_masked_hit(c, found, opts, fragment))
+    # 4. ring-substituted variants of a listed structure (only inputs with such a formula: ~1-2 %)
     if part.formula in c.variant_formulas and not identity_ids:
         for eid, names in ring_variants(c, part):
             identity_ids.add(eid)
             hits.append(_variant_hit(c, eid, names, opts, fragment))
-    # 4. similarity to every similarity-eligible entry
+    # 5. similarity to every similarity-eligible entry
     nearest: list[tuple[str, float]] = []
     if c.fps:
         sims = pre[1] if pre is not None else DataStructs.BulkTanimotoSimilarity(molecules.fingerprint(mol), c.fps)
@@ -118,8 +130,14 @@ def match_part(c: Compiled, part: standardise.Part, removed: tuple[str, ...], op
         for i in order:
             if sims[i] < opts.threshold:
                 break
-            if ids[i] not in identity_ids:
-                hits.append(_similar_hit(c, ids[i], sims[i], opts, fragment))
+            if ids[i] in identity_ids:
+                continue
+            masks = u.entry_masks.get(ids[i]) if u is not None else None
+            if masks:  # the entry carries a mask: a mask the query shares does not make it similar
+                free = u.mask_free_score(mol, masks)
+                if free is not None and free < MASK_FREE_THRESHOLD:
+                    continue
+            hits.append(_similar_hit(c, ids[i], sims[i], opts, fragment))
     return hits, nearest
 
 
@@ -243,6 +261,58 @@ def _rule_hit(c: Compiled, rid: str, mol, atoms: tuple[int, ...], opts: Options,
     return Hit(id=r.id, name=r.name, cas=first.cas if first else None, match=kind, verdict=verdict, score=None,
                lists=r.listings, reason=reason, families=r.families, subject=r.subject, fragment=fragment,
                atoms=atoms, counted=counted)
+
+
+def unmasked(c: Compiled, mol, formula: str, skip: set[str] = frozenset(), skip_rules: set[str] = frozenset()):
+    """unmask.Found for every mask target (and legal class clause) that one or two unmasking steps
+    give, the shortest way first; entries in `skip` (the query itself) and rules in `skip_rules`
+    (already hit by the query) are left out."""
+    from precursor_check.watchlist.unmask import Found
+
+    u = c.unmasker
+    targets = u.target_set
+    out: dict[str, Found] = {}
+    for steps, p, smi, pf, gated in u.unmask(mol, formula):
+        if not gated:  # no target can be in it (the gates are sound): not one, nor a clause's member
+            continue
+        if pf in c.by_formula:
+            flat = molecules.canonical(p, isomeric=False)
+            ids = c.by_flat.get(flat) or c.by_tautomer.get(flat)
+            if not ids:
+                taut = molecules.tautomer_key(p)
+                ids = c.by_taut.get(taut, ()) if taut else ()
+            for eid in ids:
+                if eid in targets and eid not in skip and eid not in out:
+                    out[eid] = Found(eid, steps, smi)
+        for rid, _atoms in rules_matching(c, p, pf):
+            if c.rule(rid).kind == "legal" and rid not in skip_rules and rid not in out:
+                out[rid] = Found(rid, steps, smi, rule=True)
+    return list(out.values())
+
+
+def _masked_hit(c: Compiled, found, opts: Options, fragment: str | None) -> Hit:
+    """An `analog` hit: the query gives a listed entry (or a member of a legal class) back."""
+    lib = c.unmasker.library
+    ts = [lib.get(t) for t in found.steps]
+    doing = ", then ".join(t.doing for t in ts)
+    if found.rule:
+        r = c.rule(found.target)
+        what = " of the ".join(t.form for t in ts)
+        reason = (f"{what} of a chemical under a class clause: {doing} gives {found.product}, which falls under "
+                  f"{r.name} ({describe_lists(r.listings)})")
+        first = c.entry(r.entries[0]) if r.entries and r.entries[0] in c._entries else None
+        return Hit(id=r.id, name=r.name, cas=first.cas if first else None, match=MatchKind.MASKED,
+                   verdict=Verdict.ANALOG, score=None, lists=r.listings, reason=reason, families=r.families,
+                   subject=r.subject, fragment=fragment, counted=any(opts.applies(lst) for lst in r.listings),
+                   steps=found.steps, product=found.product)
+    e = c.entry(found.target)
+    lists = e.listings
+    where = f" ({describe_lists(lists)})" if lists else " (watch list)"
+    what = " of the ".join(t.form for t in ts) + f" of {e.label}"
+    return Hit(id=e.id, name=e.name, cas=e.cas, match=MatchKind.MASKED, verdict=Verdict.ANALOG, score=None,
+               lists=lists, reason=f"{what}: {doing} gives {e.label}{where}", families=e.families,
+               fragment=fragment, counted=e.status == "watch" or not lists or any(opts.applies(x) for x in lists),
+               steps=found.steps, product=found.product)
 
 
 def _variant_hit(c: Compiled, eid: str, names: list[str], opts: Options, fragment: str | None) -> Hit:

@@ -36,9 +36,20 @@ def validate(paths: list[Path]) -> tuple[list[str], str]:
         if eid not in c._entries:
             problems.append(f"a rule refers to unknown entry {eid}")
     examples = sum(len(r.examples_match) + len(r.examples_no_match) for r in wl.rules)
+    from precursor_check.watchlist import unmask  # the unmasking transforms' own examples (data/transforms.yaml)
+
+    try:
+        library = unmask.shipped()
+        problems += unmask.example_problems(library)
+        n_transforms = len(library.transforms)
+        t_examples = sum(len(t.produces) + len(t.no_product) for t in library.transforms)
+    except unmask.TransformError as exc:
+        problems.append(str(exc))
+        n_transforms = t_examples = 0
     for r in wl.rules:
         if len(r.examples_match) < 3 or len(r.examples_no_match) < 3:
             problems.append(f"rule {r.id}: needs at least 3 match and 3 no_match examples")
     summary = (f"{'FAILED' if problems else 'OK'}: {len(wl.entries)} entries, {len(wl.rules)} rules, "
-               f"{examples} rule examples checked; watchlist {wl.version} sha256 {wl.sha256[:16]}") + note
+               f"{examples} rule examples checked; {n_transforms} unmasking transforms, {t_examples} transform "
+               f"examples checked; watchlist {wl.version} sha256 {wl.sha256[:16]}") + note
     return problems, summary

@@ -74,8 +74,45 @@ def flat_record(r: Result, meta: dict) -> dict:
     }
 
 
+_JSON_PLAIN = (str, int, bool, type(None))
+
+
+def json_value(v):
+    """An input cell as JSON can hold it: Parquet dates, times and timestamps as ISO 8601 text,
+    durations as seconds, decimals as text (no precision lost), bytes as UTF-8 text (else
+    'base64:...'), NaN and infinities as null (they are not JSON), lists and structs recursively.
+
+    >>> import datetime, decimal
+    >>> [json_value(x) for x in (datetime.date(2024, 1, 2), decimal.Decimal("1.50"), b"\\xff", float("nan"))]
+    ['2024-01-02', '1.50', 'base64:/w==', None]
+    """
+    if isinstance(v, _JSON_PLAIN):
+        return v
+    if isinstance(v, float):
+        return v if v == v and v not in (float("inf"), float("-inf")) else None
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        b = bytes(v)
+        try:
+            return b.decode("utf-8")
+        except UnicodeDecodeError:
+            import base64
+
+            return "base64:" + base64.b64encode(b).decode("ascii")
+    if isinstance(v, dict):
+        return {str(k): json_value(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [json_value(x) for x in v]
+    import datetime
+
+    if isinstance(v, datetime.timedelta):
+        return v.total_seconds()
+    if hasattr(v, "isoformat"):  # date, datetime, time (pandas Timestamp too)
+        return v.isoformat()
+    return str(v)  # Decimal and anything else: its exact text
+
+
 def json_record(r: Result, meta: dict) -> dict:
-    d = dict(r.extra) if r.extra else {}
+    d = {k: json_value(v) for k, v in r.extra.items()} if r.extra else {}
     d.update(r.to_dict())
     d.update(meta)
     return d

@@ -284,11 +284,13 @@ class HtmlReport:
         if hit is None:
             return self._pic(self._symbol(in_smiles, qmol, ()) if qmol is not None else None, "no structure"), \
                 self._pic(None, "no entry"), ""
+        kind = hit.get("match")
+        if kind == "masked" and hit.get("product"):  # the product of unmasking beside the input
+            return self._masked_pictures(in_smiles, qmol, hit)
         e_smiles, emol, patterns, e_label = self._entry_side(hit, qmol)
         q_atoms: tuple[int, ...] = ()
         e_atoms: tuple[int, ...] = ()
         note = ""
-        kind = hit.get("match")
         if kind in RULES and patterns is None and emol is not None:  # a ring-substituted variant of an entry
             if qmol is not None:
                 q_atoms = tuple(qmol.GetSubstructMatch(emol))
@@ -320,6 +322,25 @@ class HtmlReport:
         q_pic = self._pic(self._symbol(in_smiles, qmol, q_atoms) if qmol is not None else None, "no structure")
         e_pic = self._pic(self._symbol(e_smiles, emol, e_atoms) if emol is not None else None, e_label)
         return q_pic, e_pic, note
+
+    def _masked_pictures(self, in_smiles: str | None, qmol, hit: dict) -> tuple[str, str, str]:
+        """Input and the product its unmasking steps give (the listed structure); highlighted in the
+        input: the part that the product keeps (its skeleton, unmask.skeleton)."""
+        product = hit["product"]
+        pmol = self._get_mol(product)
+        q_atoms: tuple[int, ...] = ()
+        if qmol is not None and pmol is not None:
+            from rdkit import Chem
+
+            from precursor_check.watchlist.unmask import skeleton
+
+            patt = Chem.MolFromSmarts(skeleton(pmol))
+            q_atoms = tuple(qmol.GetSubstructMatch(patt)) if patt is not None else ()
+        steps = ", then ".join(hit.get("steps") or ())
+        q_pic = self._pic(self._symbol(in_smiles, qmol, q_atoms) if qmol is not None else None, "no structure")
+        p_pic = self._pic(self._symbol(product, pmol, tuple(range(pmol.GetNumAtoms()))) if pmol is not None else None,
+                          f"product {product}")
+        return q_pic, p_pic, f"right: the product of unmasking ({steps}), the listed structure; highlighted: the part the input keeps"
 
     def _row(self, rec: dict, verdict: str) -> str:
         hits = [h for h in rec.get("hits") or [] if h.get("counted", True)]
