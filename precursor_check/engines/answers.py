@@ -8,8 +8,8 @@ watchlist and screening the structure again. The output is byte-identical: the s
 the whole `Result` (engines/stored.py), and only its row and input are filled in per query.
 
 The file is keyed by every option that is not about output, and holds what it was made with:
-the stamps (modification time, size) of the package's code and data files, the installed RDKit
-version, and the stamps of the watchlist files (and what they include). Any change and the
+the stamps (modification time, size) of the package's code and data files and of the installed
+RDKit, and the stamps of the watchlist files (and what they include). Any change and the
 file is ignored, then rewritten by the next ordinary screen.
 """
 
@@ -36,7 +36,7 @@ def _stamp(path: str | Path):
 
 
 def _code_stamp() -> int:
-    """crc32 over (path, mtime, size) of the package's code and data files and RDKit's install."""
+    """crc32 over (path, mtime, size) of the package's code and data files, and RDKit's stamp."""
     import precursor_check
     from precursor_check.resources import data_path
 
@@ -61,15 +61,12 @@ def _code_stamp() -> int:
 
 
 def _rdkit_version() -> str:
-    """From the installed dist-info's name (importing RDKit is what this module avoids)."""
+    """The installed RDKit's stamp (its package file's modification time and size: a reinstall
+    or upgrade changes it), without importing RDKit, which is what this module avoids."""
     from importlib.util import find_spec
 
     spec = find_spec("rdkit")
-    if spec is None or not spec.submodule_search_locations:
-        return "none"
-    where = Path(list(spec.submodule_search_locations)[0])
-    infos = sorted(p.name for p in where.parent.glob("rdkit*.dist-info"))
-    return ",".join(infos) or str(_stamp(where / "__init__.py"))
+    return str(_stamp(spec.origin)) if spec is not None and spec.origin else "none"
 
 
 def _key(opts: dict) -> str:
