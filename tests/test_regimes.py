@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import FIXTURE, run
+from conftest import FIXTURE
+from conftest import cli_run as run  # in process: the binary is not the point here
 
 from precursor_check.errors import WatchlistError
 from precursor_check.model import Verdict

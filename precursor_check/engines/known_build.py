@@ -109,10 +109,19 @@ def prepare(config, screener, input_type: str, expected: int | None, workers: in
         return path
     if input_type != "cas" or expected is None or expected < LAZY_MIN_ROWS:
         return None
-    n = len(all_cas(screener))
-    show = _Progress(n, quiet)
+    return announced(config, screener, workers, quiet=quiet)
+
+
+def announced(config, screener=None, workers: int | None = None, quiet: bool = False, force: bool = False,
+              why: str = "first CAS batch with this watchlist and these options") -> Path | None:
+    """`build`, with progress on stderr (a bar on a terminal, else a line before and after)."""
+    screener = screener if screener is not None else config.build()
+    path = path_for(screener)
+    if path is None or (path.exists() and not force):
+        return path
+    show = _Progress(len(all_cas(screener)), quiet, why)
     try:
-        return build(config, screener, workers=workers, progress=show.update)
+        return build(config, screener, workers=workers, progress=show.update, force=force)
     finally:
         show.close()
 
@@ -120,12 +129,12 @@ def prepare(config, screener, input_type: str, expected: int | None, workers: in
 class _Progress:
     """A progress bar on a terminal, otherwise one line before and one after."""
 
-    def __init__(self, total: int, quiet: bool):
+    def __init__(self, total: int, quiet: bool, why: str):
         self.total, self.quiet, self.t0, self.bar = total, quiet, time.perf_counter(), None
         if quiet:
             return
-        msg = (f"precheck: first CAS batch with this watchlist and these options: screening the {total:,} "
-               "chemicals of the offline sources once (about a minute per 2 cores); later runs look them up")
+        msg = (f"precheck: {why}: screening the {total:,} chemicals of the offline sources once "
+               "(about a minute per 2 cores); later CAS batches look them up")
         if sys.stderr.isatty():
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn

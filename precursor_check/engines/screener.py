@@ -20,7 +20,7 @@ from precursor_check.identify.identifiers import (
     strip_cas_prefix,
 )
 from precursor_check.identify.localdb import LocalDB
-from precursor_check.identify.resolve import Resolved, Resolver, generic_name, salt_words
+from precursor_check.identify.resolve import Resolved, Resolver, could_be_systematic, generic_name, salt_words
 from precursor_check.model import Hit, MatchKind, Result, Verdict
 from precursor_check.watchlist.compile import Compiled, load_compiled
 from precursor_check.watchlist.load import default_paths
@@ -108,6 +108,9 @@ class Screener:
         if kind == "smiles":
             return self._smiles(q, kind, Resolved(q, "input"))
         if kind == "inchi":
+            if looks_like_inchikey(q):
+                return Result(q, kind, Verdict.INVALID,
+                              error="an InChIKey, not an InChI: screen it with `precheck check`, which detects it")
             mol = molecules.parse_inchi(q)
             if mol is None:
                 return Result(q, kind, Verdict.INVALID,
@@ -130,7 +133,7 @@ class Screener:
             if partial:  # 'CAS79099': the first digits of a listed CAS, as sellers write them
                 named = ", ".join(f"{cas} ({self.compiled.entry(self.compiled.cas_index[cas][0]).name})"
                                   for cas in partial[:3])
-                msg += f"; or the start of a listed CAS number: {named}"
+                msg = f"the start of a listed CAS number: {named}; read as a whole CAS number: {msg}"
             sugg = tuple(dict.fromkeys(partial + near))[:3]
             return Result(q, "cas", Verdict.INVALID, error=msg, suggestions=sugg)
         if self.known is not None:
@@ -140,8 +143,9 @@ class Screener:
         res = self.resolver.cas(cas)
         if res is None:
             return Result(q, "cas", Verdict.UNRESOLVED,
-                          error=f"CAS {cas} is in no available source (watchlist, local table, --resolve-file); "
-                                "screen its SMILES instead")
+                          error=f"CAS {cas} is in no offline source (the watchlist, the local PubChem table"
+                                f"{', your --resolve-file' if self.resolver.user else ''}); to screen it, give its "
+                                "SMILES, or add it to a --resolve-file (a CSV with cas,smiles columns)")
         return self._resolved(q, "cas", res)
 
     def _partial_cas(self, q: str) -> list[str]:
@@ -184,10 +188,17 @@ class Screener:
             msg = (f"name {q!r} is ambiguous in the local table (several chemicals, or a short code); "
                    f"screen the CAS number instead: {' or '.join(sugg)}")
         else:
-            msg = f"name {q!r} not found in the watchlist or the local table"
+            msg = (f"name {q!r} is in no offline source (the watchlist, the local PubChem table"
+                   f"{', your --resolve-file' if self.resolver.user else ''}")
+            if why:  # OPSIN would be asked, but is not installed or does not run
+                msg += f"; {why}"
+            elif self.resolver.opsin and could_be_systematic(q):
+                msg += "; OPSIN could not read it as a systematic name"
+            msg += ")"
             if sugg:
                 msg += f"; did you mean {' or '.join(repr(s) for s in sugg)}?"
-        if why:
+            msg += "; to screen it, give its SMILES, or add it to a --resolve-file (a CSV with name,smiles columns)"
+        if why and shared:
             msg += f" ({why})"
         return Result(q, "name", Verdict.UNRESOLVED, error=msg, suggestions=sugg)
 

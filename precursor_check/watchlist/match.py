@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from rdkit import DataStructs
 
-from precursor_check.chemistry import molecules, standardise
+from precursor_check.chemistry import molecules, standardise, vocabulary
 from precursor_check.model import (
     DEFAULT_REGIME,
+    DEFAULT_THRESHOLD,
     REGIME_LABELS,
     Hit,
     Listing,
@@ -18,7 +19,6 @@ from precursor_check.model import (
 from precursor_check.watchlist.compile import Compiled
 from precursor_check.watchlist.rules import rules_matching
 
-DEFAULT_THRESHOLD = 0.55  # calibrated: bench/calibrate.py, README "Calibration"
 NEAREST = 3
 # a similarity hit on an entry that carries a mask (1-boc-4-piperidone) whose mask the query shares
 # stands only if the two are this similar without it: the unmasked rests are small, and small
@@ -26,8 +26,7 @@ NEAREST = 3
 # to 3-methyl-4-piperidone 0.38, 3-piperidone 0.43); see docs/unmasking.md
 MASK_FREE_THRESHOLD = 0.35
 _KIND_ORDER = {k: i for i, k in enumerate(MatchKind)}
-_SOLVENT_FORMS = {"hydrate", "methanol", "ethanol", "isopropanol", "dimethyl sulfoxide", "dimethylformamide",
-                  "acetonitrile"}
+_SOLVENT_FORMS = vocabulary.solvent_names()  # a form with only these removed is a solvate: data/vocabulary/salts.tsv
 
 
 @dataclass(frozen=True)
@@ -100,8 +99,10 @@ def match_part(c: Compiled, part: standardise.Part, removed: tuple[str, ...], op
         for eid, how in found:
             if inorganic and part.charged and not any(lst.salts for lst in c.entry(eid).listings):
                 continue  # sodium chloride is not hydrochloric acid: the lists exclude those salts
-            identity_ids.add(eid)
-            hits.append(_identity_hit(c, eid, iso, how, removed, part.charged, opts, fragment, complex_input))
+            hit = _identity_hit(c, eid, iso, how, removed, part.charged, opts, fragment, complex_input)
+            if hit is not None:
+                identity_ids.add(eid)
+                hits.append(hit)
     if inorganic:
         return hits, []
     mol = part.mol
@@ -180,7 +181,9 @@ def ring_variants(c: Compiled, part: standardise.Part) -> list[tuple[str, list[s
 
 
 def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tuple[str, ...], charged: bool,
-                  opts: Options, fragment: str | None, complex_input: bool = False) -> Hit:
+                  opts: Options, fragment: str | None, complex_input: bool = False) -> Hit | None:
+    """The hit for an identity match, or None when no listing reaches this form (a listing with
+    `mixtures: false` names the pure substance, not a multi-component record containing it)."""
     e = c.entry(eid)
     keys = c.keys[eid]
     same_stereo = iso == keys.iso or iso in keys.also_iso
@@ -228,10 +231,15 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
     else:  # the structure is listed, but every listing excludes this form
         verdict = Verdict.ANALOG
         reason = f"{what}, but {'; '.join(excluded)}"
-        counted = True
+        counted = any(opts.screens_regime(lst.regime) for lst in e.listings)
     if verdict is Verdict.CONTROLLED and complex_input and not e.similarity:
         # a commodity chemical (solvent, reagent) as one component of a polymer, mixture or metal
-        # complex record is not that chemical: flag for review instead of calling it controlled
+        # complex record is not that chemical: flag for review instead of calling it controlled,
+        # under the listings that reach mixtures (none: no hit)
+        applicable = [lst for lst in applicable if lst.mixtures]
+        if not applicable:
+            return None
+        counted = any(opts.applies(lst) for lst in applicable)
         verdict = Verdict.ANALOG
         reason = (f"contains {e.label} as one component of a multi-component record (mixture, polymer or "
                   f"complex); review ({describe_lists(applicable)})")
