@@ -309,7 +309,14 @@ def _query_command(name: str, input_type: str | None, help_text: str):
     def command(queries, **opts):
         from precursor_check.engines.pipeline import screen_queries
 
-        screener = make_screener(opts)
+        screener = None
+        if input_type in (None, "cas"):  # a watchlist CAS number answered before: no RDKit, no watchlist load
+            from precursor_check.engines import answers
+
+            screener = answers.lookup(queries, opts, input_type)
+            if screener is None:
+                screener = answers.Recording(make_screener(opts), opts, input_type)
+        screener = screener or make_screener(opts)
         finish(screen_queries(_queries(queries), screener, input_type, _sinks(opts, screener)), opts)
 
     return command
@@ -408,7 +415,7 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
                                 report=opts.get("report"), audit_log=opts.get("audit_log"),
                                 fmt=opts.get("fmt")), opts)
     run = FileRun(input_path, config, column=column, input_type=input_type, input_format=input_format,
-                  workers=workers, chunk_size=chunk_size, row_timeout=row_timeout)
+                  workers=workers, chunk_size=chunk_size, row_timeout=row_timeout, quiet=bool(opts.get("quiet")))
     sinks = _sinks(opts, run.screener, extra_columns=run.columns, extra_types=run.arrow_types, batch=True)
     with _progress(run, opts) as progress:
         summary = feed(run.batches(progress, sinks), sinks, run.summary)
@@ -707,7 +714,12 @@ def index_group():
 
 @index_group.command("build")
 @click.option("--force", is_flag=True, help="Rebuild even if the index is there.")
-def index_build(force):
+@click.option("--known/--no-known", default=True, show_default=True,
+              help="Also screen every chemical of the index once for the default options, so that CAS batches "
+                   "look results up (docs/known-chemicals.md; about a minute on 2 cores).")
+@click.option("--workers", "-j", type=click.IntRange(0), default=None,
+              help="Worker processes for --known [default: all cores].")
+def index_build(force, known, workers):
     """Build the offline name/CAS index and compile the shipped watchlist, into the user cache
     (or PRECHECK_CACHE_DIR), so that the first screen does not wait for them.
 
@@ -733,6 +745,14 @@ def index_build(force):
     load_compiled(default_paths((), False), use_cache=True)
     click.echo(f"precheck: index {state}: {path} ({path.stat().st_size / 1e6:.1f} MB; "
                f"{time.perf_counter() - t0:.1f} s); watchlist compiled", err=True)
+    if known:  # the CAS numbers of the index screened once for the default options
+        from precursor_check.engines import known_build
+        from precursor_check.engines.batch import ScreenerConfig
+
+        store = known_build.announced(ScreenerConfig(), workers=workers, force=force,
+                                      why="known chemicals for the default options")
+        if store is not None:
+            click.echo(f"precheck: known chemicals ready: {store}", err=True)
 
 
 @cli.command("text")

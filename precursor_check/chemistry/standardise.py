@@ -189,13 +189,22 @@ def _fragments(mol: Chem.Mol, smiles: str | None):
     return [(f, None) for f in Chem.GetMolFrags(mol, asMols=True)]
 
 
-def standardise_smiles(smiles: str) -> Standardised | None:
-    """Standardise straight from SMILES (a salt is parsed piece by piece); None if it does not parse."""
+def parsed_whole(smiles: str) -> bool:
+    """Whether `standardise_smiles` parses this SMILES whole (else piece by piece: a salt or mixture)."""
+    return "." not in smiles or _ISOTOPE.search(smiles) is not None
+
+
+def standardise_smiles(smiles: str, mol: Chem.Mol | None = None) -> Standardised | None:
+    """Standardise straight from SMILES (a salt is parsed piece by piece); None if it does not parse.
+
+    `mol`, when given, is `parse_smiles(smiles)` done beforehand (for a SMILES `parsed_whole`).
+    """
     if not smiles or len(smiles) > molecules.MAX_SMILES:
         return None
-    if "." in smiles and not _ISOTOPE.search(smiles):
+    if not parsed_whole(smiles):
         return standardise(None, smiles)
-    mol = parse_smiles(smiles)
+    if mol is None:
+        mol = parse_smiles(smiles)
     return None if mol is None else standardise(mol, smiles)
 
 

@@ -211,7 +211,8 @@ class FileRun:
 
     def __init__(self, path: str, config=None, *, column: str | None = None, input_type: str = "auto",
                  input_format: str = "auto", workers: int | None = None, chunk_size: int | None = None,
-                 row_timeout: float | None = None, screener=None, tail=None, **screener_options):
+                 row_timeout: float | None = None, screener=None, tail=None, quiet: bool = False,
+                 **screener_options):
         from precursor_check.engines.batch import (
             DEFAULT_CHUNK,
             DEFAULT_ROW_TIMEOUT,
@@ -223,6 +224,10 @@ class FileRun:
         self.config = _config(config, screener_options)
         self.screener = screener or self.config.build()  # fails fast on a bad watchlist, before any worker starts
         self.source = open_input(path, column=column, input_type=input_type.lower(), fmt=input_format.lower())
+        from precursor_check.engines import known_build  # CAS batches: known chemicals screened once, then looked up
+
+        known_build.prepare(self.config, self.screener, self.source.input_type, known_build.expected_rows(self.source),
+                            workers, quiet=quiet)
         names = output_columns(self.source.columns)
         self.columns = [names[c] for c in self.source.columns]  # the output names of the input's columns
         self.runner = BatchRunner(self.config, input_type=self.source.input_type, workers=workers,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
+
+from rdkit import DataStructs
 
 from precursor_check.chemistry import molecules, standardise
 from precursor_check.identify.identifiers import (
@@ -64,6 +67,9 @@ class Screener:
                                jurisdictions=jur, as_of=as_of, regimes=reg)
         self.resolver = Resolver(self.compiled, LocalDB() if local_db else None,
                                  tuple(str(p) for p in resolve_files), opsin=opsin)
+        # results of every CAS number the offline sources know, screened ahead (engines/known.py);
+        # batches attach it, a single query screens live
+        self.known = None
 
     @property
     def watchlist(self):
@@ -130,6 +136,10 @@ class Screener:
                 msg = f"the start of a listed CAS number: {named}; read as a whole CAS number: {msg}"
             sugg = tuple(dict.fromkeys(partial + near))[:3]
             return Result(q, "cas", Verdict.INVALID, error=msg, suggestions=sugg)
+        if self.known is not None:
+            stored = self.known.get(cas)
+            if stored is not None:
+                return stored
         res = self.resolver.cas(cas)
         if res is None:
             return Result(q, "cas", Verdict.UNRESOLVED,
@@ -241,7 +251,69 @@ class Screener:
         """
         return self._screen_std(standardise.standardise(mol, res.smiles), q, kind, res)
 
-    def _screen_std(self, std: standardise.Standardised, q: str, kind: str, res: Resolved) -> Result:
+    def screen_chunk(self, queries: list[str], input_type: str | None = None) -> list[Result | None]:
+        """`screen` for the SMILES of a chunk, one step at a time over the whole chunk.
+
+        Every structure is parsed, then standardised, then every component meets the class rules,
+        then every fingerprint is made and compared: each RDKit step then runs with its code and
+        tables warm in the processor's caches, instead of each molecule passing through all of
+        them in turn (bench/README.md: ~30 % less time per molecule). The results are those of
+        `screen`, query by query; None for a query this path leaves to `screen` (not a SMILES,
+        inorganic, does not parse, or any step raised).
+        """
+        auto = input_type in (None, "auto")
+        out: list[Result | None] = [None] * len(queries)
+        smiles: list[tuple[int, str, str]] = []
+        for i, q in enumerate(queries):
+            if not q or (detect_type(q) if auto else input_type) != "smiles":
+                continue
+            s = q.strip()
+            if s and len(s) <= molecules.MAX_SMILES:
+                smiles.append((i, q, s))
+        mols: dict[int, object] = {}  # every SMILES parsed whole is parsed first, then standardised
+        for i, _q, s in smiles:
+            if standardise.parsed_whole(s):
+                with contextlib.suppress(Exception):  # RecursionError included: `screen` reports it
+                    mols[i] = molecules.parse_smiles(s)
+        todo: list[tuple[int, str, str, standardise.Standardised]] = []
+        for i, q, s in smiles:
+            if standardise.parsed_whole(s) and mols.get(i) is None:
+                continue  # does not parse, or raised: `screen` says so
+            try:
+                std = standardise.standardise_smiles(s, mols.get(i))
+            except Exception:
+                continue
+            if std is not None and not std.inorganic:
+                todo.append((i, q, s, std))
+        cap = self.max_heavy_atoms
+        parts = [p for _i, _q, _s, std in todo
+                 if not cap or sum(p.mol.GetNumHeavyAtoms() for p in std.parts) <= cap
+                 for p in std.parts if p.mol.GetNumHeavyAtoms() <= molecules.MAX_HEAVY_ATOMS]
+        c = self.compiled
+        rules: dict[int, list] = {}
+        for p in parts:
+            with contextlib.suppress(Exception):  # a part whose step raises: its query goes to `screen`
+                rules[id(p.mol)] = rules_matching(c, p.mol, p.formula)
+        fps: dict[int, object] = {}
+        for p in parts:
+            if id(p.mol) in rules:
+                with contextlib.suppress(Exception):
+                    fps[id(p.mol)] = molecules.fingerprint(p.mol)
+        pre: dict[int, tuple] = {}
+        bulk = DataStructs.BulkTanimotoSimilarity
+        for key, fp in fps.items():
+            with contextlib.suppress(Exception):
+                pre[key] = (rules[key], bulk(fp, c.fps) if c.fps else None)
+        for i, q, s, std in todo:
+            try:
+                r = self._screen_std(std, s, "smiles", Resolved(s, "input"), pre)
+            except Exception:
+                continue
+            out[i] = _with_row(r, None, q)
+        return out
+
+    def _screen_std(self, std: standardise.Standardised, q: str, kind: str, res: Resolved,
+                    pre: dict[int, tuple] | None = None) -> Result:
         parts = std.parts
         heavy = sum(p.mol.GetNumHeavyAtoms() for p in parts)
         if self.max_heavy_atoms and heavy > self.max_heavy_atoms:
@@ -262,8 +334,11 @@ class Screener:
                 hits += [_rule_hit(self.compiled, rid, part.mol, atoms, self.options, frag)
                          for rid, atoms in rules_matching(self.compiled, part.mol, part.formula)]
                 continue
+            computed = pre.get(id(part.mol)) if pre is not None else None
+            if pre is not None and computed is None and not std.inorganic:
+                raise LookupError("a step failed on this part in the chunk: screen it alone")
             h, n = match_part(self.compiled, part, removed, self.options, inorganic=std.inorganic,
-                              complex_input=std.complex)
+                              complex_input=std.complex, pre=computed)
             if h and multi:  # say which component matched
                 frag = molecules.canonical(part.mol)
                 h = [replace(x, fragment=frag) for x in h]

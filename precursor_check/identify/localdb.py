@@ -139,6 +139,10 @@ class LocalDB:
     def has_cas(self, cas: str) -> bool:
         return self.by_cas(cas) is not None
 
+    def cas_numbers(self) -> list[str]:
+        conn = self._connect()
+        return [r[0] for r in conn.execute("SELECT cas FROM chem")] if conn else []
+
     def common_names(self) -> list[str]:
         conn = self._connect()
         return [r[0] for r in conn.execute("SELECT name FROM chem")] if conn else []

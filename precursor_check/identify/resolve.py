@@ -34,7 +34,9 @@ def salt_words(form: str | None) -> tuple[str, ...]:
     >>> salt_words("(1R,2S)-(-)-norephedrine")
     ()
     """
-    words = re.findall(r"[a-z]+", (form or "").lower())
+    if not form:
+        return ()
+    words = re.findall(r"[a-z]+", form.lower())
     return tuple(dict.fromkeys(SALT_WORDS.get(w) or w for w in words if w in SALT_WORDS or w in CATION_NAMES))
 
 

@@ -78,8 +78,12 @@ def _form_words(removed: tuple[str, ...]) -> str:
 
 def match_part(c: Compiled, part: standardise.Part, removed: tuple[str, ...], opts: Options,
                inorganic: bool = False, fragment: str | None = None,
-               complex_input: bool = False) -> tuple[list[Hit], list[tuple[str, float]]]:
-    """All hits for one standardised component, plus its nearest entries by similarity."""
+               complex_input: bool = False, pre: tuple | None = None) -> tuple[list[Hit], list[tuple[str, float]]]:
+    """All hits for one standardised component, plus its nearest entries by similarity.
+
+    `pre`, when given, is (`rules_matching(c, part.mol, part.formula)`, the Tanimoto similarities
+    to `c.fps`) computed beforehand for a whole chunk (`Screener.screen_chunk`).
+    """
     hits: list[Hit] = []
     identity_ids: set[str] = set()
     # 1. identity, gated on the neutral formula (canonical SMILES only for ~2-3 % of inputs)
@@ -103,7 +107,7 @@ def match_part(c: Compiled, part: standardise.Part, removed: tuple[str, ...], op
         return hits, []
     mol = part.mol
     # 2. class rules: cheap necessary conditions first (gates.py), full patterns where they pass
-    for rid, atoms in rules_matching(c, mol, part.formula):
+    for rid, atoms in (pre[0] if pre is not None else rules_matching(c, mol, part.formula)):
         hits.append(_rule_hit(c, rid, mol, atoms, opts, fragment))
     # 3. masked forms: what gives a mask target back in one or two unmasking steps (two sound gates first)
     u = c.unmasker
@@ -120,7 +124,7 @@ def match_part(c: Compiled, part: standardise.Part, removed: tuple[str, ...], op
     # 5. similarity to every similarity-eligible entry
     nearest: list[tuple[str, float]] = []
     if c.fps:
-        sims = DataStructs.BulkTanimotoSimilarity(molecules.fingerprint(mol), c.fps)
+        sims = pre[1] if pre is not None else DataStructs.BulkTanimotoSimilarity(molecules.fingerprint(mol), c.fps)
         order = ranked(sims, opts.threshold)
         ids = c.fp_ids
         nearest = [(ids[i], round(sims[i], 3)) for i in order[:NEAREST]]

@@ -389,6 +389,16 @@ class Unmasker:
         """Targets the query's element counts, and whether it has a ring and an aromatic carbocycle
         (unmasking forms no ring and touches no aromatic ring) allow (gate 1); cached per count
         pattern (counts above what any target needs are alike)."""
+        memo = self.__dict__.setdefault("_by_formula", {})
+        got = memo.get((formula, ring, benzene))
+        if got is not None:
+            return got
+        if len(memo) > 50_000:
+            memo.clear()
+        got = memo[formula, ring, benzene] = self._candidates(formula, ring, benzene)
+        return got
+
+    def _candidates(self, formula: str, ring: bool, benzene: bool) -> tuple[int, ...]:
         c = counts(formula)
         caps = self.__dict__.get("_caps")
         if caps is None:
@@ -407,8 +417,8 @@ class Unmasker:
                 and all(c.get(el, 0) >= n for el, n in need.items()))
         return got
 
-    def _skeleton_catalog(self, cands: tuple[int, ...]):
-        cat = self._skel_catalogs.get(cands)
+    def _skeleton_catalog(self, cands: tuple[int, ...], relaxed: bool = False):
+        cat = self._skel_catalogs.get((cands, relaxed))
         if cat is None:
             if len(self._skel_catalogs) > 4096:
                 self._skel_catalogs.clear()
@@ -420,11 +430,27 @@ class Unmasker:
                 i in implies[j] and (j < i or j not in implies[i]) for j in chosen if j != i)]
             FilterCatalog = self._FilterCatalog
             cat = FilterCatalog.FilterCatalog()
+            patterns = self._relaxed_patterns() if relaxed else self._skel_patterns
             for i in minimal:
                 cat.AddEntry(FilterCatalog.FilterCatalogEntry(
-                    str(i), FilterCatalog.SmartsMatcher(str(i), self._skel_patterns[i], 1)))
-            self._skel_catalogs[cands] = cat
+                    str(i), FilterCatalog.SmartsMatcher(str(i), patterns[i], 1)))
+            self._skel_catalogs[cands, relaxed] = cat
         return cat
+
+    def _relaxed_patterns(self) -> list:
+        """Each skeleton with its recursive primitives relaxed (a superset; itself when it has none)."""
+        got = self.__dict__.get("_relaxed")
+        if got is None:
+            from rdkit import Chem
+
+            from precursor_check.chemistry import gates
+
+            got = []
+            for smarts, full in zip(self.targets.skeletons, self._skel_patterns):
+                relaxed = Chem.MolFromSmarts(gates.relax_smarts(smarts)) if "$(" in smarts else None
+                got.append(relaxed if relaxed is not None else full)
+            self._relaxed = got
+        return got
 
     def _fg_catalog(self, ring: bool, elements: frozenset[str]):
         key = (ring, elements)
@@ -441,14 +467,21 @@ class Unmasker:
         return entry
 
     def possible(self, mol, formula: str) -> bool:
-        """Whether any target could come out of this molecule (the two gates)."""
+        """Whether any target could come out of this molecule (the two gates).
+
+        The aromatic carbocycle count is computed only when a candidate needs one; the skeletons
+        are met through their relaxed forms first (gates.relax_smarts: recursive primitives,
+        which RDKit evaluates over the whole molecule before matching, reduced to what they say of
+        their own atom), which match a superset, so the answer is the same, cheaper."""
         ring = mol.GetRingInfo().NumRings() > 0
-        cands = self.candidates(formula, ring, ring and _benzene(mol))
+        cands = self.candidates(formula, ring, ring)
+        if cands and ring and any(self.targets.benzene[i] for i in cands) and not _benzene(mol):
+            cands = self.candidates(formula, ring, False)
         if not cands:
             return False
         if "_skel_patterns" not in self.__dict__:
             self._build_gates()
-        return self._skeleton_catalog(cands).HasMatch(mol)
+        return self._skeleton_catalog(cands, relaxed=True).HasMatch(mol) and self._skeleton_catalog(cands).HasMatch(mol)
 
     # -- the steps
 
