@@ -8,7 +8,10 @@ Tanimoto to a similarity-eligible entry, and reports for a range of thresholds:
     methyl/ethyl esters of every acid, every ring position substituted with F/Cl/CH3, and the
     must-match examples of every rule (designer relatives), per kind.
 It also lists every chemical that comes out `controlled`, for review: each must be a
-listed substance, a salt of one, or a member of a legal clause. And every chemical with a
+listed substance, a salt of one, or a member of a legal clause; per regime (chemical
+weapons, explosives precursors), every chemical that is controlled only because of that
+regime (screened a second time with `regimes=["drug-precursors"]` to tell them apart).
+And every chemical with a
 `masked` hit (docs/unmasking.md) goes to bench/results/unmasking-flagged.tsv with its
 transforms and target, marked `new` where unmasking alone flags it at the default threshold.
 
@@ -26,6 +29,7 @@ from pathlib import Path
 
 THRESHOLDS = (0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
 _S = None
+_D = None  # the same watchlist, drug-precursor listings only
 
 
 def corpus(limit: int | None) -> list[tuple[str, str, str]]:
@@ -41,10 +45,11 @@ def corpus(limit: int | None) -> list[tuple[str, str, str]]:
 
 
 def _init():
-    global _S
+    global _S, _D
     from precursor_check import Screener
 
     _S = Screener(threshold=1.01)  # similarity recorded via `nearest`, applied offline
+    _D = Screener(threshold=1.01, regimes=["drug-precursors"])
 
 
 def _screen(batch):
@@ -70,7 +75,9 @@ def _screen(batch):
         top = r.top.reason if r.top else ""
         masked = [(h.id, "+".join(h.steps), h.product) for h in r.hits if h.match is MatchKind.MASKED and h.counted]
         without = verdict_of([h for h in r.hits if h.match is not MatchKind.MASKED]).value if masked else base
-        out.append((cas, smi, name, base, best, top, masked, without))
+        regimes = sorted({lst.regime for h in r.hits if h.counted and h.verdict.value == "controlled" for lst in h.lists})
+        drug = _D.screen(smi, input_type="smiles").verdict.value if base != "clear" else base
+        out.append((cas, smi, name, base, best, top, masked, without, drug, regimes))
     return out
 
 
@@ -116,6 +123,17 @@ def main() -> None:
     for cas, smi, name, v, _best, top, *_rest in sorted(results, key=lambda r: r[5]):
         if v == "controlled":
             lines.append(f"  {cas:12s} {name[:40]:40s} {top[:110]}")
+    drug = Counter(r[8] for r in results)
+    lines.append("")
+    lines.append("drug-precursor listings only (regimes=['drug-precursors']), without similarity: "
+                 + ", ".join(f"{k} {v}" for k, v in drug.most_common()))
+    for regime in ("chemical-weapons", "explosives-precursors"):
+        new = [r for r in results if r[3] == "controlled" and r[8] != "controlled" and regime in r[9]]
+        lines.append("")
+        lines.append(f"controlled only because of the {regime} regime ({len(new)}; review: each must be a listed")
+        lines.append("substance, a salt of one, or a member of a family the Annex defines):")
+        for cas, smi, name, v, _best, top, *_rest in sorted(new, key=lambda r: r[5]):
+            lines.append(f"  {cas:12s} {name[:40]:40s} {top[:150]}")
     lines += [""] + unmasking_report(results)
     text = "\n".join(lines)
     print(text)
@@ -131,7 +149,7 @@ def unmasking_report(results, default: float = 0.55) -> list[str]:
     by_transform: Counter = Counter()
     by_target: Counter = Counter()
     rows = ["cas\tname\tsmiles\tnew\tverdict_without_unmasking\tbest_similarity\ttransforms\ttarget\tproduct"]
-    for cas, smi, name, _v, best, _top, masked, without in sorted(flagged, key=lambda r: (r[6][0][1], r[6][0][0])):
+    for cas, smi, name, _v, best, _top, masked, without, *_rest in sorted(flagged, key=lambda r: (r[6][0][1], r[6][0][0])):
         is_new = without == "clear" and best < default
         for target, steps, product in masked:
             rows.append(f"{cas}\t{name}\t{smi}\t{'new' if is_new else ''}\t{without}\t{best:.2f}\t{steps}\t{target}\t{product}")

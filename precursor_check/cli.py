@@ -12,7 +12,7 @@ from click.core import ParameterSource
 from precursor_check import __version__
 from precursor_check.errors import ExitCode, PrecheckError
 from precursor_check.io.formats import Format
-from precursor_check.model import Verdict
+from precursor_check.model import DEFAULT_THRESHOLD, Verdict
 
 VERDICT_ORDER = tuple(v.value for v in Verdict if v.is_hit)  # the --fail-on choices
 
@@ -39,6 +39,17 @@ def _stdout_gone() -> None:
 
 
 class Group(click.Group):
+    def make_context(self, *args, **kwargs):
+        try:  # a signal while the command line is parsed: as during the run (click would say "Aborted!", 1)
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt:
+            click.echo("precheck: interrupted; no report written", err=True)
+            sys.exit(130)
+
+    def get_command(self, ctx, cmd_name):
+        """Command names are case-insensitive ('precheck CAS'); options are not ('-Q' is no '-q')."""
+        return super().get_command(ctx, cmd_name.lower())
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
@@ -56,11 +67,27 @@ class Group(click.Group):
             raise PrecheckFailure(f"{exc.strerror}: {exc.filename}" if exc.filename else str(exc)) from None
 
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "token_normalize_func": str.lower, "max_content_width": 100}
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _version(ctx, _param, value):
+    """precheck's version and the version of the shipped watchlist it screens with."""
+    if not value or ctx.resilient_parsing:
+        return
+    import re
+
+    from precursor_check.resources import data_path
+
+    with open(data_path("watchlist.yaml"), encoding="utf-8") as fh:
+        head = fh.read(4096)
+    found = re.search(r"^watchlist_version:\s*['\"]?([^'\"\s#]+)", head, re.M)
+    click.echo(f"precheck {__version__}, watchlist {found.group(1) if found else 'unknown'}")
+    ctx.exit()
 
 
 @click.group(cls=Group, context_settings=CONTEXT)
-@click.version_option(__version__, prog_name="precheck")
+@click.option("-V", "--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
+              help="Show precheck's version and the shipped watchlist's version, then exit.")
 def cli():
     """Screen chemicals against drug-precursor watchlists.
 
@@ -69,10 +96,34 @@ def cli():
     precheck smiles 'CC(C)(C)OC(=O)N1CCC(=O)CC1.Cl'
     precheck check 79099-07-3 NPP 'O=C1CCN(CCc2ccccc2)CC1'
     precheck watchlist show PC-0018
+    precheck index build        # build the offline name/CAS index ahead of the first run
+
+    Shell completion (bash; zsh and fish alike): eval "$(_PRECHECK_COMPLETE=bash_source precheck)"
 
     Exit codes: 0 nothing at or above --fail-on, 1 a hit, 2 usage error,
-    3 the screen could not complete (unresolved/invalid inputs and no hit, unreadable file).
+    3 the screen could not complete (unresolved/invalid inputs and no hit, nothing screened, unreadable file).
     """
+    from precursor_check.identify import localdb
+
+    localdb.BUILD_REPORTER = _announce_index_build
+
+
+@contextlib.contextmanager
+def _announce_index_build(path):
+    """The first run builds the offline name/CAS index: a progress bar on a terminal, else one line."""
+    what = "building the offline name/CAS index (first run, or a new `chemicals` version; 10-30 s)"
+    if not sys.stderr.isatty():
+        click.echo(f"precheck: {what}: {path}", err=True)
+        yield lambda done, total: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn(f"precheck: {what}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("index", total=1)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+    click.echo(f"precheck: built the offline name/CAS index: {path}", err=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -98,7 +149,7 @@ def screen_options(f):
     @click.option("--fail-on", type=click.Choice(VERDICT_ORDER, case_sensitive=False), default="analog",
                   show_default=True, help="Lowest verdict that makes the exit code 1.")
     @click.option("--threshold", type=click.FloatRange(0, 1), default=None,
-                  help="Tanimoto similarity at or above which a structure is an analog [default: calibrated, see README].")
+                  help=f"Tanimoto similarity at or above which a structure is an analog [default: {DEFAULT_THRESHOLD}].")
     @click.option("--jurisdiction", "jurisdictions", multiple=True, metavar="CODE",
                   help="Only hits under these laws count: UN, US, EU, CA, CN, UK, AU, JP, IN, MX, CWC, AG "
                   "(repeatable or comma-separated).")
@@ -197,7 +248,8 @@ def _sinks(opts: dict, screener, extra_columns: list[str] | None = None, extra_t
 
 
 def finish(summary, opts: dict) -> None:
-    """Print the summary (and its notes) on stderr and exit with the code the run earned.
+    """Print the summary (and its notes) on stderr and exit with the code the run earned; a run that
+    screened nothing says so even with -q (it exits 3).
 
     A reader that went away (`| head`, see pipeline.feed) is not "completed, no hit": a hit
     already found is exit 1, else 3."""
@@ -207,7 +259,7 @@ def finish(summary, opts: dict) -> None:
         _stdout_gone()
     if not summary.complete:
         _stdout_gone()
-    if not opts.get("quiet"):
+    if not opts.get("quiet") or (not summary.rows and summary.empty_is_incomplete):
         for note in summary.notes:
             click.echo(f"precheck: {note}", err=True)
         click.echo(summary.line(), err=True)  # last: scripts read the summary from the last line
@@ -257,7 +309,14 @@ def _query_command(name: str, input_type: str | None, help_text: str):
     def command(queries, **opts):
         from precursor_check.engines.pipeline import screen_queries
 
-        screener = make_screener(opts)
+        screener = None
+        if input_type in (None, "cas"):  # a watchlist CAS number answered before: no RDKit, no watchlist load
+            from precursor_check.engines import answers
+
+            screener = answers.lookup(queries, opts, input_type)
+            if screener is None:
+                screener = answers.Recording(make_screener(opts), opts, input_type)
+        screener = screener or make_screener(opts)
         finish(screen_queries(_queries(queries), screener, input_type, _sinks(opts, screener)), opts)
 
     return command
@@ -280,7 +339,7 @@ _query_command("smiles", "smiles", """Screen SMILES (salts and solvates are stri
 \b
 precheck smiles 'CC(C)(C)OC(=O)N1CCC(=O)CC1.Cl'
 """)
-_query_command("inchi", "inchi", """Screen InChI strings.
+_query_command("inchi", "inchi", """Screen InChI strings (an InChIKey: use `precheck check`).
 
 \b
 precheck inchi 'InChI=1S/C10H17NO3/c1-10(2,3)14-9(13)11-6-4-8(12)5-7-11/h4-7H2,1-3H3'
@@ -310,12 +369,12 @@ precheck name '1-boc-4-piperidone' NPP 'BMK methyl glycidate'
 @click.option("--chunk-size", type=click.IntRange(1), default=256, show_default=True,
               help="Queries sent to a worker at a time.")
 @click.option("--max-atoms", type=click.IntRange(0), default=250, show_default=True,
-              help="Rows with more heavy atoms are reported invalid, not screened (0: no cap).")
+              help="Rows with more heavy atoms are reported unresolved, not screened (0: no cap).")
 @click.option("--row-timeout", type=click.FloatRange(0.1), default=10.0, show_default=True,
               help="Seconds a row may take before it is cut off and reported invalid (local engine only).")
 @click.option("--engine", type=click.Choice(["local", "dask"], case_sensitive=False), default="local",
               show_default=True, help="dask: Parquet, CSV/TSV, .smi or SDF files (paths, globs, URLs) -> -o DIR of "
-              "Parquet parts (needs the dask extra; see docs/dask.md).")
+              "Parquet parts (needs the dask extra: pip install 'precursor-check[dask]').")
 @click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler (tcp://host:8786) [default: a local cluster].")
 @screen_options
 def screen_command(input_path, column, input_type, input_format, workers, chunk_size, max_atoms, row_timeout,
@@ -331,10 +390,13 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
     precheck screen 'catalogue/*.parquet' --engine dask --scheduler tcp://host:8786 -o screened/
 
     Inputs: CSV/TSV (UTF-8, with or without BOM), .smi, SDF, Parquet, '-' for stdin.
-    Formats: csv, tsv, jsonl, json, parquet, table. See docs/batch.md.
+    Formats: csv, tsv, jsonl, json, parquet, table (-f, or from -o's extension).
     """
     from precursor_check.engines.batch import ScreenerConfig
     from precursor_check.engines.pipeline import FileRun, feed
+    from precursor_check.io.atomic import refuse_overwriting_input
+
+    refuse_overwriting_input([input_path], [opts.get("output"), opts.get("report"), opts.get("audit_log")])
 
     config = ScreenerConfig(
         watchlists=tuple(opts["watchlists"]), replace=opts["replace_watchlist"], threshold=opts["threshold"],
@@ -346,14 +408,14 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
 
         ctx = click.get_current_context()
         if not opts.get("quiet") and ctx.get_parameter_source("row_timeout") not in (None, ParameterSource.DEFAULT):
-            click.echo("precheck: --row-timeout does not apply with --engine dask (the --max-atoms cap does; "
-                       "see docs/dask.md)", err=True)
+            click.echo("precheck: --row-timeout does not apply with --engine dask (Dask tasks cannot be cut off; "
+                       "the --max-atoms cap does apply)", err=True)
         finish(screen_dask_file(input_path, config, column=column, input_type=input_type, input_format=input_format,
                                 workers=workers, scheduler=scheduler, output=opts.get("output"),
                                 report=opts.get("report"), audit_log=opts.get("audit_log"),
                                 fmt=opts.get("fmt")), opts)
     run = FileRun(input_path, config, column=column, input_type=input_type, input_format=input_format,
-                  workers=workers, chunk_size=chunk_size, row_timeout=row_timeout)
+                  workers=workers, chunk_size=chunk_size, row_timeout=row_timeout, quiet=bool(opts.get("quiet")))
     sinks = _sinks(opts, run.screener, extra_columns=run.columns, extra_types=run.arrow_types, batch=True)
     with _progress(run, opts) as progress:
         summary = feed(run.batches(progress, sinks), sinks, run.summary)
@@ -380,7 +442,7 @@ def _progress(run, opts: dict):
     with Progress(TextColumn("screening"), BarColumn(),
                   MofNCompleteColumn() if by_rows else TextColumn("{task.percentage:>3.0f}%"),
                   TextColumn("{task.fields[rows]} rows"), TimeRemainingColumn(), console=Console(stderr=True),
-                  transient=True) as bar:
+                  transient=True, speed_estimate_period=60) as bar:
         task = bar.add_task("screen", total=src.total, rows=0)
         yield lambda rows, done, total: bar.update(task, completed=done, rows=rows)
 
@@ -391,7 +453,14 @@ def _progress(run, opts: dict):
 
 @cli.group("watchlist", cls=Group)
 def watchlist_group():
-    """Inspect and validate watchlists."""
+    """Inspect and validate watchlists.
+
+    \b
+    precheck watchlist list --jurisdiction US --family fentanyl
+    precheck watchlist show PC-0017          # an entry or rule, with its citations
+    precheck watchlist stats                 # counts per list, newest effective date, version
+    precheck watchlist validate my-list.yaml # schema, structures, CAS, rule examples
+    """
 
 
 def _load_wl(opts):
@@ -483,6 +552,8 @@ def watchlist_stats(**opts):
     from precursor_check.model import REGIME_LABELS, REGIMES
     from precursor_check.watchlist.load import JURISDICTIONS
 
+    from precursor_check.wording import count
+
     wl = _load_wl(opts)
     click.echo(f"watchlist {wl.version}  sha256 {wl.sha256}")
     click.echo(f"entries: {len(wl.entries)} ({sum(e.status == 'controlled' for e in wl.entries)} controlled, "
@@ -493,7 +564,7 @@ def watchlist_stats(**opts):
         in_reg = [e for e in wl.entries if reg in e.regimes]
         if not in_reg and not any(reg in r.regimes for r in wl.rules):
             continue
-        click.echo(f"\n{REGIME_LABELS[reg]} ({reg}): {len(in_reg)} entries")
+        click.echo(f"\n{REGIME_LABELS[reg]} ({reg}): {count(len(in_reg), 'entry', 'entries')}")
         for j in JURISDICTIONS:
             lists: dict[str, int] = {}
             dates, doubt = [], {}
@@ -515,10 +586,10 @@ def watchlist_stats(**opts):
                     dates.append(lst.effective)
                 if lst.confidence != "confirmed":
                     doubt[lst.confidence] = doubt.get(lst.confidence, 0) + 1
-            extra = [f"{len(rules)} class rule{'s' * (len(rules) != 1)}"] if rules else []
+            extra = [count(len(rules), "class rule")] if rules else []
             extra.append(f"newest effective {max(dates) if dates else 'unknown'}")
             extra += [f"{n} {c}" for c, n in sorted(doubt.items())]
-            click.echo(f"{j}: {total} entries ({', '.join(extra)})"
+            click.echo(f"{j}: {count(total, 'entry', 'entries')} ({', '.join(extra)})"
                        + "".join(f"\n  {k}: {v}" for k, v in sorted(lists.items())))
 
 
@@ -567,6 +638,9 @@ def report_command(results_path, output, max_drawn, **opts):
     from precursor_check.io.atomic import open_output
     from precursor_check.io.formats.html import DEFAULT_MAX_DRAWN, read_results, render
 
+    from precursor_check.io.atomic import refuse_overwriting_input
+
+    refuse_overwriting_input([results_path], [output])
     wl = _load_wl(opts)
     if results_path == "-":
         fh, where = sys.stdin, "stdin"
@@ -602,7 +676,12 @@ def report_command(results_path, output, max_drawn, **opts):
 
 @cli.group("audit", cls=Group)
 def audit_group():
-    """Check audit logs written with --audit-log / PRECHECK_AUDIT_LOG."""
+    """Check audit logs written with --audit-log / PRECHECK_AUDIT_LOG.
+
+    \b
+    precheck check NPP 79099-07-3 --audit-log audit.jsonl
+    precheck audit verify audit.jsonl        # well formed? span, counts per verdict and user
+    """
 
 
 @audit_group.command("verify")
@@ -623,6 +702,59 @@ def audit_verify(path):
     sys.exit(int(ExitCode.OK if v.ok else ExitCode.INCOMPLETE))
 
 
+@cli.group("index", cls=Group)
+def index_group():
+    """The offline name/CAS index (built from the `chemicals` package on first use).
+
+    \b
+    precheck index build           # ahead of time: CI images, containers, a shared cache
+    PRECHECK_CACHE_DIR=/opt/precheck-cache precheck index build
+    """
+
+
+@index_group.command("build")
+@click.option("--force", is_flag=True, help="Rebuild even if the index is there.")
+@click.option("--known/--no-known", default=True, show_default=True,
+              help="Also screen every chemical of the index once for the default options, so that CAS batches "
+                   "look results up (docs/known-chemicals.md; about a minute on 2 cores).")
+@click.option("--workers", "-j", type=click.IntRange(0), default=None,
+              help="Worker processes for --known [default: all cores].")
+def index_build(force, known, workers):
+    """Build the offline name/CAS index and compile the shipped watchlist, into the user cache
+    (or PRECHECK_CACHE_DIR), so that the first screen does not wait for them.
+
+    \b
+    precheck index build
+    """
+    from precursor_check.identify import localdb
+    from precursor_check.watchlist.compile import load_compiled
+    from precursor_check.watchlist.load import default_paths
+
+    import time
+
+    path = localdb.default_path()
+    if path is None:
+        raise PrecheckError("the `chemicals` package is not installed: no offline name/CAS index to build")
+    t0 = time.perf_counter()
+    if force or not path.exists():
+        with _announce_index_build(path) as progress:
+            localdb.build(path, progress)
+        state = "built"
+    else:
+        state = "up to date"
+    load_compiled(default_paths((), False), use_cache=True)
+    click.echo(f"precheck: index {state}: {path} ({path.stat().st_size / 1e6:.1f} MB; "
+               f"{time.perf_counter() - t0:.1f} s); watchlist compiled", err=True)
+    if known:  # the CAS numbers of the index screened once for the default options
+        from precursor_check.engines import known_build
+        from precursor_check.engines.batch import ScreenerConfig
+
+        store = known_build.announced(ScreenerConfig(), workers=workers, force=force,
+                                      why="known chemicals for the default options")
+        if store is not None:
+            click.echo(f"precheck: known chemicals ready: {store}", err=True)
+
+
 @cli.command("text")
 @click.argument("source", type=click.Path(allow_dash=True, dir_okay=False))
 @screen_options
@@ -637,7 +769,9 @@ def text_cmd(source, **opts):
     echo 'CAS79099 powder, NPP in stock' | precheck text - -f jsonl
     """
     from precursor_check.errors import InputError
+    from precursor_check.io.atomic import refuse_overwriting_input
 
+    refuse_overwriting_input([source], [opts.get("output"), opts.get("report"), opts.get("audit_log")])
     try:
         if source == "-":
             from precursor_check.io.atomic import stdin_buffer

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import Enum
+
+DEFAULT_THRESHOLD = 0.55  # Tanimoto for `analog`, calibrated by bench/calibrate.py (docs/calibration.md)
 
 
 class Verdict(str, Enum):
@@ -65,6 +67,7 @@ class Listing:
     list: str
     regime: str = DEFAULT_REGIME  # drug-precursors | chemical-weapons | explosives-precursors
     limit: str = ""  # a concentration limit the list applies above ("above 12 % w/w"); precheck screens identity
+    mixtures: bool = True  # False: the listing names the pure substance; a multi-component record containing it is not flagged
     citation: str = ""
     effective: str | None = None  # ISO date
     confidence: str = "confirmed"
@@ -118,16 +121,15 @@ class Hit:
     product: str | None = None  # masked: SMILES of the product that is the listed entry
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        # field by field: dataclasses.asdict deep-copies every nested value and was most of the
+        # time of a JSONL report with many hits (a long text repeating a listed name)
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
         d["match"] = self.match.value
         d["verdict"] = self.verdict.value
-        d["lists"] = [
-            {k: v for k, v in asdict(lst).items() if v not in ("", (), None) or k == "effective"}
-            for lst in self.lists
-        ]
-        for key in ("except_smiles",):
-            for lst in d["lists"]:
-                lst.pop(key, None)
+        d["lists"] = [{f.name: v for f in fields(lst) if f.name != "except_smiles"
+                       and ((v := getattr(lst, f.name)) not in ("", (), None) or f.name == "effective")
+                       and not (f.name == "mixtures" and v is True)}  # the default is not repeated
+                      for lst in self.lists]
         d["families"] = list(self.families)
         d["atoms"] = list(self.atoms)
         d["steps"] = list(self.steps)

@@ -1,4 +1,5 @@
-"""Shared fixtures: an isolated cache directory, the fixture watchlist, the installed binary."""
+"""Shared fixtures: an isolated cache directory, the fixture watchlist, the installed binary (`run`) and
+the same command line in process (`cli_run`); OPSIN off but for the tests about it."""
 
 from __future__ import annotations
 
@@ -24,11 +25,22 @@ def _cache_dir(tmp_path_factory):
     old = os.environ.get("PRECHECK_CACHE_DIR")
     os.environ["PRECHECK_CACHE_DIR"] = str(path)
     os.environ.pop("PRECHECK_WATCHLIST", None)
+    from precursor_check.identify.localdb import LocalDB
+
+    LocalDB()._connect()  # built once, up front: no test's output depends on being the first to need it
     yield path
     if old is None:
         os.environ.pop("PRECHECK_CACHE_DIR", None)
     else:
         os.environ["PRECHECK_CACHE_DIR"] = old
+
+
+@pytest.fixture(autouse=True)
+def _opsin_off(request, monkeypatch):
+    """OPSIN (a Java start of 1-3 s) only for the tests about it: tests/test_opsin.py and tests
+    marked `opsin`. Everything else runs with PRECHECK_OPSIN=0, in process and in subprocesses."""
+    if request.node.get_closest_marker("opsin") is None and request.node.path.name != "test_opsin.py":
+        monkeypatch.setenv("PRECHECK_OPSIN", "0")
 
 
 @pytest.fixture(scope="session")
@@ -56,6 +68,25 @@ def run(*args, input: str | None = None, cwd=None, env=None):
     e.update(env or {})
     return subprocess.run([precheck_bin(), *map(str, args)], input=input, capture_output=True, text=True,
                           cwd=cwd, env=e, timeout=300)
+
+
+def cli_run(*args, input: str | None = None, cwd=None, env=None) -> subprocess.CompletedProcess:
+    """`precheck ARGS` in this process, through click's CliRunner: the same parsing, commands and
+    exit codes as the binary without a Python start (~0.5-1 s each). For tests where the binary
+    itself is not the point (not signals, terminals, RDKit's C-level stderr or installation)."""
+    from click.testing import CliRunner
+
+    from precursor_check.cli import cli
+
+    old = Path.cwd()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        r = CliRunner().invoke(cli, [str(a) for a in args], input=input, env=env, prog_name="precheck",
+                               catch_exceptions=False)
+    finally:
+        os.chdir(old)
+    return subprocess.CompletedProcess(["precheck", *map(str, args)], r.exit_code, r.stdout, r.stderr)
 
 
 MINI = ("--watchlist", str(FIXTURE), "--replace-watchlist")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 PKG = Path(__file__).resolve().parent.parent / "precursor_check"
 
-# what each layer may import (besides itself and the top-level model, errors, resources, __init__)
+# what each layer may import (besides itself and the top-level model, errors, resources, memo, wording, __init__)
 ALLOWED = {
     "chemistry": set(),
     "identify": {"chemistry"},
@@ -21,7 +21,7 @@ ALLOWED = {
     "engines": {"chemistry", "identify", "watchlist", "io"},
     "cli": {"chemistry", "identify", "watchlist", "io", "engines"},
 }
-BASE = {"model", "errors", "resources", "memo", "(package)"}
+BASE = {"model", "errors", "resources", "memo", "wording", "(package)"}
 
 
 def _layer(module: str) -> str:
@@ -64,23 +64,23 @@ def test_every_module_says_its_job():
 
 
 def _graph() -> dict[str, set[str]]:
-    """Module -> the package modules it imports anywhere (also lazily inside functions)."""
+    """Module -> the package modules it imports anywhere (also lazily inside functions; a submodule
+    imported by name, `from precursor_check.chemistry import gates`, is an edge too)."""
     mods = {}
     for f in PKG.rglob("*.py"):
         parts = f.relative_to(PKG.parent).with_suffix("").parts
         mods[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = f
     graph: dict[str, set[str]] = {m: set() for m in mods}
     for m, f in mods.items():
-        for target, _line in _imports(ast.parse(f.read_text(encoding="utf-8"))):
-            graph[m].update(t for t in (target, *(f"{target}.{n}" for n in _names(f, target)))
+        tree = ast.parse(f.read_text(encoding="utf-8"))
+        names: dict[str, list[str]] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names.setdefault(node.module, []).extend(a.name for a in node.names)
+        for target, _line in _imports(tree):
+            graph[m].update(t for t in (target, *(f"{target}.{n}" for n in names.get(target, ())))
                             if t in mods and t != m and not m.startswith(t + "."))
     return graph
-
-
-def _names(f: Path, module: str) -> list[str]:
-    """The names imported `from module` in file f (a submodule imported by name is an edge too)."""
-    return [a.name for node in ast.walk(ast.parse(f.read_text(encoding="utf-8")))
-            if isinstance(node, ast.ImportFrom) and node.module == module for a in node.names]
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -123,3 +123,18 @@ def test_no_import_cycles():
 
 def test_cycle_finder_finds_a_cycle():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_the_repository_names_no_path_outside_it():
+    """Docs, data, code and tests cite public URLs and files of this repository, never a machine
+    path or a document that is not in it."""
+    root = PKG.parent
+    outside = ("/work/", "shared/reference", "DESIGN.md", "PERFORMANCE.md", "STYLE.md", "HELPERS.md")
+    files = [root / "README.md", root / "CHANGELOG.md", root / "pyproject.toml",
+             *(p for d in ("precursor_check", "data", "docs", "tests", "bench") for p in (root / d).rglob("*")
+               if p.is_file() and p.suffix in (".py", ".md", ".yaml", ".yml", ".tsv", ".txt", ".toml", ".json", ".csv"))]
+    me = Path(__file__).resolve()
+    texts = {f: f.read_text(encoding="utf-8", errors="replace") for f in files if f.resolve() != me}
+    found = [f"{f.relative_to(root)}: {word}" for f, text in texts.items() for word in outside
+             if text.count(word) > text.count(f'"{word}" not in')]  # other tests guarding the same are fine
+    assert len(files) > 50 and not found, found

@@ -6,7 +6,8 @@ import json
 import multiprocessing as mp
 import subprocess
 
-from conftest import MINI, precheck_bin, run
+import pytest
+from conftest import MINI, cli_run, precheck_bin, run
 
 from precursor_check.io.audit import REQUIRED, AuditLog, verify
 
@@ -21,7 +22,7 @@ def lines(path):
 
 def test_one_line_per_query_with_every_field(tmp_path):
     log = tmp_path / "audit.jsonl"
-    p = run("check", *QUERIES, "NPP", *MINI, "-q", "-f", "jsonl", "--audit-log", log)
+    p = cli_run("check", *QUERIES, "NPP", *MINI, "-q", "-f", "jsonl", "--audit-log", log)
     assert p.returncode == 1, p.stderr
     recs = lines(log)
     assert [r["input"] for r in recs] == [*QUERIES, "NPP"]
@@ -40,10 +41,10 @@ def test_one_line_per_query_with_every_field(tmp_path):
 
 def test_env_var_and_append_never_rewrites(tmp_path):
     log = tmp_path / "audit.jsonl"
-    assert run("cas", "79099-07-3", *MINI, "-q", env={"PRECHECK_AUDIT_LOG": str(log)}).returncode == 1
+    assert cli_run("cas", "79099-07-3", *MINI, "-q", env={"PRECHECK_AUDIT_LOG": str(log)}).returncode == 1
     first = log.read_bytes()
     assert first.count(b"\n") == 1
-    assert run("smiles", "CCO", "c1ccccc1", *MINI, "-q", env={"PRECHECK_AUDIT_LOG": str(log)}).returncode == 0
+    assert cli_run("smiles", "CCO", "c1ccccc1", *MINI, "-q", env={"PRECHECK_AUDIT_LOG": str(log)}).returncode == 0
     after = log.read_bytes()
     assert after.startswith(first) and after.count(b"\n") == 3
     v = verify(log)
@@ -66,35 +67,36 @@ def test_verify_fails_on_malformed_out_of_order_and_truncated_lines(tmp_path):
         for q in ("a", "b", "c"):
             a.add_record({"input": q, "smiles": None, "source": None, "verdict": "clear", "hits": []})
     good = log.read_text()
-    assert run("audit", "verify", log).returncode == 0
+    assert cli_run("audit", "verify", log).returncode == 0
 
     recs = [json.loads(x) for x in good.splitlines()]
     recs[1]["time"] = "2000-01-01T00:00:00.000000Z"  # a line edited (or spliced in) with an earlier time
     log.write_text("".join(json.dumps(r) + "\n" for r in recs))
-    p = run("audit", "verify", log)
+    p = cli_run("audit", "verify", log)
     assert p.returncode == 3 and "earlier than a line before them: line 2" in p.stderr
 
     log.write_text(good + "not json\n" + json.dumps({"time": recs[0]["time"]}) + "\n")
-    p = run("audit", "verify", log)
+    p = cli_run("audit", "verify", log)
     assert p.returncode == 3
     assert "line 4: not JSON" in p.stderr and "line 5: missing user" in p.stderr
     assert "NOT well formed" in p.stdout
 
     log.write_text(good + good.splitlines()[-1][:40])  # a torn write: no newline at the end
-    p = run("audit", "verify", log)
+    p = cli_run("audit", "verify", log)
     assert p.returncode == 3 and "line 4: no newline" in p.stderr
 
     log.write_text("")
-    assert run("audit", "verify", log).returncode == 3
-    assert run("audit", "verify", tmp_path / "missing.jsonl").returncode == 3
+    assert cli_run("audit", "verify", log).returncode == 3
+    assert cli_run("audit", "verify", tmp_path / "missing.jsonl").returncode == 3
 
 
 def test_unwritable_audit_log_is_exit_3_before_screening(tmp_path):
-    p = run("cas", "79099-07-3", *MINI, "--audit-log", tmp_path / "no" / "such" / "dir" / "audit.jsonl")
+    p = cli_run("cas", "79099-07-3", *MINI, "--audit-log", tmp_path / "no" / "such" / "dir" / "audit.jsonl")
     assert p.returncode == 3 and "cannot open audit log" in p.stderr
     assert not p.stdout
 
 
+@pytest.mark.slow
 def test_concurrent_processes_never_interleave_lines(tmp_path):
     """4 real precheck processes x 50 queries each append to one log: 200 whole lines."""
     log = tmp_path / "audit.jsonl"
@@ -124,6 +126,7 @@ def _writer(path, k, n):
                           "hits": []})
 
 
+@pytest.mark.slow
 def test_concurrent_large_lines_from_the_library(tmp_path):
     log = tmp_path / "audit.jsonl"
     ctx = mp.get_context("spawn")
@@ -145,7 +148,7 @@ def test_batch_screen_command_logs_too(tmp_path):
     src = tmp_path / "orders.csv"
     src.write_text("id,cas\n1,79099-07-3\n2,64-17-5\n3,1609-66-5\n")
     log = tmp_path / "audit.jsonl"
-    p = run("screen", src, *MINI, "-q", "-j", "0", "-f", "jsonl", "--audit-log", log)
+    p = cli_run("screen", src, *MINI, "-q", "-j", "0", "-f", "jsonl", "--audit-log", log)
     assert p.returncode == 1, p.stderr
     recs = lines(log)
     assert [r["input"] for r in recs] == ["79099-07-3", "64-17-5", "1609-66-5"]

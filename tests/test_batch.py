@@ -187,6 +187,7 @@ def test_output_columns_renames_clashes():
 # -- every row accounted for --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_garbage_rows_are_reported_in_order(tmp_path):
     good = [P2P, "CCO", "c1ccccc1O", "CC(C)O", "CCN"]
     lines, expected_bad = ["id,smiles"], set()
@@ -216,6 +217,7 @@ def test_heavy_atom_cap():
     assert rows[1]["verdict"] == "clear" and p.returncode == 3  # over the cap is never clear
 
 
+@pytest.mark.slow
 def test_workers_2_same_as_workers_1(tmp_path):
     smiles = [P2P, "CCO", NPP_HCL, "not a smiles", "c1ccccc1CC(N)C", "79099-07-3", "NPP", ""] * 40
     f = tmp_path / "mix.csv"
@@ -273,6 +275,7 @@ def test_summary_on_stderr(tmp_path):
 
 @pytest.mark.parametrize("sig,group", [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGHUP, False),
                                        (signal.SIGTERM, True), (signal.SIGTERM, True), (signal.SIGTERM, True)])
+@pytest.mark.slow
 def test_interrupt_leaves_no_output(tmp_path, sig, group):
     """A signal to the process, or (as `timeout` and CI runners send it) to its whole process group,
     workers included: the run ends promptly, exit 130, no output file and no temporary file."""
@@ -323,6 +326,7 @@ class SlowConfig(ScreenerConfig):
         return _SlowScreener()
 
 
+@pytest.mark.slow
 def test_row_timeout_cuts_off_only_the_slow_row():
     items = [(i, q, None) for i, q in enumerate(["a", "b", "hang", "c", "d", "e"], start=1)]
     runner = BatchRunner(SlowConfig(), workers=2, chunk_size=2, row_timeout=0.5)
@@ -364,6 +368,7 @@ def test_parent_pauses_its_gc_only_while_streaming_and_workers_keep_theirs():
         runner._kill()
 
 
+@pytest.mark.slow
 def test_a_worker_dying_costs_only_its_row():
     items = [(i, q, None) for i, q in enumerate(["a", "b", "crash", "c", "d", "e", "f"], start=1)]
     runner = BatchRunner(SlowConfig(), workers=2, chunk_size=2, row_timeout=1.0)
@@ -445,6 +450,7 @@ def test_tail_renderer_shortcut_for_rows_without_hits_matches_the_csv_module(del
 
 # -- edge cases a shell script meets (batch I/O audit) ---------------------------------------------
 
+@pytest.mark.slow
 def test_a_bare_carriage_return_is_quoted_so_no_formula_starts_a_new_spreadsheet_row(tmp_path):
     f = tmp_path / "cr.csv"
     f.write_bytes(b'id,cas,note\n1,64-17-5,"harmless\r=1+1"\n')

@@ -72,12 +72,34 @@ def test_counter_ion_table_matches_the_chemicals_package():
         for line in open(ident / name, encoding="utf-8"):
             p = line.split("\t")
             table.setdefault(p[1], p[4])
-    salts = Path(__file__).resolve().parent.parent / "data" / "salts.tsv"
+    salts = Path(__file__).resolve().parent.parent / "data" / "vocabulary" / "salts.tsv"
     for line in salts.read_text().splitlines():
         if line.startswith("#"):
             continue
-        cas, name, smi = line.split("\t")
+        cas, name, smi, kind = line.split("\t")
         assert Chem.CanonSmiles(table[cas]) == Chem.CanonSmiles(smi), name
+        assert kind in ("counter-ion", "solvent"), name
+
+
+def test_substituent_patterns_match_their_groups():
+    """Each substituent's SMARTS (data/vocabulary/substituents.tsv) finds its group on benzene,
+    every atom of it and nothing more; not another listed group, nor its own grown by a carbon
+    (ethyl is not methyl, ethoxy not methoxy); and removing it gives benzene back."""
+    from precursor_check.chemistry import variants, vocabulary
+
+    table = vocabulary.substituents()
+    assert {name for name, _g, _s in table} == {"F", "Cl", "Br", "I", "CH3", "OCH3", "CF3"}
+    for name, group, smarts in table:
+        query = Chem.MolFromSmarts(smarts)
+        mol = Chem.MolFromSmiles(group.replace("*", "c1ccccc1"))
+        (match,) = mol.GetSubstructMatches(query)
+        assert len(match) == mol.GetNumAtoms() - 5, name  # the ring carbon and the whole group
+        others = [g.replace("*", "c1ccccc1") for n, g, _s in table if n != name]
+        for other in others + [group.replace("*", "c1ccccc1") + "C"]:
+            grown = Chem.MolFromSmiles(other)
+            assert grown is None or not grown.GetSubstructMatches(query), (name, other)
+        ((stripped, names),) = variants.parents(mol, molecules.mol_formula(mol), lambda f: f == "C6H6")
+        assert names == [name] and Chem.MolToSmiles(stripped) == "c1ccccc1"
 
 
 def test_parse_smiles_is_the_same_molecule_as_molfromsmiles():
@@ -102,3 +124,17 @@ def test_parse_smiles_is_the_same_molecule_as_molfromsmiles():
         assert molecules.inchikey(got) == molecules.inchikey(ref), smi
         assert molecules.fingerprint(got) == molecules.fingerprint(ref), smi
     assert fast > 1000  # the cheaper path was the one tested
+
+
+def test_every_vocabulary_file_is_read_and_says_what_it_is_for():
+    """data/vocabulary/ holds exactly the files the code reads (so the compiled-watchlist cache
+    watches them all), each with a header saying what it is for."""
+    from precursor_check.chemistry import vocabulary
+
+    folder = Path(__file__).resolve().parent.parent / "data" / "vocabulary"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(vocabulary.FILES)
+    for name in vocabulary.FILES:
+        head = (folder / name).read_text(encoding="utf-8").splitlines()[:2]
+        assert all(line.startswith("# ") for line in head), name
+        assert vocabulary.rows(name), name
+

@@ -27,6 +27,8 @@ try:
 except ImportError:
     HAVE_DASK = False
 
+pytestmark = pytest.mark.slow  # a LocalCluster of 2 worker processes per module, and Dask's imports
+
 needs_dask = pytest.mark.skipif(not HAVE_DASK, reason="dask[dataframe] and distributed are not installed "
                                                       "(pip install 'precursor-check[dask]')")
 WL = ["--watchlist", str(FIXTURE), "--replace-watchlist"]

@@ -22,6 +22,8 @@ import pytest
 from conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "docs"
+pytestmark = pytest.mark.opsin  # the examples show what a user sees, with OPSIN as installed
+
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "bench" / "README.md"]
 
 _MASKS = [

@@ -230,6 +230,8 @@ def test_signals_leave_no_partial_file_and_exit_130(tmp_path, sig, cmd):
 
     while time.time() < deadline and not ready():
         time.sleep(0.05)
+    if cmd == "text":
+        time.sleep(1.0)  # on to reading stdin (a signal while the command line is parsed is 130 too)
     p.send_signal(getattr(signal, sig))
     assert p.wait(timeout=60) == 130
     err = p.stderr.read()
@@ -349,3 +351,119 @@ def test_parquet_typed_and_duplicate_columns_in_every_format(tmp_path):
     p = run("screen", dup, *MINI, "-o", out, "-q")
     assert p.returncode == 1, p.stderr
     assert pq.read_table(out).column_names[:3] == ["cas", "note", "note_2"]
+
+
+# -- files and logs ----------------------------------------------------------------------------------
+
+
+def test_csv_header_row_is_neutralised(tmp_path):
+    f = tmp_path / "in.csv"
+    f.write_text("id,=hdr(),cas\n1,x,79099-07-3\n")
+    for fmt, sep in (("csv", ","), ("tsv", "\t")):
+        head = run("screen", f, *MINI, "-f", fmt, "-q").stdout.splitlines()[0].split(sep)
+        assert head[:3] == ["id", "'=hdr()", "cas"]
+    raw = run("screen", f, *MINI, "-f", "csv", "-q", "--raw-csv").stdout.splitlines()[0]
+    assert raw.startswith("id,=hdr(),cas")
+
+
+@pytest.mark.parametrize("how", ["same", "relative", "symlink"])
+def test_output_equal_to_the_input_is_refused(tmp_path, how):
+    f = tmp_path / "in.csv"
+    f.write_text("id,cas\n1,79099-07-3\n")
+    before = f.read_bytes()
+    out = {"same": str(f), "relative": "./in.csv", "symlink": str(tmp_path / "link.csv")}[how]
+    if how == "symlink":
+        (tmp_path / "link.csv").symlink_to(f)
+    for args in (["screen", str(f), "-o", out], ["text", str(f), "-o", out], ["screen", str(f), "--report", out]):
+        p = run(*args, *MINI, cwd=tmp_path)
+        assert p.returncode == 2 and "is the input file" in p.stderr, p.stderr
+    assert f.read_bytes() == before
+
+
+def _audit(tmp_path, *queries):
+    log = tmp_path / "audit.jsonl"
+    p = run("cas", *queries, *MINI, "--audit-log", log, "-q", "-f", "jsonl")
+    assert "Traceback" not in p.stderr
+    return log
+
+
+def test_audit_verify_is_strict_on_time_and_fields(tmp_path):
+    log = _audit(tmp_path, BOC, "64-17-5")
+    assert run("audit", "verify", log).returncode == 0
+    lines = log.read_text().splitlines()
+    last = json.loads(lines[-1])
+    backdated = dict(last, time="2026-9-1T0:0:0.1Z")  # sorts before any real 2026-10 time as text
+    missing = {k: v for k, v in last.items() if k not in ("pid", "input_type")}
+    badtype = dict(last, user=5)
+    for rec, message in ((backdated, "is not UTC ISO 8601"), (missing, "missing pid, input_type"),
+                         (badtype, "wrong type for user")):
+        bad = tmp_path / "bad.jsonl"
+        bad.write_text("\n".join(lines + [json.dumps(rec)]) + "\n")
+        p = run("audit", "verify", bad)
+        assert p.returncode == 3 and message in p.stderr, p.stderr
+
+
+def test_a_failed_audit_write_leaves_no_half_line(tmp_path):
+    import resource
+
+    log = _audit(tmp_path, BOC)
+    size = log.stat().st_size
+    limit = size + 300  # room for less than one more line
+
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    p = subprocess.run([precheck_bin(), "cas", BOC, "64-17-5", *MINI, "--audit-log", str(log), "-q", "-f", "jsonl"],
+                       capture_output=True, text=True, preexec_fn=small_files)
+    assert p.returncode == 3 and "cannot write audit log" in p.stderr and "Traceback" not in p.stderr
+    assert log.stat().st_size == size  # the partial line was taken back
+    _audit(tmp_path, "64-17-5")
+    assert run("audit", "verify", log).returncode == 0
+
+
+def test_a_half_line_left_by_another_writer_is_not_glued_to(tmp_path):
+    log = _audit(tmp_path, BOC)
+    with open(log, "a") as fh:
+        fh.write('{"time": "2026-12-0')  # a writer killed mid-line
+    _audit(tmp_path, "64-17-5")
+    lines = log.read_text().splitlines()
+    assert len(lines) == 3 and json.loads(lines[2])["input"] == "64-17-5"
+    p = run("audit", "verify", log)
+    assert p.returncode == 3 and "line 2: not JSON" in p.stderr and "line 3" not in p.stderr
+
+
+# -- the HTML report reads bad records as one line --------------------------------------------------
+
+
+@pytest.mark.parametrize("field,value", [
+    ("verdict", [1]), ("verdict", "maybe"), ("hits", 5), ("hits", [1]), ("hit.score", "x"), ("hit.lists", 5),
+    ("hit.lists", [None]), ("removed", 5), ("smiles", {"a": 1}), ("hit.families", [None, 1]), ("row", [1]),
+])
+def test_report_on_records_with_wrong_types(tmp_path, field, value):
+    good = jsonl(run("cas", BOC, *MINI, "-f", "jsonl", "-q").stdout)[0]
+    if field.startswith("hit."):
+        good["hits"][0][field[4:]] = value
+    else:
+        good[field] = value
+    f = tmp_path / "results.jsonl"
+    f.write_text(json.dumps(good) + "\n")
+    p = run("report", f, *MINI, "-o", tmp_path / "r.html")
+    assert p.returncode in (0, 3) and "Traceback" not in p.stderr, p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
+
+
+def test_dask_engine_reads_ragged_rows_and_headerless_csv_like_the_local_engine(tmp_path):
+    pytest.importorskip("dask")
+    pd = pytest.importorskip("pandas")
+    rag = tmp_path / "rag.csv"
+    rag.write_text("id,cas\n1,79099-07-3,extra\n2,64-17-5\n")
+    bare = tmp_path / "bare.csv"
+    bare.write_text("79099-07-3\n64-17-5\n")
+    for f, extra in ((rag, True), (bare, False)):
+        out = tmp_path / f"{f.stem}-out"
+        p = run("screen", f, *MINI, "--engine", "dask", "-o", out, "-q")
+        assert p.returncode == 1, p.stderr
+        got = pd.read_parquet(out)
+        assert got["verdict"].tolist() == ["controlled", "clear"]
+        if extra:
+            assert got["extra_cells"].tolist() == ["extra", ""]

@@ -50,14 +50,14 @@ def test_no_java_on_path(tmp_path):
     env = {"PATH": path_without_java(tmp_path)}
     assert shutil.which("java", path=env["PATH"]) is None
     rec, p = screen_binary(tmp_path, env, "-q")
-    assert rec["error"].endswith(f"({resolve.OPSIN_JAVA})")
+    assert f"; {resolve.OPSIN_JAVA})" in rec["error"]  # what is missing, then how to supply the structure
     assert "Java" in rec["error"] and "apt-get install default-jre" in rec["error"]
     assert p.stderr == ""  # py2opsin's own import-time warning about Java does not leak
 
 
 def test_py2opsin_not_importable(tmp_path):
     rec, p = screen_binary(tmp_path, {"PYTHONPATH": unimportable_py2opsin(tmp_path)})
-    assert rec["error"].endswith(f"({resolve.OPSIN_EXTRA})")
+    assert f"; {resolve.OPSIN_EXTRA})" in rec["error"]  # what is missing, then how to supply the structure
     assert "pip install 'precursor-check[opsin]'" in rec["error"] and "Java" in rec["error"]
     assert p.stderr.startswith("precheck: 1 query: 1 unresolved") and p.stderr.count("\n") == 1  # the summary only
 
@@ -78,7 +78,7 @@ def test_java_that_does_not_run(tmp_path):
     java.write_text("#!/bin/sh\necho 'Error: could not create the Java Virtual Machine.' >&2\nexit 1\n")
     java.chmod(0o755)
     rec, _ = screen_binary(tmp_path, {"PATH": f"{bad}{os.pathsep}{path_without_java(tmp_path)}"}, "-q")
-    assert rec["error"].endswith(f"({resolve.OPSIN_FAILED})")
+    assert f"; {resolve.OPSIN_FAILED})" in rec["error"]  # what is missing, then how to supply the structure
     assert not list(tmp_path.glob("py2opsin_temp_input*"))  # py2opsin's scratch file stays out of the cwd
 
 
@@ -122,3 +122,26 @@ def test_a_batch_of_unknown_names_starts_opsin_once(monkeypatch):
     assert len(calls) == 1 and sorted(calls[0]) == ["2-ethanyl-oxidane", "propan-2-ol-ish name"]
     assert [r.source for r in results[:3]] == ["OPSIN (systematic name)"] * 3
     assert results[0].smiles == "CCO" and results[3].verdict.value == "controlled"
+
+
+def test_switched_off_never_starts_java(tmp_path):
+    """PRECHECK_OPSIN=0: a systematic name is unresolved, saying OPSIN is off, and Java never
+    starts (a `java` first on PATH would leave a mark), for one query and for a batch."""
+    pytest.importorskip("py2opsin")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    mark = tmp_path / "java-started"
+    java = bin_dir / "java"
+    java.write_text(f"#!/bin/sh\ntouch {mark}\nexit 1\n")
+    java.chmod(0o755)
+    env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "PRECHECK_OPSIN": "0"}
+    rec, _ = screen_binary(tmp_path, env, "-q")
+    assert f"; {resolve.OPSIN_OFF})" in rec["error"]  # what is missing, then how to supply the structure
+    batch = tmp_path / "names.csv"
+    batch.write_text(f'name\n"{NAME}"\n2-methyl-1-phenylpropan-2-amine-ish\n')
+    p = run("screen", batch, *MINI, "-f", "jsonl", "-q", "-j", "1", env=env, cwd=tmp_path)
+    assert p.returncode == 3 and [json.loads(x)["verdict"] for x in p.stdout.splitlines()] == ["unresolved"] * 2
+    assert not mark.exists()
+    env["PRECHECK_OPSIN"] = "1"  # the same fake java is started when OPSIN is on: the mark means something
+    screen_binary(tmp_path, env, "-q")
+    assert mark.exists()

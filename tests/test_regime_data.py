@@ -118,6 +118,7 @@ def test_entries_parse_and_cas_check_digits_hold(docs):
                     or "cas and name only" in e.get("note", "").lower(), e["id"]
 
 
+@pytest.mark.opsin  # py2opsin converts the names the structures were taken from
 def test_entry_structures_match_their_source(docs, pubchem, opsin):
     bad = []
     entries = [e for doc in docs.values() for e in doc.get("entries") or [] if "smiles" in e]
@@ -141,6 +142,7 @@ def test_entry_structures_match_their_source(docs, pubchem, opsin):
     assert not bad, bad
 
 
+@pytest.mark.opsin  # py2opsin converts the names the structures were taken from
 def test_rule_example_structures_match_their_source(docs, pubchem, opsin):
     """Every rule example line names where its structure came from: '(CAS n)' or '(OPSIN: name)'."""
     lines = [m for p in FILES for line in p.read_text(encoding="utf-8").splitlines() if (m := EXAMPLE.match(line))]
@@ -241,3 +243,34 @@ def test_stats_and_list_per_regime():
     p = run("watchlist", "list", "--regime", "explosives-precursors", "--no-rules")
     ids = [line.split("\t")[0] for line in p.stdout.splitlines()]
     assert "EX-0001" in ids and "PC-0050" in ids and "PC-0013" not in ids
+
+
+def test_schedule_1_takes_precedence_over_schedule_2_b4(shipped_screener):
+    """'Chemicals, except for those listed in Schedule 1, ...': O-ethyl methylphosphonofluoridate
+    is reported under Schedule 1 A.1 only; its O-phenyl analogue (not an alkyl) under 2 B.4."""
+    ids = {h.id for h in shipped_screener.screen("CCOP(C)(=O)F").hits}
+    assert "R-CWC-1A1" in ids and "R-CWC-2B4" not in ids
+    ids = {h.id for h in shipped_screener.screen("CP(=O)(F)Oc1ccccc1").hits}
+    assert "R-CWC-2B4" in ids and "R-CWC-1A1" not in ids
+
+
+def test_salts_and_records_of_schedule_3_chemicals(shipped_screener):
+    from precursor_check.model import Verdict
+
+    # the Annex names triethanolamine, not its salts: a salt is for review, not controlled
+    r = shipped_screener.screen("OCCN(CCO)CCO.Cl")
+    assert r.verdict is Verdict.ANALOG and "excludes its salts" in r.top.reason
+    # a record in which it is one part of several (a shampoo surfactant) is not reported (mixtures: false)
+    assert shipped_screener.screen("CCCCCCCCCCCCOS(=O)(=O)O.OCCN(CCO)CCO").verdict is Verdict.CLEAR
+    # aluminium powder is identified by CAS and name: an aluminium mineral is not it
+    assert shipped_screener.screen("O.O[Si](O)(O)O.[Al].[Al]").verdict is Verdict.CLEAR
+    assert shipped_screener.screen("7429-90-5").verdict is Verdict.CONTROLLED
+
+
+def test_free_text_does_not_read_ordinary_words_as_agents():
+    """Abbreviations of the new entries must not fire on ordinary words ('tea', '16 GB', 'HD video',
+    MDEA the drug): only real names do."""
+    p = run("text", "-", "-f", "jsonl", input="16 GB RAM, green tea, HD video, MDEA pills; triethanolamine 99%\n")
+    rows = [json.loads(line) for line in p.stdout.splitlines() if '"verdict"' in line]
+    assert p.returncode == 1, p.stderr
+    assert [r["text"] for r in rows] == ["triethanolamine"]

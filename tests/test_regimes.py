@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import FIXTURE, run
+from conftest import FIXTURE
+from conftest import cli_run as run  # in process: the binary is not the point here
 
 from precursor_check.errors import WatchlistError
 from precursor_check.model import Verdict
@@ -125,8 +126,8 @@ def test_cli_stats_and_list_per_regime():
     out = p.stdout
     assert "chemical weapons (chemical-weapons): 2 entries" in out
     assert "CWC: 2 entries (newest effective 1997-04-29)" in out
-    assert "explosives precursors (explosives-precursors): 1 entries" in out
-    assert "UK: 1 entries (newest effective 2020-12-31, 1 unverified)" in out
+    assert "explosives precursors (explosives-precursors): 1 entry" in out
+    assert "UK: 1 entry (newest effective 2020-12-31, 1 unverified)" in out
     p = run("watchlist", "list", *ALL, "--regime", "chemical-weapons", "--no-rules")
     assert [line.split("\t")[0] for line in p.stdout.splitlines()] == ["T-TEA", "T-PCL3"]
     p = run("watchlist", "list", *ALL, "--jurisdiction", "UK", "--no-rules")

@@ -11,7 +11,8 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import FIXTURE, MINI, run
+from conftest import FIXTURE, MINI
+from conftest import cli_run as run  # in process: the binary is not the point here
 
 from precursor_check.io.formats import html as H
 
@@ -205,6 +206,7 @@ def dump_dom(browser: str, path, fragment: str, tmp_path) -> tuple[str, str]:
 
 
 @pytest.mark.skipif(chromium() is None, reason=NO_CHROMIUM)
+@pytest.mark.slow
 def test_report_in_headless_chromium(tmp_path):
     html, jsonl = tmp_path / "report.html", tmp_path / "r.jsonl"
     p = run("check", *FLAGGED, *OTHER, *MINI, "-q", "-f", "jsonl", "-o", jsonl, "--report", html)
@@ -235,6 +237,7 @@ def test_report_in_headless_chromium(tmp_path):
 
 
 @pytest.mark.skipif(chromium() is None, reason=NO_CHROMIUM)
+@pytest.mark.slow
 def test_browser_status_marker_catches_script_errors(tmp_path):
     """The marker is not decorative: a broken script leaves data-status="error"."""
     out = io.StringIO()

@@ -187,6 +187,8 @@ def test_other_cas_from_table_have_the_same_parent(entries, pubchem):
     assert not problems, problems
 
 
+@pytest.mark.slow
+@pytest.mark.opsin
 def test_opsin_structures(entries):
     py2opsin = pytest.importorskip("py2opsin", reason="py2opsin is not installed")
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):

@@ -31,7 +31,7 @@ def test_design_card_example(shipped_screener):
 def test_traps_stay_apart(shipped_screener):
     """BMK ethyl glycidate is listed; the strawberry flavouring 77-83-8 is not and must not be controlled."""
     assert shipped_screener.screen("41232-97-7").verdict is Verdict.CONTROLLED
-    assert shipped_screener.screen("77-83-8").verdict is not Verdict.CONTROLLED
+    assert shipped_screener.screen("77-83-8").verdict is Verdict.CLEAR
 
 
 def test_designer_relatives_are_caught(shipped_screener):

@@ -2,7 +2,10 @@
 
 import json
 
-from conftest import MINI, run
+import pytest
+
+from conftest import MINI
+from conftest import cli_run as run  # in process: the binary is not the point here
 
 LISTING = (
     "Hi, we have CAS79099 powder in stock, 99% pure.\n"
@@ -96,3 +99,60 @@ def test_listing_writings_sellers_use_are_found_with_the_shipped_watchlist():
 def scan_shipped(text):
     p = run("text", "-", "-f", "jsonl", input=text)
     return p, [json.loads(x) for x in p.stdout.splitlines()]
+
+
+# -- names found by their form, resolved like `precheck name` --------------------------------------
+
+
+def test_a_listing_naming_a_controlled_chemical_by_a_form_of_its_name_is_a_hit():
+    text = "Hot sale Boc-4-piperidone, 99%, 25kg/drum\n"
+    p, recs = scan_shipped(text)
+    assert [(r["text"], r["start"], r["end"], r["found_as"], r["verdict"]) for r in recs] == [
+        ("Boc-4-piperidone", 9, 25, "name", "controlled")]
+    assert p.returncode == 1
+
+
+@pytest.mark.opsin  # some forms resolve only through OPSIN, as with `precheck name`
+def test_every_form_precheck_name_resolves_is_found_with_its_span():
+    forms = ["N-(tert-Butoxycarbonyl)-4-piperidone", "Boc-4-piperidone", "N-Boc-piperidin-4-one", "Boc-4-AP",
+             "1-(2-phenylethyl)-4-piperidone", "tert-butyl 4-oxopiperidine-1-carboxylate", "ethyl phenylacetate",
+             "benzyl methyl ketone", "dl-methylephedrine hydrochloride", "Benzene, methyl-", "spirits of salt"]
+    names = {json.loads(x)["input"]: json.loads(x)["verdict"]
+             for x in run("name", *forms, "-f", "jsonl", "-q").stdout.splitlines()}
+    text = "".join(f"We supply {f} with the best price.\n" for f in forms)
+    _p, recs = scan_shipped(text)
+    found = {(r["line"], r["text"]): r["verdict"] for r in recs}
+    for no, f in enumerate(forms, start=1):
+        assert found.get((no, f)) == names[f] != "unresolved", (f, found)
+
+
+@pytest.mark.opsin  # some forms resolve only through OPSIN, as with `precheck name`
+def test_the_longest_resolved_span_wins():
+    _p, recs = scan_shipped("NPP hydrochloride and 4-piperidone hydrochloride monohydrate in stock\n")
+    assert [r["text"] for r in recs] == ["NPP hydrochloride", "4-piperidone hydrochloride monohydrate"]
+
+
+def test_a_systematic_looking_name_that_resolves_nowhere_is_unresolved_with_its_span():
+    text = "Also 2-(4-fluorophenyl)-3-zorkylpropan-1-one available\n"
+    p, recs = scan_shipped(text)
+    assert [(r["text"], r["verdict"]) for r in recs] == [("2-(4-fluorophenyl)-3-zorkylpropan-1-one", "unresolved")]
+    assert text[recs[0]["start"]:recs[0]["end"]] == recs[0]["text"]
+    assert p.returncode == 3
+
+
+def test_names_resolve_through_the_users_resolve_file(tmp_path):
+    """The same resolver as `precheck name`: a name only the user's catalogue knows is found."""
+    mine = tmp_path / "mine.csv"
+    mine.write_text("name,smiles\n1-(4-zorkylphenyl)propan-2-one,CC(=O)Cc1ccccc1\n", encoding="utf-8")
+    p = run("text", "-", "-f", "jsonl", "--resolve-file", mine, input="offer 1-(4-zorkylphenyl)propan-2-one now\n")
+    (rec,) = [json.loads(x) for x in p.stdout.splitlines()]
+    assert rec["text"] == "1-(4-zorkylphenyl)propan-2-one" and rec["verdict"] == "controlled"
+    assert rec["source"].startswith("user file")
+
+
+def test_ordinary_prose_stays_quiet():
+    text = ("Free shipping on the COVID-19 rapid test, e-mail us for the 3-phase non-ionic 24-hour offer.\n"
+            "Wi-Fi smart plug, USB-C charger, x86-64 build, a so-called built-in one-liner, p-value 0.05.\n"
+            "Please decide on the formal 2-day delivery; the cyclic re-run is done by the 4-wheel drive team.\n")
+    p, recs = scan_shipped(text)
+    assert recs == [] and p.returncode == 0

@@ -58,6 +58,46 @@ def test_source_urls_are_public_addresses(items):
                 assert str(url).startswith(("https://", "http://")), (item["id"], url)
 
 
+@pytest.fixture(scope="module")
+def shipped():
+    """The shipped watchlist as precheck loads it: every included file, overlay listings merged in."""
+    from precursor_check.watchlist.load import load
+
+    return load()
+
+
+def _listings(wl, kinds=("entry", "legal", "alert")):
+    for item in (*wl.entries, *wl.rules):
+        kind = getattr(item, "kind", "entry")
+        if kind in kinds:
+            for lst in item.listings:
+                yield item, lst
+
+
+def test_the_loaded_list_spans_every_shipped_file(shipped):
+    origins = {Path(item.origin).name for item in (*shipped.entries, *shipped.rules)}
+    assert {"watchlist.yaml", "amphetamines.yaml", "fentanyl.yaml"} <= origins
+
+
+def test_no_listing_is_confirmed_without_a_source_url(shipped):
+    bare = [(item.id, lst.jurisdiction, lst.list) for item, lst in _listings(shipped)
+            if lst.confidence == "confirmed" and not lst.source_url]
+    assert not bare, f"confirmed without source_url: {bare}"
+
+
+def test_every_listing_with_a_date_names_its_instrument(shipped):
+    bare = [(item.id, lst.jurisdiction, lst.effective) for item, lst in _listings(shipped)
+            if lst.effective and not lst.instrument.strip()]
+    assert not bare, f"effective date without instrument: {bare}"
+
+
+def test_every_legal_rules_quoted_wording_names_its_instrument(shipped):
+    legal = list(_listings(shipped, kinds=("legal",)))
+    assert legal
+    bare = [(item.id, lst.jurisdiction) for item, lst in legal if lst.wording and not lst.instrument.strip()]
+    assert not bare, f"quoted wording without instrument: {bare}"
+
+
 # --- the corrections of issue 20, each against the text it was read in ---------------------
 
 def test_mapa_is_on_us_list_i(by_id):

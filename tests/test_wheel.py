@@ -28,7 +28,8 @@ def test_wheel_installs_and_screens_from_another_directory(tmp_path):
     site = subprocess.run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           capture_output=True, text=True, check=True).stdout.strip()
     (Path(site) / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", wheel], check=True)
+    # --force-reinstall: the wheel replaces whatever this environment resolves the package to
+    subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", wheel], check=True)
     workdir = tmp_path / "elsewhere"
     workdir.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import NamedTuple
 
 from rdkit import Chem
 from rdkit.Chem import rdMolDescriptors
 
-from precursor_check.chemistry import molecules
+from precursor_check.chemistry import molecules, vocabulary
 from precursor_check.chemistry.molecules import mol_formula, parse_smiles
-from precursor_check.resources import data_path
 
 
 class Part(NamedTuple):  # a NamedTuple, not a dataclass: one is built per query (~0.3 vs ~1.5 µs)
@@ -46,29 +44,18 @@ def _uncharger():
     return rdMolStandardize.Uncharger(canonicalOrder=False)
 
 
-def _data_file(name: str) -> Path:
-    return data_path(name)
-
-
 @lru_cache(maxsize=1)
 def counter_ions() -> dict[str, str]:
     """Non-isomeric canonical SMILES of neutral counter-ions/solvents -> name ('hydrochloride')."""
     table: dict[str, str] = {}
-    for line in _data_file("salts.tsv").read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        _cas, name, smi = line.split("\t")
+    for _cas, name, smi, _kind in vocabulary.salts():
         mol = Chem.MolFromSmiles(smi)
         table[Chem.MolToSmiles(mol, isomericSmiles=False)] = name
     return table
 
 
-_METAL_NAMES = {
-    "Na": "sodium", "K": "potassium", "Li": "lithium", "Ca": "calcium", "Mg": "magnesium",
-    "Zn": "zinc", "Ba": "barium", "Al": "aluminium", "Fe": "iron", "Cs": "caesium", "Mn": "manganese",
-    "Cu": "copper", "Co": "cobalt", "Ni": "nickel", "Sr": "strontium", "Ag": "silver", "NH4": "ammonium",
-}
-_METALS = frozenset(v for k, v in _METAL_NAMES.items() if k != "NH4")
+_METAL_NAMES = vocabulary.cations()  # atom symbol (or NH4) -> name: data/vocabulary/cations.tsv
+_METALS = vocabulary.metal_names()
 CATION_NAMES = frozenset(_METAL_NAMES.values())  # the words a salt's name gives its cation by ('sodium salt')
 
 
@@ -84,7 +71,7 @@ def _charge_queries():
     """(any charged atom, a charged carbon that is not a stabilised carbanion). A carbanion next to
     a carbonyl, nitrile, nitro or sulfonyl group is an enolate written on carbon (how the PubChem
     table writes the sodium salt of MAPA or of ethyl acetoacetate): its parent is the neutral acid."""
-    unstabilised = "[#6;!+0;!$([#6-][CX3]=[OX1]);!$([#6-]C#N);!$([#6-][N+](=O)[O-]);!$([#6-][SX4](=O)=O)]"
+    unstabilised = "[#6;!+0;" + ";".join(f"!$({s})" for s in vocabulary.stabilised_carbanions()) + "]"
     return Chem.MolFromSmarts("[!+0]"), Chem.MolFromSmarts(unstabilised)
 
 
@@ -202,13 +189,22 @@ def _fragments(mol: Chem.Mol, smiles: str | None):
     return [(f, None) for f in Chem.GetMolFrags(mol, asMols=True)]
 
 
-def standardise_smiles(smiles: str) -> Standardised | None:
-    """Standardise straight from SMILES (a salt is parsed piece by piece); None if it does not parse."""
+def parsed_whole(smiles: str) -> bool:
+    """Whether `standardise_smiles` parses this SMILES whole (else piece by piece: a salt or mixture)."""
+    return "." not in smiles or _ISOTOPE.search(smiles) is not None
+
+
+def standardise_smiles(smiles: str, mol: Chem.Mol | None = None) -> Standardised | None:
+    """Standardise straight from SMILES (a salt is parsed piece by piece); None if it does not parse.
+
+    `mol`, when given, is `parse_smiles(smiles)` done beforehand (for a SMILES `parsed_whole`).
+    """
     if not smiles or len(smiles) > molecules.MAX_SMILES:
         return None
-    if "." in smiles and not _ISOTOPE.search(smiles):
+    if not parsed_whole(smiles):
         return standardise(None, smiles)
-    mol = parse_smiles(smiles)
+    if mol is None:
+        mol = parse_smiles(smiles)
     return None if mol is None else standardise(mol, smiles)
 
 
@@ -287,8 +283,7 @@ def standardise(mol: Chem.Mol | None, smiles: str | None = None) -> Standardised
 
 
 _ELEMENT = re.compile(r"[A-Z][a-z]?")
-_NONMETALS = frozenset({"H", "He", "B", "C", "N", "O", "F", "Ne", "Si", "P", "S", "Cl", "Ar", "As", "Se", "Br", "Kr",
-                        "Te", "I", "Xe", "At", "Rn"})
+_NONMETALS = vocabulary.nonmetals()
 
 
 def _takes_a_proton(formula: str) -> bool:

@@ -1,6 +1,7 @@
 """Ring-substituted variants: a listed structure with one or two aromatic H replaced.
 
-Swapping a ring hydrogen for F, Cl, Br, I, CH3, OCH3 or CF3 is the commonest way to make an
+Swapping a ring hydrogen for F, Cl, Br, I, CH3, OCH3 or CF3 (data/vocabulary/substituents.tsv)
+is the commonest way to make an
 unlisted relative of a listed precursor, and on a small molecule it moves the fingerprint
 a long way (2-fluorophenylacetic acid is Tanimoto 0.50 to phenylacetic acid). So the
 relation is tested directly: remove the substituents and look the rest up by identity.
@@ -18,16 +19,8 @@ import re
 from functools import lru_cache
 from itertools import combinations
 
-# substituent -> change of the molecular formula when it replaces one aromatic H
-SUBSTITUENTS: dict[str, dict[str, int]] = {
-    "F": {"F": 1, "H": -1},
-    "Cl": {"Cl": 1, "H": -1},
-    "Br": {"Br": 1, "H": -1},
-    "I": {"I": 1, "H": -1},
-    "CH3": {"C": 1, "H": 2},
-    "OCH3": {"C": 1, "O": 1, "H": 2},
-    "CF3": {"C": 1, "F": 3, "H": -1},
-}
+from precursor_check.chemistry import vocabulary
+
 MAX_SUBSTITUENTS = 2
 _ELEMENT = re.compile(r"([A-Z][a-z]?)(\d*)")
 
@@ -63,7 +56,7 @@ def hill(c: dict[str, int]) -> str:
 def variant_formulas(entry_formulas: dict[str, str]) -> dict[str, set[str]]:
     """Formula of every variant with 1..MAX_SUBSTITUENTS substituents -> entry ids it could come from."""
     out: dict[str, set[str]] = {}
-    subs = list(SUBSTITUENTS.values())
+    subs = list(substituents().values())
     for eid, formula in entry_formulas.items():
         base = counts(formula)
         for k in range(1, MAX_SUBSTITUENTS + 1):
@@ -87,29 +80,41 @@ def _multisets(items: list, k: int):
 
 
 @lru_cache(maxsize=1)
-def _query():
-    """Aromatic carbon - (halogen | CH3 | CF3 | O of OCH3): a superset, narrowed in Python."""
+def substituents() -> dict[str, dict[str, int]]:
+    """Substituent name -> change of the molecular formula when it replaces one aromatic H.
+
+    >>> substituents()["OCH3"] == {"C": 1, "O": 1, "H": 2}, substituents()["CF3"] == {"C": 1, "F": 3, "H": -1}
+    (True, True)
+    """
     from rdkit import Chem
 
-    return Chem.MolFromSmarts("c-[F,Cl,Br,I,CX4,OX2]")
+    out: dict[str, dict[str, int]] = {}
+    for name, group, _smarts in vocabulary.substituents():
+        delta = {"H": -1}  # the ring H it replaces
+        for atom in Chem.MolFromSmiles(group).GetAtoms():
+            if atom.GetAtomicNum():  # not the * it is attached by
+                delta[atom.GetSymbol()] = delta.get(atom.GetSymbol(), 0) + 1
+                delta["H"] += atom.GetTotalNumHs()
+        out[name] = delta
+    return out
 
 
-def _substituent(mol, ring: int, first: int) -> tuple[str, tuple[int, ...]] | None:
-    """(name, atoms to remove) when the atom `first` on ring atom `ring` starts a known substituent."""
-    a = mol.GetAtomWithIdx(first)
-    sym = a.GetSymbol()
-    if sym in ("F", "Cl", "Br", "I"):
-        return (sym, (first,)) if a.GetDegree() == 1 and not a.GetFormalCharge() else None
-    others = [n for n in a.GetNeighbors() if n.GetIdx() != ring]
-    if sym == "C" and a.GetDegree() == 1 and a.GetTotalNumHs() == 3:
-        return "CH3", (first,)
-    if sym == "C" and a.GetDegree() == 4 and all(n.GetSymbol() == "F" and n.GetDegree() == 1 for n in others):
-        return "CF3", (first, *(n.GetIdx() for n in others))
-    if sym == "O" and len(others) == 1:
-        m = others[0]
-        if m.GetSymbol() == "C" and m.GetDegree() == 1 and m.GetTotalNumHs() == 3:
-            return "OCH3", (first, m.GetIdx())
-    return None
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[tuple[str, object], ...]:
+    """(name, query) per substituent: its aromatic carbon, then the whole group."""
+    from rdkit import Chem
+
+    return tuple((name, Chem.MolFromSmarts(smarts)) for name, _group, smarts in vocabulary.substituents())
+
+
+def _found(mol) -> list[tuple[int, str, tuple[int, ...]]]:
+    """(ring atom, substituent name, the substituent's atoms) for every known substituent on an
+    aromatic carbon, in the order of (ring atom, first atom); one substituent per first atom."""
+    found: dict[tuple[int, int], tuple[str, tuple[int, ...]]] = {}
+    for name, query in _patterns():
+        for match in mol.GetSubstructMatches(query, uniquify=True, maxMatches=50):
+            found.setdefault((match[0], match[1]), (name, tuple(match[1:])))
+    return [(ring, name, atoms) for (ring, _first), (name, atoms) in sorted(found.items())]
 
 
 def parents(mol, formula: str, wanted) -> list[tuple[object, list[str]]]:
@@ -118,21 +123,14 @@ def parents(mol, formula: str, wanted) -> list[tuple[object, list[str]]]:
     from rdkit import Chem
 
     base = counts(formula)
-    subs = []
-    seen_atoms: set[int] = set()
-    for ring, first in mol.GetSubstructMatches(_query(), uniquify=True, maxMatches=50):
-        if first in seen_atoms:
-            continue
-        found = _substituent(mol, ring, first)
-        if found:
-            seen_atoms.add(first)
-            subs.append((ring, *found))
+    subs = _found(mol)
+    deltas = substituents()
     out = []
     for k in range(1, min(MAX_SUBSTITUENTS, len(subs)) + 1):
         for combo in combinations(subs, k):
             c = dict(base)
             for _ring, name, _atoms in combo:
-                for el, n in SUBSTITUENTS[name].items():
+                for el, n in deltas[name].items():
                     c[el] = c.get(el, 0) - n
             if not wanted(hill(c)):
                 continue
@@ -159,4 +157,4 @@ def describe(names: list[str]) -> str:
     return f"{' and '.join(names)} in place of ring H"
 
 
-__all__ = ["SUBSTITUENTS", "variant_formulas", "parents", "describe"]
+__all__ = ["substituents", "variant_formulas", "parents", "describe"]

@@ -28,6 +28,7 @@ import gc
 import multiprocessing as mp
 import multiprocessing.pool
 import os
+import re
 import signal
 import threading
 import time
@@ -110,17 +111,29 @@ def _molblock(screener, block: str) -> Result:
 def screen_queries(screener, queries: list[str], input_type: str = "auto") -> list[Result]:
     """Screen a list of query strings (one partition); identical strings are computed once.
 
-    CAS numbers of the partition are resolved with one bulk lookup in the local table
-    first. Results carry no row number; the caller attaches rows and extra columns.
+    CAS numbers of the partition are resolved with one bulk lookup first: in the store of
+    known chemicals screened ahead for these options (engines/known.py), whose results
+    are used as they are, then in the local table. Results carry no row number; the caller
+    attaches rows and extra columns.
     """
-    _prefetch_cas(screener, queries, input_type)
+    stored = _prefetch_cas(screener, queries, input_type)
     _prefetch_opsin(screener, queries, input_type)
     seen: dict[str, Result] = {}
+    chunk = getattr(screener, "screen_chunk", None)
+    if chunk is not None and input_type in ("auto", "smiles"):  # SMILES a step at a time over the chunk
+        todo = [q for q in dict.fromkeys(queries) if q not in stored]
+        seen.update((q, r) for q, r in zip(todo, chunk(todo, input_type)) if r is not None)
     out = []
     for q in queries:
         r = seen.get(q)
         if r is None:
-            r = seen[q] = screen_query(screener, q, input_type)
+            blob = stored.get(q)
+            if blob is not None:
+                from precursor_check.engines.stored import decode
+
+                r = seen[q] = decode(blob, q)
+            else:
+                r = seen[q] = screen_query(screener, q, input_type)
         out.append(r)
     return out
 
@@ -174,19 +187,46 @@ def output_columns(columns: list[str]) -> dict[str, str]:
     return out
 
 
-def _prefetch_cas(screener, queries: list[str], input_type: str) -> None:
+_PLAIN_CAS = re.compile(r"[1-9]\d{1,6}-\d\d-\d")  # a CAS number as `format_cas` writes it
+
+
+def _prefetch_cas(screener, queries: list[str], input_type: str) -> dict[str, bytes]:
+    """One look-up for the partition's CAS numbers: in the store of known chemicals screened
+    ahead for these options (engines/known.py) when there is one, then in the local table.
+
+    Returns {query: stored result (undecoded)} for the queries the store answers: a query that
+    is a CAS number (any writing; in an `auto` column a CAS-shaped string is always read as
+    one) with a valid check digit, which `Screener.screen` would answer from the store too.
+    """
     local = getattr(getattr(screener, "resolver", None), "local", None)
     if local is None or not hasattr(local, "prefetch_cas") or input_type not in ("auto", "cas"):
-        return
+        return {}
     from precursor_check.identify.identifiers import cas_digits, format_cas
 
-    wanted = set()
-    for q in queries:
+    wanted: dict[str, str] = {}  # query -> CAS number (its check digit unchecked: the store holds valid ones)
+    plain = _PLAIN_CAS.fullmatch
+    for q in dict.fromkeys(queries):
+        if q and plain(q):  # written as the CAS number is formatted: most catalogues
+            wanted[q] = q
+            continue
         d = cas_digits(q) if q else None
         if d and len(d) >= 5:
-            wanted.add(format_cas(d))
-    if len(wanted) > 1:
-        local.prefetch_cas(wanted)
+            wanted[q] = format_cas(d)
+    if not wanted:
+        return {}
+    cas = set(wanted.values())
+    stored: dict[str, bytes] = {}
+    if hasattr(screener, "known") and cas:
+        from precursor_check.engines import known
+
+        store = known.attach(screener)
+        if store is not None:
+            found = store.prefetch(cas)
+            stored = {q: found[c] for q, c in wanted.items() if c in found}
+            cas.difference_update(found)
+    if len(cas) > 1:
+        local.prefetch_cas(cas)
+    return stored
 
 
 def _prefetch_opsin(screener, queries: list[str], input_type: str) -> None:

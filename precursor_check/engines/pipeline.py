@@ -19,6 +19,7 @@ and `Screener.screen` for one query.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import re
 import time
@@ -119,9 +120,11 @@ class RunSummary:
         """The one-line summary the CLI prints on stderr."""
         parts = ", ".join(f"{self.counts[v.value]} {v.value}" for v in Verdict if self.counts.get(v.value))
         rate = f", {self.rows / self.seconds:,.0f} rows/s" if self.seconds > 0 and self.rows >= 1000 else ""
-        what = parts or "nothing screened"
         n = self.rows
-        return f"precheck: {n} quer{'y' if n == 1 else 'ies'}: {what} ({self.seconds:.2f} s{rate})"
+        if not n:
+            return ("precheck: nothing screened: the input holds no queries" if self.empty_is_incomplete
+                    else "precheck: no chemical mention in the text")
+        return f"precheck: {n} quer{'y' if n == 1 else 'ies'}: {parts} ({self.seconds:.2f} s{rate})"
 
 
 def run_meta(watchlist) -> dict:
@@ -208,7 +211,8 @@ class FileRun:
 
     def __init__(self, path: str, config=None, *, column: str | None = None, input_type: str = "auto",
                  input_format: str = "auto", workers: int | None = None, chunk_size: int | None = None,
-                 row_timeout: float | None = None, screener=None, tail=None, **screener_options):
+                 row_timeout: float | None = None, screener=None, tail=None, quiet: bool = False,
+                 **screener_options):
         from precursor_check.engines.batch import (
             DEFAULT_CHUNK,
             DEFAULT_ROW_TIMEOUT,
@@ -220,6 +224,10 @@ class FileRun:
         self.config = _config(config, screener_options)
         self.screener = screener or self.config.build()  # fails fast on a bad watchlist, before any worker starts
         self.source = open_input(path, column=column, input_type=input_type.lower(), fmt=input_format.lower())
+        from precursor_check.engines import known_build  # CAS batches: known chemicals screened once, then looked up
+
+        known_build.prepare(self.config, self.screener, self.source.input_type, known_build.expected_rows(self.source),
+                            workers, quiet=quiet)
         names = output_columns(self.source.columns)
         self.columns = [names[c] for c in self.source.columns]  # the output names of the input's columns
         self.runner = BatchRunner(self.config, input_type=self.source.input_type, workers=workers,
@@ -246,8 +254,12 @@ class FileRun:
         if len(renderers) == 1 and self.runner.tail is None:
             self.runner.tail = renderers[0]
 
+        read_to: collections.deque = collections.deque()  # (row, input read up to it): progress is rows done
+
         def items():  # (row, query, cells); an SDF row also carries its molblock, dropped here
             for i, values in enumerate(src.rows(), start=1):
+                if progress is not None:
+                    read_to.append((i, src.done))
                 yield i, query_text(values[idx]), values if len(values) == width else values[:width]
 
         try:
@@ -255,7 +267,11 @@ class FileRun:
                 for chunk_items, results, tails in chunks:
                     yield Batch(results, chunk_items, self.columns, src.input_type, tails)
                     if progress is not None:  # the consumer has counted the batch by now
-                        progress(self.summary.rows, src.done, src.total)
+                        done_to = None
+                        while read_to and read_to[0][0] <= self.summary.rows:
+                            done_to = read_to.popleft()[1]
+                        if done_to is not None:  # the input read up to the rows done, not the rows handed out
+                            progress(self.summary.rows, done_to, src.total)
         finally:
             src.close()
             self.summary.cut_off = self.runner.cut_off
@@ -340,7 +356,7 @@ def iter_scan_text(text: str, screener=None, **screener_kw) -> Iterator[Result]:
 
     screener = screener or Screener(**screener_kw)
     lines = _LINE_BREAK.split(text)
-    mentions = TextScanner(screener.compiled, screener.resolver.known_cas).scan(lines)
+    mentions = TextScanner(screener.compiled, screener.resolver.known_cas, screener.resolver).scan(lines)
     seen: dict[tuple[str, str], Result] = {}  # a name repeated through a long text is screened once
     for i, m in enumerate(mentions, start=1):
         key = (m.query, m.input_type)
@@ -373,4 +389,5 @@ def scan_text(text: str, screener=None, *, sinks: Iterable[Sink] = (), **screene
         if buf:
             yield Batch.of_results(buf)
 
-    return feed(batches(), sinks, RunSummary(run_meta(screener.watchlist), empty_is_incomplete=False))
+    # a text without a chemical mention is screened; an empty one is not
+    return feed(batches(), sinks, RunSummary(run_meta(screener.watchlist), empty_is_incomplete=not text.strip()))

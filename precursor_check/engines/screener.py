@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
+
+from rdkit import DataStructs
 
 from precursor_check.chemistry import molecules, standardise
 from precursor_check.identify.identifiers import (
@@ -17,7 +20,7 @@ from precursor_check.identify.identifiers import (
     strip_cas_prefix,
 )
 from precursor_check.identify.localdb import LocalDB
-from precursor_check.identify.resolve import Resolved, Resolver, generic_name, salt_words
+from precursor_check.identify.resolve import Resolved, Resolver, could_be_systematic, generic_name, salt_words
 from precursor_check.model import Hit, MatchKind, Result, Verdict
 from precursor_check.watchlist.compile import Compiled, load_compiled
 from precursor_check.watchlist.load import default_paths
@@ -64,6 +67,9 @@ class Screener:
                                jurisdictions=jur, as_of=as_of, regimes=reg)
         self.resolver = Resolver(self.compiled, LocalDB() if local_db else None,
                                  tuple(str(p) for p in resolve_files), opsin=opsin)
+        # results of every CAS number the offline sources know, screened ahead (engines/known.py);
+        # batches attach it, a single query screens live
+        self.known = None
 
     @property
     def watchlist(self):
@@ -102,6 +108,9 @@ class Screener:
         if kind == "smiles":
             return self._smiles(q, kind, Resolved(q, "input"))
         if kind == "inchi":
+            if looks_like_inchikey(q):
+                return Result(q, kind, Verdict.INVALID,
+                              error="an InChIKey, not an InChI: screen it with `precheck check`, which detects it")
             mol = molecules.parse_inchi(q)
             if mol is None:
                 return Result(q, kind, Verdict.INVALID,
@@ -124,14 +133,19 @@ class Screener:
             if partial:  # 'CAS79099': the first digits of a listed CAS, as sellers write them
                 named = ", ".join(f"{cas} ({self.compiled.entry(self.compiled.cas_index[cas][0]).name})"
                                   for cas in partial[:3])
-                msg += f"; or the start of a listed CAS number: {named}"
+                msg = f"the start of a listed CAS number: {named}; read as a whole CAS number: {msg}"
             sugg = tuple(dict.fromkeys(partial + near))[:3]
             return Result(q, "cas", Verdict.INVALID, error=msg, suggestions=sugg)
+        if self.known is not None:
+            stored = self.known.get(cas)
+            if stored is not None:
+                return stored
         res = self.resolver.cas(cas)
         if res is None:
             return Result(q, "cas", Verdict.UNRESOLVED,
-                          error=f"CAS {cas} is in no available source (watchlist, local table, --resolve-file); "
-                                "screen its SMILES instead")
+                          error=f"CAS {cas} is in no offline source (the watchlist, the local PubChem table"
+                                f"{', your --resolve-file' if self.resolver.user else ''}); to screen it, give its "
+                                "SMILES, or add it to a --resolve-file (a CSV with cas,smiles columns)")
         return self._resolved(q, "cas", res)
 
     def _partial_cas(self, q: str) -> list[str]:
@@ -174,10 +188,17 @@ class Screener:
             msg = (f"name {q!r} is ambiguous in the local table (several chemicals, or a short code); "
                    f"screen the CAS number instead: {' or '.join(sugg)}")
         else:
-            msg = f"name {q!r} not found in the watchlist or the local table"
+            msg = (f"name {q!r} is in no offline source (the watchlist, the local PubChem table"
+                   f"{', your --resolve-file' if self.resolver.user else ''}")
+            if why:  # OPSIN would be asked, but is not installed or does not run
+                msg += f"; {why}"
+            elif self.resolver.opsin and could_be_systematic(q):
+                msg += "; OPSIN could not read it as a systematic name"
+            msg += ")"
             if sugg:
                 msg += f"; did you mean {' or '.join(repr(s) for s in sugg)}?"
-        if why:
+            msg += "; to screen it, give its SMILES, or add it to a --resolve-file (a CSV with name,smiles columns)"
+        if why and shared:
             msg += f" ({why})"
         return Result(q, "name", Verdict.UNRESOLVED, error=msg, suggestions=sugg)
 
@@ -230,7 +251,69 @@ class Screener:
         """
         return self._screen_std(standardise.standardise(mol, res.smiles), q, kind, res)
 
-    def _screen_std(self, std: standardise.Standardised, q: str, kind: str, res: Resolved) -> Result:
+    def screen_chunk(self, queries: list[str], input_type: str | None = None) -> list[Result | None]:
+        """`screen` for the SMILES of a chunk, one step at a time over the whole chunk.
+
+        Every structure is parsed, then standardised, then every component meets the class rules,
+        then every fingerprint is made and compared: each RDKit step then runs with its code and
+        tables warm in the processor's caches, instead of each molecule passing through all of
+        them in turn (bench/README.md: ~30 % less time per molecule). The results are those of
+        `screen`, query by query; None for a query this path leaves to `screen` (not a SMILES,
+        inorganic, does not parse, or any step raised).
+        """
+        auto = input_type in (None, "auto")
+        out: list[Result | None] = [None] * len(queries)
+        smiles: list[tuple[int, str, str]] = []
+        for i, q in enumerate(queries):
+            if not q or (detect_type(q) if auto else input_type) != "smiles":
+                continue
+            s = q.strip()
+            if s and len(s) <= molecules.MAX_SMILES:
+                smiles.append((i, q, s))
+        mols: dict[int, object] = {}  # every SMILES parsed whole is parsed first, then standardised
+        for i, _q, s in smiles:
+            if standardise.parsed_whole(s):
+                with contextlib.suppress(Exception):  # RecursionError included: `screen` reports it
+                    mols[i] = molecules.parse_smiles(s)
+        todo: list[tuple[int, str, str, standardise.Standardised]] = []
+        for i, q, s in smiles:
+            if standardise.parsed_whole(s) and mols.get(i) is None:
+                continue  # does not parse, or raised: `screen` says so
+            try:
+                std = standardise.standardise_smiles(s, mols.get(i))
+            except Exception:
+                continue
+            if std is not None and not std.inorganic:
+                todo.append((i, q, s, std))
+        cap = self.max_heavy_atoms
+        parts = [p for _i, _q, _s, std in todo
+                 if not cap or sum(p.mol.GetNumHeavyAtoms() for p in std.parts) <= cap
+                 for p in std.parts if p.mol.GetNumHeavyAtoms() <= molecules.MAX_HEAVY_ATOMS]
+        c = self.compiled
+        rules: dict[int, list] = {}
+        for p in parts:
+            with contextlib.suppress(Exception):  # a part whose step raises: its query goes to `screen`
+                rules[id(p.mol)] = rules_matching(c, p.mol, p.formula)
+        fps: dict[int, object] = {}
+        for p in parts:
+            if id(p.mol) in rules:
+                with contextlib.suppress(Exception):
+                    fps[id(p.mol)] = molecules.fingerprint(p.mol)
+        pre: dict[int, tuple] = {}
+        bulk = DataStructs.BulkTanimotoSimilarity
+        for key, fp in fps.items():
+            with contextlib.suppress(Exception):
+                pre[key] = (rules[key], bulk(fp, c.fps) if c.fps else None, fp)
+        for i, q, s, std in todo:
+            try:
+                r = self._screen_std(std, s, "smiles", Resolved(s, "input"), pre)
+            except Exception:
+                continue
+            out[i] = _with_row(r, None, q)
+        return out
+
+    def _screen_std(self, std: standardise.Standardised, q: str, kind: str, res: Resolved,
+                    pre: dict[int, tuple] | None = None) -> Result:
         parts = std.parts
         heavy = sum(p.mol.GetNumHeavyAtoms() for p in parts)
         if self.max_heavy_atoms and heavy > self.max_heavy_atoms:
@@ -251,8 +334,11 @@ class Screener:
                 hits += [_rule_hit(self.compiled, rid, part.mol, atoms, self.options, frag)
                          for rid, atoms in rules_matching(self.compiled, part.mol, part.formula)]
                 continue
+            computed = pre.get(id(part.mol)) if pre is not None else None
+            if pre is not None and computed is None and not std.inorganic:
+                raise LookupError("a step failed on this part in the chunk: screen it alone")
             h, n = match_part(self.compiled, part, removed, self.options, inorganic=std.inorganic,
-                              complex_input=std.complex)
+                              complex_input=std.complex, pre=computed)
             if h and multi:  # say which component matched
                 frag = molecules.canonical(part.mol)
                 h = [replace(x, fragment=frag) for x in h]

@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from precursor_check.chemistry import vocabulary
 from precursor_check.chemistry.standardise import CATION_NAMES
 from precursor_check.errors import InputError
 from precursor_check.identify.localdb import LocalDB
@@ -22,14 +23,7 @@ from precursor_check.memo import Memo
 if TYPE_CHECKING:  # the watchlist is passed in; identify/ does not import watchlist/
     from precursor_check.watchlist.compile import Compiled
 
-SALT_WORDS = {
-    "hydrochloride": "hydrochloride", "hcl": "hydrochloride", "dihydrochloride": "hydrochloride",
-    "hydrobromide": "hydrobromide", "hbr": "hydrobromide", "sulfate": "sulfate", "sulphate": "sulfate",
-    "hemisulfate": "sulfate", "phosphate": "phosphate", "tartrate": "tartrate", "citrate": "citrate",
-    "maleate": "maleate", "fumarate": "fumarate", "oxalate": "oxalate", "acetate": "acetate",
-    "mesylate": "mesylate", "tosylate": "tosylate", "monohydrate": "hydrate", "hydrate": "hydrate",
-    "dihydrate": "hydrate", "hemihydrate": "hydrate",
-}
+SALT_WORDS = vocabulary.salt_words()  # 'hcl' -> 'hydrochloride': data/vocabulary/salt_words.tsv
 
 
 def salt_words(form: str | None) -> tuple[str, ...]:
@@ -40,7 +34,9 @@ def salt_words(form: str | None) -> tuple[str, ...]:
     >>> salt_words("(1R,2S)-(-)-norephedrine")
     ()
     """
-    words = re.findall(r"[a-z]+", (form or "").lower())
+    if not form:
+        return ()
+    words = re.findall(r"[a-z]+", form.lower())
     return tuple(dict.fromkeys(SALT_WORDS.get(w) or w for w in words if w in SALT_WORDS or w in CATION_NAMES))
 
 
@@ -61,8 +57,10 @@ class UserTable:
         self.by_name: dict[str, str] = {}
         try:
             text = self.path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read resolve file {path}: {exc}") from None
+        except OSError as exc:
+            raise InputError(f"cannot read resolve file {path}: {(exc.strerror or str(exc)).lower()}") from None
+        except UnicodeDecodeError:
+            raise InputError(f"cannot read resolve file {path}: it is not UTF-8; save it as UTF-8") from None
         try:
             dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;") if text.strip() else csv.excel
         except csv.Error:  # one column, or no delimiter the sniffer can see: read it as plain CSV
@@ -163,6 +161,8 @@ class Resolver:
         """(structure, None) or (None, why not) for a systematic name via OPSIN (optional extra)."""
         if not self.opsin or not could_be_systematic(text):
             return None, None
+        if opsin_switched_off():
+            return None, OPSIN_OFF
         return self.prefetch_opsin([text])[text]
 
     def prefetch_opsin(self, names) -> dict[str, tuple[Resolved | None, str | None]]:
@@ -173,8 +173,8 @@ class Resolver:
         cache = self.__dict__.get("_opsin")
         if cache is None:
             cache = self._opsin = Memo(100_000)
-        todo = [n for n in dict.fromkeys(names)
-                if n not in cache and could_be_systematic(n) and not generic_name(n)]
+        todo = [] if opsin_switched_off() else [
+            n for n in dict.fromkeys(names) if n not in cache and could_be_systematic(n) and not generic_name(n)]
         fresh = opsin_resolve_many(todo) if todo else {}
         for n, got in fresh.items():
             if got[1] is None:
@@ -217,11 +217,10 @@ def _local_names(local: LocalDB) -> dict[str, str]:
     return _LOCAL_NAMES[id(local)]
 
 
-_GRADE = re.compile(
-    r"[\s,;/(]*(?:[<>≥]?\s*\d+(?:[.,]\d+)?\s*\+?\s*%(?:\s*(?:min|pure|purity|assay|w/w|w/v))?\.?"
-    r"|min\.?|tech(?:nical)?(?:\s+grade)?|reagent(?:\s+grade)?|(?:acs|usp|bp|ep|ph\.?\s*eur\.?|hplc|analytical|"
-    r"lab(?:oratory)?|food|pharma(?:ceutical)?|industrial)(?:\s+(?:grade|reagent))?|grade|puriss\.?|p\.a\.|for synthesis"
-    r"|extra pure|pure|absolute|anhydrous|powder|crystals?|crystalline|liquid|solid|solution)\s*\)?\s*$", re.I)
+@lru_cache(maxsize=1)
+def _grade():
+    """One trailing purity, grade or form word group (data/vocabulary/grade_words.txt) with its separators."""
+    return re.compile(r"[\s,;/(]*(?:" + "|".join(vocabulary.grade_words()) + r")\s*\)?\s*$", re.I)
 
 
 def strip_grade(text: str) -> str:
@@ -233,7 +232,7 @@ def strip_grade(text: str) -> str:
     """
     out = text.strip()
     while True:
-        new = _GRADE.sub("", out).strip()
+        new = _grade().sub("", out).strip()
         if new == out or not new:
             return out
         out = new
@@ -289,13 +288,22 @@ def generic_name(text: str) -> str | None:
 
 def could_be_systematic(name: str) -> bool:
     """Whether OPSIN (systematic names, one Java start per batch) is worth asking: a short token in
-    capitals is an abbreviation or a SMILES ('BOC', 'CPC', 'SS'), never a systematic name.
+    capitals is an abbreviation or a SMILES ('BOC', 'CPC', 'SS'), and a plain word that is not
+    built of nomenclature pieces is a trivial name OPSIN cannot read ('aspirin').
 
     >>> could_be_systematic("ethyl 2-phenylacetate"), could_be_systematic("CPC"), could_be_systematic("benzene")
     (True, False, True)
+    >>> could_be_systematic("aspirin"), could_be_systematic("Aspirin")
+    (False, False)
     """
     s = name.strip()
-    return bool(s) and not (len(s) <= 6 and s == s.upper() and not any(ch.isspace() for ch in s))
+    if not s or (len(s) <= 6 and s == s.upper() and not any(ch.isspace() for ch in s)):
+        return False
+    if s.isalpha():
+        from precursor_check.identify.nameforms import could_be_systematic_word
+
+        return could_be_systematic_word(s)
+    return True
 
 
 def split_salt_word(text: str) -> tuple[str, str | None]:
@@ -314,6 +322,12 @@ def split_salt_word(text: str) -> tuple[str, str | None]:
 OPSIN_EXTRA = "systematic names need the OPSIN extra: pip install 'precursor-check[opsin]' (and Java)"
 OPSIN_JAVA = "systematic names need Java for OPSIN; install a Java runtime (e.g. apt-get install default-jre)"
 OPSIN_FAILED = "OPSIN failed to run: check that `java -version` works (OPSIN needs Java 8 or newer)"
+OPSIN_OFF = "OPSIN is switched off by PRECHECK_OPSIN=0"
+
+
+def opsin_switched_off() -> bool:
+    """PRECHECK_OPSIN=0 (or false, no, off): never start Java for OPSIN, in this process or its workers."""
+    return os.environ.get("PRECHECK_OPSIN", "").strip().lower() in ("0", "false", "no", "off")
 
 
 def opsin_resolve(name: str) -> tuple[Resolved | None, str | None]:

@@ -1,16 +1,25 @@
-"""Find chemical mentions in free text: CAS numbers (also partial, after 'CAS'), watchlist
-names and abbreviations on word boundaries, and SMILES-like tokens.
+"""Find chemical mentions in free text: CAS numbers (also partial, after 'CAS'), chemical names,
+and SMILES-like tokens.
 
 Numbers that are prices, phone numbers or dates are not CAS numbers: a bare digit string
 counts only when it is written as a CAS number (hyphenated, or after 'CAS') and its check
 digit holds.
+
+Names are found in two ways. The watchlist's names and abbreviations are matched on word
+boundaries in any case ('NPP', 'pmk oil'). Every other name is found by its form: words built
+of nomenclature pieces, with locants, brackets, protecting groups or salt words
+(`nameforms.py`, data/name_forms.yaml) start a candidate, which extends over the name-like
+words next to it; every span of the candidate is sent to the same resolver as `precheck name`
+(watchlist, --resolve-file, the local table; then OPSIN, once per text, for what the tables do
+not know), and the longest span that resolves wins. A candidate that reads like a systematic
+name but resolves nowhere is reported (its screen says `unresolved`), never dropped.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from precursor_check.identify.identifiers import (
@@ -21,6 +30,8 @@ from precursor_check.identify.identifiers import (
     detect_type,
     format_cas,
 )
+from precursor_check.identify.nameforms import token_form, vocabulary
+from precursor_check.identify.names import normalise_name
 
 if TYPE_CHECKING:  # the watchlist is passed in; identify/ does not import watchlist/
     from precursor_check.watchlist.compile import Compiled
@@ -32,6 +43,7 @@ _HYPHENATED = re.compile(r"(?<![0-9])(?<![0-9]-)(\d{2,7}-\d{2}-\d)(?![0-9])(?!-[
 _AFTER_CAS = re.compile(
     r"(?<![A-Za-z0-9])CAS(?:[\s.:#-]*(?:RN|Number|No|Nr|Reg\.?\s*No|号|番号))?[\s.:#-]*(\d[\d-]{2,11}\d)(?![0-9])(?!-[0-9])",
     re.I)
+_SMILES_MARKS = re.compile(r"[()=#\[\]]")  # a SMILES worth parsing has a branch, a bond or a bracket atom
 _TOKEN = re.compile(r"[^\s,;\"'<>`]{5,}")
 _KEY = re.compile(r"[A-Za-z_]{3,}[=:]")  # 'smiles=', 'SMILES:' in front of a pasted SMILES
 _DATE_LIKE = re.compile(r"(?:19|20)\d\d-(?:0[1-9]|1[0-2])-\d$")  # 2024-11-5: a date, unless a known CAS
@@ -53,17 +65,40 @@ class Mention:
 
 
 class TextScanner:
-    def __init__(self, compiled: Compiled, known_cas=None):
+    def __init__(self, compiled: Compiled, known_cas=None, resolver=None):
         self.c = compiled
         self.known_cas = known_cas or (lambda cas: cas in compiled.cas_index)  # any source the screen resolves
+        self.resolver = resolver  # the screen's Resolver: names found by their form are resolved with it
+        self._resolved: dict[str, bool] = {}  # span text -> whether the tables resolve it (texts repeat names)
 
     @cached_property
     def _names(self) -> re.Pattern | None:
         """Names, synonyms and abbreviations, in any case (chats write 'npp', 'pmk oil'). A name may
-        be followed by a hyphen ('NPP-HCl', 'GBL-Reiniger'), not preceded by one."""
+        be followed by a hyphen ('NPP-HCl', 'GBL-Reiniger'); one preceded by a hyphen counts only
+        after a stereo descriptor ('dl-', '(+)-'), not inside another name ('1-boc-4-piperidone')."""
         terms = {n.strip() for e in self.c.watchlist.entries for n in (e.name, *e.synonyms, *e.abbreviations)
                  if len(n.strip()) >= 3}
-        return re.compile(rf"(?<![A-Za-z0-9_-])(?:{_alternatives(terms)})(?![A-Za-z0-9_])", re.I) if terms else None
+        capitals = vocabulary().capitals_only  # 'TEA', never 'tea'
+        terms -= capitals
+        if not terms:
+            return None
+        rx = rf"(?:{_alternatives(terms)})"
+        if capitals:
+            rx = rf"(?:(?-i:{'|'.join(map(re.escape, sorted(capitals)))})|{rx})"
+        return re.compile(rf"(?<![A-Za-z0-9_]){rx}(?![A-Za-z0-9_])", re.I)
+
+    @cached_property
+    def _listed_keys(self) -> tuple[frozenset, frozenset]:
+        """(keys, their prefixes): the normalised names that identify a listed chemical, from the
+        watchlist and from the local table (every name it keeps for a listed CAS number: trade,
+        foreign and index names too, 'spirits of salt', 'Benzene, methyl-')."""
+        keys = set(self.c.name_index)
+        if self.resolver is not None and self.resolver.local is not None:
+            # 5 letters or more: a short synonym in the local table is often an ordinary word ('tea')
+            keys |= {k for k in listed_local_keys(self.resolver.local, self.c) if len(k) >= 5}
+        keys = {k for k in keys if sum(ch.isalpha() for ch in k) >= 3}  # names, not CAS numbers or codes
+        keys -= {normalise_name(a) for a in vocabulary().capitals_only}  # matched as written, by _names
+        return frozenset(keys), frozenset(k[:i] for k in keys for i in range(1, len(k) + 1))
 
     def _partial(self, digits: str) -> str | None:
         """A digit prefix that belongs to exactly one watchlist CAS ('79099' -> '79099-07-3')."""
@@ -72,43 +107,386 @@ class TextScanner:
 
     def scan(self, lines) -> list[Mention]:
         out: list[Mention] = []
+        later = []  # lines with name candidates, finished once OPSIN has been asked (once for the whole text)
         for no, line in enumerate(lines, start=1):
             written, line = line, line.translate(_FOLD)  # '79099–07–3' is a CAS number too
             taken = bytearray(len(line))  # characters already inside a mention (linear, not quadratic)
-
-            def add(a, b, query, kind, itype):
-                if not any(taken[a:b]):
-                    taken[a:b] = b"\x01" * (b - a)
-                    out.append(Mention(no, a, b, written[a:b], query, kind, itype))
-
-            for m in _AFTER_CAS.finditer(line):
-                raw = m.group(1)
-                digits = cas_digits(raw)
-                valid = bool(digits) and cas_check_digit(digits[:-1]) == int(digits[-1])
-                partial = self._partial(raw.replace("-", "")) if "-" not in raw[-2:] else None
-                if valid and (self.known_cas(format_cas(digits)) or not partial):
-                    add(m.start(), m.end(1), format_cas(digits), "cas", "cas")
-                elif partial:  # 'CAS 21409': the start of ANPP's CAS, not the unknown CAS 21-40-9
-                    add(m.start(), m.end(1), partial, "partial_cas", "cas")
-                elif digits:  # after 'CAS' and CAS-shaped, but the check digit fails: say so
-                    add(m.start(), m.end(1), raw, "cas", "cas")
-            for m in _HYPHENATED.finditer(line):
-                d = m.group(1).replace("-", "")
-                if _DATE_LIKE.match(m.group(1)) and not self.known_cas(m.group(1)):
-                    continue
-                if cas_check_digit(d[:-1]) == int(d[-1]):
-                    add(m.start(1), m.end(1), m.group(1), "cas", "cas")
-                elif any(c in self.c.cas_index for c in cas_near_misses(m.group(1))):
-                    add(m.start(1), m.end(1), m.group(1), "cas", "cas")  # one typo from a listed CAS
-            if self._names is not None:
-                for m in self._names.finditer(line):
-                    add(m.start(), m.end(), m.group(0), "name", "name")
-            for m in _TOKEN.finditer(line):
-                at, tok = _smiles_token(m.group(0))
-                if detect_type(tok) == "smiles" and any(ch in tok for ch in "()=#[]") and _parses(tok):
-                    add(m.start() + at, m.start() + at + len(tok), tok, "smiles", "smiles")
+            self._cas(no, written, line, taken, out)
+            words = _words(line) if self.resolver is not None else []
+            listed = self._listed_matches(line, words)
+            runs = _runs(line, words, listed) if words else []
+            spans = [(a, b, line[a:b]) for a, b in listed]
+            if runs:
+                spans += self._table_spans(line, runs)
+                later.append((no, written, line, taken, spans, runs))
+            else:
+                self._finish(no, written, line, taken, spans, out)
+        read = self._ask_opsin(later)
+        for no, written, line, taken, spans, runs in later:
+            for run in runs:
+                spans += [(a, b, line[a:b]) for a, b in _windows(run) if line[a:b] in read]
+            self._finish(no, written, line, taken, spans, out, runs)
         out.sort(key=lambda x: (x.line, x.start))
         return out
+
+    @staticmethod
+    def _add(out, no, written, taken, a, b, query, kind, itype) -> bool:
+        if any(taken[a:b]):
+            return False
+        taken[a:b] = b"\x01" * (b - a)
+        out.append(Mention(no, a, b, written[a:b], query, kind, itype))
+        return True
+
+    def _cas(self, no, written, line, taken, out) -> None:
+        for m in _AFTER_CAS.finditer(line):
+            raw = m.group(1)
+            digits = cas_digits(raw)
+            valid = bool(digits) and cas_check_digit(digits[:-1]) == int(digits[-1])
+            partial = self._partial(raw.replace("-", "")) if "-" not in raw[-2:] else None
+            if valid and (self.known_cas(format_cas(digits)) or not partial):
+                self._add(out, no, written, taken, m.start(), m.end(1), format_cas(digits), "cas", "cas")
+            elif partial:  # 'CAS 21409': the start of ANPP's CAS, not the unknown CAS 21-40-9
+                self._add(out, no, written, taken, m.start(), m.end(1), partial, "partial_cas", "cas")
+            elif digits:  # after 'CAS' and CAS-shaped, but the check digit fails: say so
+                self._add(out, no, written, taken, m.start(), m.end(1), raw, "cas", "cas")
+        for m in _HYPHENATED.finditer(line):
+            d = m.group(1).replace("-", "")
+            if _DATE_LIKE.match(m.group(1)) and not self.known_cas(m.group(1)):
+                continue
+            if cas_check_digit(d[:-1]) == int(d[-1]) or any(c in self.c.cas_index for c in cas_near_misses(m.group(1))):
+                self._add(out, no, written, taken, m.start(1), m.end(1), m.group(1), "cas", "cas")
+
+    def _listed_matches(self, line: str, words: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Listed names in a line: the watchlist's names as written, and any run of words whose
+        normalised form is a name of a listed chemical."""
+        found = []
+        if self._names is not None:
+            for m in self._names.finditer(line):
+                a = m.start()
+                if a and line[a - 1] == "-" and not _DESCRIPTOR.fullmatch(line, _word_start(line, a), a):
+                    continue  # '-4-piperidone' inside '1-boc-4-piperidone': part of another name
+                found.append((a, m.end()))
+        if self.resolver is None:
+            return found
+        keys, prefixes = self._listed_keys
+        for i, (a, b) in enumerate(words):
+            key = _key(line[a:b])
+            j = i
+            while key in prefixes:
+                if key in keys:
+                    found.append((a, words[j][1]))
+                j += 1
+                if j == len(words) or j - i >= MAX_WORDS or \
+                        not _joins(line, words[j - 1][1], words[j][0], line[words[j][0]:words[j][1]]):
+                    break
+                key += _key(line[words[j][0]:words[j][1]])
+        return found
+
+    def _resolves(self, text: str) -> bool:
+        got = self._resolved.get(text)
+        if got is None:
+            if len(self._resolved) > 200_000:
+                self._resolved.clear()
+            got = self._resolved[text] = self.resolver.name(text) is not None
+        return got
+
+    def _table_spans(self, line: str, runs: list[list[_Word]]) -> list[tuple[int, int, str]]:
+        """The longest span from each word of each run that the tables resolve (watchlist,
+        --resolve-file, the local table); overlapping spans are settled longest first later."""
+        found = []
+        for run in runs:
+            for a, b in _windows(run, longest_first=True):
+                if self._resolves(line[a:b]) and not any(x[0] == a and x[1] > b for x in found):
+                    found.append((a, b, line[a:b]))
+        return found
+
+    def _ask_opsin(self, later) -> set[str]:
+        """The spans OPSIN reads, asked in one run for the whole text: every span of a run that
+        reads like a systematic name and that no table resolved."""
+        if self.resolver is None or not self.resolver.opsin:
+            return set()
+        asked = []
+        for _no, _w, line, _t, spans, runs in later:
+            known = {(a, b) for a, b, _q in spans}
+            for run in runs:
+                asked += [line[a:b] for a, b in _windows(run) if (a, b) not in known and _systematic(run, a, b)]
+        if not asked:
+            return set()
+        return {n for n, (res, _why) in self.resolver.prefetch_opsin(asked).items() if res is not None}
+
+    def _finish(self, no, written, line, taken, spans, out, runs=()) -> None:
+        """Settle the names of a line longest first, report what reads like a systematic name but
+        resolved nowhere (its screen says `unresolved`), then the SMILES."""
+        for a, b, query in sorted(spans, key=lambda x: (x[0] - x[1], x[0])):
+            self._add(out, no, written, taken, a, b, query, "name", "name")
+        for run in runs:
+            for a, b in _unresolved_segments(run, taken):
+                self._add(out, no, written, taken, a, b, line[a:b], "name", "name")
+        for m in _TOKEN.finditer(line) if _SMILES_MARKS.search(line) else ():
+            if not _SMILES_MARKS.search(m.group(0)):
+                continue
+            at, tok = _smiles_token(m.group(0))
+            if any(ch in tok for ch in "()=#[]") and detect_type(tok) == "smiles" and _parses(tok):
+                self._add(out, no, written, taken, m.start() + at, m.start() + at + len(tok), tok, "smiles", "smiles")
+
+
+def listed_local_keys(local, compiled: Compiled) -> set[str]:
+    """The local table's normalised names of the listed CAS numbers, cached beside the index (a
+    scan of its name table takes ~0.5 s)."""
+    import json
+
+    from precursor_check.identify.localdb import default_path
+    from precursor_check.resources import cache_dir
+
+    cas = sorted({c for e in compiled.watchlist.entries for c in e.all_cas()})
+    db = local._path or default_path()
+    if db is None or not cas:
+        return set()
+    import hashlib
+
+    tag = hashlib.sha256(("\n".join(cas) + str(db)).encode()).hexdigest()[:16]
+    path = cache_dir() / f"listed-names-{tag}.json"
+    try:
+        return set(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        pass
+    conn = local._connect()
+    if conn is None:
+        return set()
+    keys = set()
+    for i in range(0, len(cas), 900):
+        part = cas[i:i + 900]
+        keys |= {r[0] for r in conn.execute(f"SELECT key FROM names WHERE cas IN ({','.join('?' * len(part))})", part)}
+    try:
+        import os
+        import tempfile
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".listed-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(sorted(keys), fh)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only cache: computed again next time
+    return keys
+
+
+MAX_WORDS = 6  # the longest name span tried, in words ('2-phenylacetic acid ethyl ester hydrochloride')
+# characters that never occur inside a chemical name as written in a text (outside brackets)
+_SEPARATOR_CHARS = frozenset(";|/\"“”«»!?<>*`=~")
+_OPEN, _CLOSE = "([{", ")]}"
+# stereo and other descriptors written before a name with hyphens: 'dl-', '(+)-', '(1S,2R)-', '1s,2s-(+)-'
+_DESCRIPTOR = re.compile(r"(?:(?:\(?(?:[+±]|-|\+/-|\+-)\)?|[dl]{1,2}|rac|meso|threo|erythro|\.?alpha\.?|"
+                         r"\(?\d*[RS]\*?(?:,\d*[RS]\*?)*\)?)-)+", re.I)
+# a locant on each side of a comma: '2,4', "3',4'", '6,6a', 'N,N', '1S,2R', 's,s'
+_LOCANT_LEFT = re.compile(r"(?:^|[^A-Za-z0-9'*])(?:\d+[A-Za-z]?|[A-Za-z])'*\*?$")
+_LOCANT_RIGHT = re.compile(r"(?:\d+[A-Za-z]?|[A-Za-z])'*\*?(?:[^A-Za-z]|$)")
+
+
+@dataclass(frozen=True)
+class _Word:
+    start: int
+    end: int
+    starts: bool  # can start a name: built of nomenclature pieces, a protecting group joined to more, a listed name
+    ends: bool  # can end a name: ends like a whole name ('...piperidone'), or a class word ('ketone', 'acid')
+    systematic: bool  # reads like a whole systematic name ('1-(2-phenylethyl)-4-piperidone')
+
+
+def _words(line: str) -> list[tuple[int, int]]:
+    """(start, end) of the words of a line: split at whitespace, and outside brackets at characters
+    that are never part of a name (a comma only when it is not between locants, as in '2,4-' or
+    '(1S,2R)'), without the full stops, quotes and unbalanced brackets around them."""
+    out = []
+    for m in _NONSPACE.finditer(line):
+        a, b = m.span()
+        if _SPLITS.search(line, a, b):
+            out += _split_words(line, a, b)
+        elif line[a] in _TRIM_START or line[b - 1] in _TRIM_END:
+            out += _trimmed(line, a, b)
+        elif b - a >= 2:
+            out.append((a, b))
+    return out
+
+
+_NONSPACE = re.compile(r"\S+")
+_TRIM_START, _TRIM_END = frozenset("'.:([{"), frozenset("'.:)]}")
+_SPLITS = re.compile(r"[;|/\"“”«»!?<>*`=~,]")
+
+
+def _split_words(line: str, start: int, n: int):
+    i = start
+    while i < n:
+        while i < n and (line[i].isspace() or line[i] in _SEPARATOR_CHARS or line[i] == ","):
+            i += 1
+        a, depth = i, 0
+        while i < n and not line[i].isspace():
+            ch = line[i]
+            if ch in _OPEN:
+                depth += 1
+            elif ch in _CLOSE:
+                depth = max(0, depth - 1)
+            elif depth == 0 and (ch in _SEPARATOR_CHARS or (ch == "," and not _locant_comma(line, i))):
+                break
+            i += 1
+        yield from _trimmed(line, a, i)
+
+
+def _trimmed(line: str, a: int, b: int):
+    """The word line[a:b] without the full stops, quotes and unbalanced brackets around it."""
+    while a < b and (line[a] in "'.:" or (line[a] in _OPEN and _unbalanced(line[a:b], line[a]))):
+        a += 1
+    while b > a and (line[b - 1] in "'.:" or (line[b - 1] in _CLOSE and _unbalanced(line[a:b], line[b - 1]))):
+        b -= 1
+    while b - a > 2 and line[a] in _OPEN and line[b - 1] == _CLOSE[_OPEN.index(line[a])] and \
+            not _unbalanced(line[a + 1:b - 1], line[a]) and not _unbalanced(line[a + 1:b - 1], line[b - 1]):
+        a, b = a + 1, b - 1  # '(N-phenethyl-4-piperidone)'
+    return [(a, b)] if b - a >= 2 else []
+
+
+def _word_start(line: str, i: int) -> int:
+    """Where the whitespace-delimited word ending at position i starts."""
+    while i > 0 and not line[i - 1].isspace():
+        i -= 1
+    return i
+
+
+def _locant_comma(line: str, i: int) -> bool:
+    """A comma between locants ('2,4-', "3',4'-", '6,6a', 'N,N-', '(1S,2R)'), not between words.
+
+    >>> _locant_comma("2,4-dichloro", 1), _locant_comma("N,N-dimethyl", 1), _locant_comma("is,a test", 2)
+    (True, True, False)
+    """
+    return bool(_LOCANT_LEFT.search(line, max(0, i - 8), i)) and bool(_LOCANT_RIGHT.match(line, i + 1))
+
+
+def _unbalanced(word: str, ch: str) -> bool:
+    pair = {"(": ")", "[": "]", "{": "}", ")": "(", "]": "[", "}": "{"}[ch]
+    return word.count(ch) > word.count(pair)
+
+
+@lru_cache(maxsize=100_000)
+def _extends(word: str) -> bool:
+    """A word that belongs to a name written in several words but never makes one alone: 'acid',
+    'ketone', 'ester', 'hydrochloride', 'sodium', 'salt', 'tert', 'Boc'."""
+    from precursor_check.chemistry.standardise import CATION_NAMES
+    from precursor_check.identify.resolve import SALT_WORDS
+
+    v = vocabulary()
+    w = word.lower().strip("()[]±")
+    return (w in v.name_words or w in SALT_WORDS or w in CATION_NAMES or w in v.descriptors
+            or w in v.protecting_groups or (len(w) >= 4 and w in v.endings))
+
+
+@lru_cache(maxsize=200_000)
+def _key(word: str) -> str:
+    return normalise_name(word)
+
+
+def _joins(line: str, end: int, start: int, word: str) -> bool:
+    """Whether a word continues the name before it: only spaces between them; or a comma before the
+    rest of an inverted index name ('Benzene, methyl-', 'Benzeneacetic acid, sodium salt',
+    '4-piperidone,1-benzyl'); or a semicolon joining a salt's ions ('sodium;2-phenylacetate')."""
+    gap = line[end:start]
+    if not gap.strip(" \t"):
+        return len(gap) <= 3
+    if gap.strip(" \t") == ",":
+        return word.endswith("-") or _extends(word) or token_form(word).chemical or _ends_like_a_class(word)
+    return gap == ";" and (token_form(word).chemical or _extends(word))
+
+
+def _ends_like_a_class(word: str) -> bool:
+    """"1,1'-anhydride", 'phenyl-nitrile': a word whose last part is a class word."""
+    last = re.split(r"[-(),'\[\]]+", word.lower())[-1]
+    return len(last) >= 4 and last in vocabulary().endings
+
+
+def _runs(line: str, words: list[tuple[int, int]], listed: list[tuple[int, int]]) -> list[list[_Word]]:
+    """Candidate name spans: runs of joined words, each able to start or to extend a name, with at
+    least one that starts one (a listed name counts)."""
+    inside = None
+    if listed:
+        inside = bytearray(len(line) + 1)
+        for a, b in listed:
+            inside[a:b] = b"\x01" * (b - a)
+    runs: list[list[_Word]] = []
+    run: list[_Word] = []
+    starts_any = False
+    for a, b in words:
+        text = line[a:b]
+        kind = _word_class(text)
+        listed_here = inside is not None and any(inside[a:b])
+        if kind is None and not listed_here:
+            if starts_any:
+                runs.append(run)
+            run, starts_any = [], False
+            continue
+        starts, ends, systematic = kind or (False, False, False)
+        starts = starts or listed_here
+        if run and not _joins(line, run[-1].end, a, text):
+            if starts_any:
+                runs.append(run)
+            run, starts_any = [], False
+        run.append(_Word(a, b, starts, ends, systematic))
+        starts_any = starts_any or starts
+    if starts_any:
+        runs.append(run)
+    return runs
+
+
+_CLASSES: dict[str, tuple[bool, bool, bool] | None] = {}
+
+
+def _word_class(text: str) -> tuple[bool, bool, bool] | None:
+    """(starts, ends, systematic) of a word that can start or extend a name, else None; cached:
+    texts repeat their words."""
+    got = _CLASSES.get(text, False)
+    if got is False:
+        form = token_form(text)
+        extends = _extends(text)
+        got = None
+        if form.chemical or extends:
+            got = (form.chemical, form.complete or (extends and text.lower() not in _NOT_ENDS), form.systematic)
+        if len(_CLASSES) > 500_000:
+            _CLASSES.clear()
+        _CLASSES[text] = got
+    return got
+
+
+_NOT_ENDS = frozenset({"tert", "sec", "n", "boc", "cbz", "fmoc"})
+
+
+def _windows(run: list[_Word], longest_first: bool = False):
+    """(start, end) of every span of a run up to MAX_WORDS words that holds a word starting a name;
+    from each word, the longest first when asked."""
+    for i in range(len(run)):
+        ends = range(min(len(run), i + MAX_WORDS) - 1, i - 1, -1)
+        for j in (ends if longest_first else reversed(ends)):
+            if any(w.starts for w in run[i:j + 1]):
+                yield run[i].start, run[j].end
+
+
+def _systematic(run: list[_Word], a: int, b: int) -> bool:
+    """Worth asking OPSIN: a span with a word that reads like a systematic name, or several name
+    words ending like a name ('ethyl phenylacetate', 'benzyl methyl ketone')."""
+    words = [w for w in run if a <= w.start and w.end <= b]
+    return any(w.systematic for w in words) or (len(words) >= 2 and words[0].starts and words[-1].ends)
+
+
+def _unresolved_segments(run: list[_Word], taken: bytearray):
+    """Stretches of a run left outside every mention that hold a systematic-looking word, without
+    the extending words at their edges: (start, end)."""
+    seg: list[_Word] = []
+    for w in [*run, None]:
+        if w is not None and not any(taken[w.start:w.end]):
+            seg.append(w)
+            continue
+        while seg and not seg[0].starts:
+            seg.pop(0)
+        while seg and not seg[-1].starts:
+            seg.pop()
+        if any(x.systematic for x in seg):
+            yield seg[0].start, seg[-1].end
+        seg = []
 
 
 def _parses(tok: str) -> bool:
@@ -119,13 +497,43 @@ def _parses(tok: str) -> bool:
 
 
 def _alternatives(terms) -> str:
-    """One regex alternation of the terms, longest first; spaces and hyphens inside a term match
-    any run of them, an apostrophe (4'-) may be written or left out."""
-    def one(term: str) -> str:
-        parts = [re.escape(p).replace("'", "'?") for p in re.split(r"[\s-]+", term)]
-        return r"[\s-]+".join(parts)
+    """One regex alternation of the terms, as a trie (shared beginnings written once: a scan of
+    a 10 MB chat tries each alternative at each character, so this is what makes it fast).
+    Spaces and hyphens inside a term match any run of them, an apostrophe (4'-) may be written or
+    left out; longer terms win over their own beginnings.
 
-    return "|".join(one(t) for t in sorted(terms, key=len, reverse=True))
+    >>> import re; rx = re.compile(_alternatives(["NPP", "NPP hydrochloride", "4'-MPP"]), re.I)
+    >>> [m.group(0) for m in rx.finditer("npp  HYDROCHLORIDE, NPP, 4-MPP")]
+    ['npp  HYDROCHLORIDE', 'NPP', '4-MPP']
+    """
+    trie: dict = {}
+    for term in terms:
+        node = trie
+        for atom in _atoms(term.lower()):
+            node = node.setdefault(atom, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        branches = [atom + emit(child) for atom, child in sorted(node.items()) if atom]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(trie)
+
+
+def _atoms(term: str) -> list[str]:
+    out: list[str] = []
+    for ch in term:
+        if ch in " \t-":
+            if out[-1:] != [r"[\s-]+"]:
+                out.append(r"[\s-]+")
+        elif ch == "'":
+            out.append("'?")
+        else:
+            out.append(re.escape(ch))
+    return out
 
 
 def _smiles_token(tok: str) -> tuple[int, str]:

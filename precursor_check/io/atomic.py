@@ -37,6 +37,25 @@ def file_mode(target: str | os.PathLike) -> int:
         return 0o666 & ~umask()
 
 
+def refuse_overwriting_input(inputs, outputs) -> None:
+    """UsageError when an output (-o, --report, --audit-log) is one of the input files: the report
+    would replace (or append to) the very file being read."""
+    from precursor_check.errors import UsageError
+
+    for out in outputs:
+        if not out or out == "-":
+            continue
+        for src in inputs:
+            if not src or src == "-":
+                continue
+            try:
+                same = os.path.samefile(src, out)
+            except OSError:  # the output does not exist yet (or the input does not): compare the paths
+                same = Path(src).resolve() == Path(out).resolve()
+            if same:
+                raise UsageError(f"the output {out} is the input file {src}; write the report to another file")
+
+
 CLOSED_STREAMS: set[str] = set()  # 'stdin', 'stdout', 'stderr' that were closed when precheck started
 
 

@@ -29,8 +29,13 @@ from dataclasses import dataclass, field
 from precursor_check.errors import InputError
 from precursor_check.model import Verdict
 
-REQUIRED = ("time", "user", "host", "tool_version", "watchlist_version", "watchlist_sha256", "input", "smiles",
-            "source", "verdict", "hits")
+REQUIRED = ("time", "user", "host", "pid", "tool_version", "watchlist_version", "watchlist_sha256", "input",
+            "input_type", "row", "smiles", "source", "verdict", "hits")  # every documented field
+# field -> the JSON types it may have (None: null)
+FIELD_TYPES = {"user": (str,), "host": (str,), "pid": (int,), "tool_version": (str,), "watchlist_version": (str,),
+               "watchlist_sha256": (str,), "input": (str,), "input_type": (str, type(None)), "row": (int, type(None)),
+               "smiles": (str, type(None)), "source": (str, type(None))}
+_TIME = __import__("re").compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 VERDICTS = tuple(v.value for v in Verdict)
 BATCH_LINES = 64  # flush after this many lines ...
 BATCH_SECONDS = 0.25  # ... or when the last flush is this long ago
@@ -72,6 +77,10 @@ class AuditLog:
             self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
         except OSError as exc:
             raise InputError(f"cannot open audit log {self.path}: {exc.strerror}") from None
+        try:  # to see a half line a failed writer left at the end (a write-only log is fine without)
+            self.rfd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            self.rfd = None
 
     # -- writing ------------------------------------------------------------------------------
     def add(self, result) -> None:
@@ -83,7 +92,7 @@ class AuditLog:
         })
 
     def add_record(self, rec: dict) -> None:
-        self._pending.append(rec)
+        self._pending.append({"input_type": None, "row": None, **rec})
         if len(self._pending) >= self.batch_lines or time.monotonic() - self._last_flush >= self.batch_seconds:
             self.flush()
 
@@ -97,16 +106,39 @@ class AuditLog:
             now = utc_now()  # under the lock: times in the file never decrease
             data = "".join(json.dumps({"time": now, **self.base, **rec}, ensure_ascii=False) + "\n"
                            for rec in self._pending).encode("utf-8")
+            size = os.fstat(self.fd).st_size
+            if size and not self._ends_in_newline(size):
+                data = b"\n" + data  # a half line left by a failed writer: ours start on a line of their own
             view = memoryview(data)
-            while view:  # one write; loop only on a short write (disk full), still under the lock
-                n = os.write(self.fd, view)
-                view = view[n:]
+            try:
+                while view:  # one write; loop only on a short write (disk full), still under the lock
+                    n = os.write(self.fd, view)
+                    view = view[n:]
+            except OSError as exc:  # file too large, disk full, quota: take the partial lines back
+                with contextlib.suppress(OSError):
+                    os.ftruncate(self.fd, size)
+                self._pending.clear()
+                raise InputError(f"cannot write audit log {self.path}: {exc.strerror}; "
+                                 f"the lines of this batch were not written") from None
         finally:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
         self._pending.clear()
         self._last_flush = time.monotonic()
 
+    def _ends_in_newline(self, size: int) -> bool:
+        """Whether the log's last byte is a newline (True when it cannot be read: write-only log)."""
+        if self.rfd is None:
+            return True
+        try:
+            return os.pread(self.rfd, 1, size - 1) == b"\n"
+        except OSError:
+            return True
+
     def close(self) -> None:
+        if self.rfd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self.rfd)
+            self.rfd = None
         if self.fd is None:
             return
         try:
@@ -156,7 +188,9 @@ class Verification:
 
 
 def _check_time(value) -> bool:
-    if not isinstance(value, str) or not value.endswith("Z"):
+    """Exactly the form precheck writes (2026-01-31T12:00:00.000000Z): zero-padded, so that times
+    compare as text; '2026-9-1T0:0:0.1Z' would sort before any real time of 2026-10."""
+    if not isinstance(value, str) or not _TIME.fullmatch(value):
         return False
     try:
         dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ")
@@ -196,8 +230,13 @@ def verify(path, cap: int = 20) -> Verification:
             if rec["verdict"] not in VERDICTS:
                 v._problem(f"line {i}: unknown verdict {rec['verdict']!r}", cap)
                 continue
-            if not isinstance(rec["hits"], list):
-                v._problem(f"line {i}: hits is not a list", cap)
+            if not isinstance(rec["hits"], list) or not all(isinstance(h, str) for h in rec["hits"]):
+                v._problem(f"line {i}: hits is not a list of ids", cap)
+                continue
+            wrong = [k for k, types in FIELD_TYPES.items()
+                     if not isinstance(rec[k], types) or (isinstance(rec[k], bool) and bool not in types)]
+            if wrong:
+                v._problem(f"line {i}: wrong type for {', '.join(wrong)}", cap)
                 continue
             t = rec["time"]
             if prev is not None and t < prev:

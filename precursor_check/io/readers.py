@@ -155,6 +155,8 @@ def open_stream(raw: IO[bytes], name: str, column: str | None = None, input_type
     raw = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
     head = raw.peek(SNIFF_BYTES)[:SNIFF_BYTES]
     kind = _pick(path, fmt, head)
+    if kind in ("csv", "tsv", "smi"):
+        _check_utf8(name, head)  # before any output: a header on stdout, then an error, looks like a result
     try:
         if kind == "parquet":
             if path == "-":
@@ -179,6 +181,25 @@ def open_stream(raw: IO[bytes], name: str, column: str | None = None, input_type
 # -- CSV / TSV -------------------------------------------------------------------------------------
 
 
+def _not_utf8(name: str, line_no: int, line: bytes, at: int) -> InputError:
+    return InputError(
+        f"{name}: row {line_no - 1} (line {line_no}) is not UTF-8 (byte 0x{line[at]:02x} at column "
+        f"{at + 1}); save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)")
+
+
+def _check_utf8(name: str, head: bytes) -> None:
+    """The first bytes of a text input are UTF-8 (a character cut by the end of the sample is fine)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{name}: the file is UTF-16; save it as UTF-8 (CSV UTF-8 in Excel)")
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data":
+            return
+        start = head.rfind(b"\n", 0, exc.start) + 1
+        raise _not_utf8(name, head.count(b"\n", 0, exc.start) + 1, head[start:], exc.start - start) from None
+
+
 def _decoded_lines(name: str, raw: IO[bytes], src_ref: list) -> Iterator[str]:
     """UTF-8 lines (a BOM is dropped); bytes in another encoding raise InputError naming the row."""
     first = True
@@ -201,11 +222,8 @@ def _decoded_lines(name: str, raw: IO[bytes], src_ref: list) -> Iterator[str]:
                 raise InputError(f"{name}: the file is UTF-16; save it as UTF-8 (CSV UTF-8 in Excel)")
         try:
             yield line.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            row = line_no - 1  # the header is line 1; data rows count from 1
-            raise InputError(
-                f"{name}: row {row} (line {line_no}) is not UTF-8 (byte 0x{line[exc.start]:02x} at column "
-                f"{exc.start + 1}); save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)") from None
+        except UnicodeDecodeError as exc:  # the header is line 1; data rows count from 1
+            raise _not_utf8(name, line_no, line, exc.start) from None
 
 
 def _cr_lines(raw: IO[bytes], size: int = 1 << 16) -> Iterator[bytes]:

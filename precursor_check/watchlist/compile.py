@@ -2,9 +2,9 @@
 
 Compiling costs ~100 ms for a few hundred entries, so the result is pickled in the user
 cache directory (3 ms to load). The cache file is named by the cache format, the tool version
-and a CRC of the watchlist paths; it is used only while every file the watchlist includes has
-the size and modification time recorded in it, so editing any of them recompiles. (The
-watchlist's sha256, reported in every output, is computed when compiling.)
+and a CRC of the watchlist paths; it is used only while every file the watchlist includes, every
+file of data/vocabulary/ and the unmasking transforms have the sha256 recorded in it, so any
+edit to one of them recompiles.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from precursor_check import __version__
-from precursor_check.chemistry import molecules, standardise
+from precursor_check.chemistry import molecules, standardise, vocabulary
 from precursor_check.errors import WatchlistError
 from precursor_check.identify.names import normalise_name
 from precursor_check.resources import cache_dir
@@ -195,8 +195,9 @@ def load_compiled(paths: list[Path] | None = None, use_cache: bool = True) -> Co
     if use_cache:
         from precursor_check.watchlist.unmask import transforms_path
 
-        files = [(str(p), _sha256(raw)) for p, raw in closure] + [(str(transforms_path()),
-                                                                   _content_key(transforms_path()))]
+        # the vocabulary and the unmasking transforms shape what is compiled too
+        files = [(str(p), _sha256(raw)) for p, raw in closure] + [
+            (str(p), _content_key(p)) for p in (*vocabulary.files(), transforms_path())]
         _write_atomic(cache, pickle.dumps((files, compiled), protocol=pickle.HIGHEST_PROTOCOL))
     return compiled
 

@@ -183,7 +183,7 @@ _OTHER_CAS_KEYS = {"cas", "form", "source"}
 # wherever they are defined (a jurisdiction's own file over the shipped entries)
 _TOP_KEYS |= {"regime", "listing_defaults", "listings"}
 _ENTRY_KEYS |= {"regime"}
-_LISTING_KEYS |= {"regime", "limit"}
+_LISTING_KEYS |= {"regime", "limit", "mixtures"}
 _RULE_KEYS = {"id", "kind", "name", "description", "subject", "smarts", "exclude_smarts", "entries", "families",
               "verdict", "jurisdiction", "listings", "examples", "regime", "except_rules"}
 
@@ -441,6 +441,7 @@ def _listing(item, where: str, defaults: dict | None = None) -> Listing:
         list=str(item["list"]),
         regime=regime,
         limit=str(item.get("limit") or ""),
+        mixtures=_flag(item.get("mixtures", True), where, "mixtures"),
         citation=str(item.get("citation") or ""),
         effective=_date(item.get("effective"), where),
         confidence=conf,

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from rdkit import DataStructs
 
-from precursor_check.chemistry import molecules, standardise
+from precursor_check.chemistry import molecules, standardise, vocabulary
 from precursor_check.model import (
     DEFAULT_REGIME,
+    DEFAULT_THRESHOLD,
     REGIME_LABELS,
     Hit,
     Listing,
@@ -18,7 +19,6 @@ from precursor_check.model import (
 from precursor_check.watchlist.compile import Compiled
 from precursor_check.watchlist.rules import rules_matching
 
-DEFAULT_THRESHOLD = 0.55  # calibrated: bench/calibrate.py, README "Calibration"
 NEAREST = 3
 # a similarity hit on an entry that carries a mask (1-boc-4-piperidone) whose mask the query shares
 # stands only if the two are this similar without it: the unmasked rests are small, and small
@@ -26,8 +26,7 @@ NEAREST = 3
 # to 3-methyl-4-piperidone 0.38, 3-piperidone 0.43); see docs/unmasking.md
 MASK_FREE_THRESHOLD = 0.35
 _KIND_ORDER = {k: i for i, k in enumerate(MatchKind)}
-_SOLVENT_FORMS = {"hydrate", "methanol", "ethanol", "isopropanol", "dimethyl sulfoxide", "dimethylformamide",
-                  "acetonitrile"}
+_SOLVENT_FORMS = vocabulary.solvent_names()  # a form with only these removed is a solvate: data/vocabulary/salts.tsv
 
 
 @dataclass(frozen=True)
@@ -79,8 +78,12 @@ def _form_words(removed: tuple[str, ...]) -> str:
 
 def match_part(c: Compiled, part: standardise.Part, removed: tuple[str, ...], opts: Options,
                inorganic: bool = False, fragment: str | None = None,
-               complex_input: bool = False) -> tuple[list[Hit], list[tuple[str, float]]]:
-    """All hits for one standardised component, plus its nearest entries by similarity."""
+               complex_input: bool = False, pre: tuple | None = None) -> tuple[list[Hit], list[tuple[str, float]]]:
+    """All hits for one standardised component, plus its nearest entries by similarity.
+
+    `pre`, when given, is (`rules_matching(c, part.mol, part.formula)`, the Tanimoto similarities
+    to `c.fps`, the fingerprint) computed beforehand for a whole chunk (`Screener.screen_chunk`).
+    """
     hits: list[Hit] = []
     identity_ids: set[str] = set()
     # 1. identity, gated on the neutral formula (canonical SMILES only for ~2-3 % of inputs)
@@ -96,17 +99,22 @@ def match_part(c: Compiled, part: standardise.Part, removed: tuple[str, ...], op
         for eid, how in found:
             if inorganic and part.charged and not any(lst.salts for lst in c.entry(eid).listings):
                 continue  # sodium chloride is not hydrochloric acid: the lists exclude those salts
-            identity_ids.add(eid)
-            hits.append(_identity_hit(c, eid, iso, how, removed, part.charged, opts, fragment, complex_input))
+            hit = _identity_hit(c, eid, iso, how, removed, part.charged, opts, fragment, complex_input)
+            if hit is not None:
+                identity_ids.add(eid)
+                hits.append(hit)
     if inorganic:
         return hits, []
     mol = part.mol
     # 2. class rules: cheap necessary conditions first (gates.py), full patterns where they pass
-    for rid, atoms in rules_matching(c, mol, part.formula):
+    for rid, atoms in (pre[0] if pre is not None else rules_matching(c, mol, part.formula)):
         hits.append(_rule_hit(c, rid, mol, atoms, opts, fragment))
     # 3. masked forms: what gives a mask target back in one or two unmasking steps (two sound gates first)
     u = c.unmasker
-    fp = molecules.fingerprint(mol) if c.fps or u is not None else None  # similarity's, computed once
+    if pre is not None and len(pre) > 2:  # the chunk's (Screener.screen_chunk): similarity's fingerprint
+        fp = pre[2]
+    else:
+        fp = molecules.fingerprint(mol) if c.fps or u is not None else None  # similarity's, computed once
     if u is not None and u.possible(mol, part.formula, fp):
         for found in unmasked(c, mol, part.formula, identity_ids, {h.id for h in hits}):
             if not found.rule:
@@ -120,7 +128,7 @@ def match_part(c: Compiled, part: standardise.Part, removed: tuple[str, ...], op
     # 5. similarity to every similarity-eligible entry
     nearest: list[tuple[str, float]] = []
     if c.fps:
-        sims = DataStructs.BulkTanimotoSimilarity(fp, c.fps)
+        sims = pre[1] if pre is not None else DataStructs.BulkTanimotoSimilarity(fp, c.fps)
         order = ranked(sims, opts.threshold)
         ids = c.fp_ids
         nearest = [(ids[i], round(sims[i], 3)) for i in order[:NEAREST]]
@@ -177,7 +185,9 @@ def ring_variants(c: Compiled, part: standardise.Part) -> list[tuple[str, list[s
 
 
 def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tuple[str, ...], charged: bool,
-                  opts: Options, fragment: str | None, complex_input: bool = False) -> Hit:
+                  opts: Options, fragment: str | None, complex_input: bool = False) -> Hit | None:
+    """The hit for an identity match, or None when no listing reaches this form (a listing with
+    `mixtures: false` names the pure substance, not a multi-component record containing it)."""
     e = c.entry(eid)
     keys = c.keys[eid]
     same_stereo = iso == keys.iso or iso in keys.also_iso
@@ -225,10 +235,15 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
     else:  # the structure is listed, but every listing excludes this form
         verdict = Verdict.ANALOG
         reason = f"{what}, but {'; '.join(excluded)}"
-        counted = True
+        counted = any(opts.screens_regime(lst.regime) for lst in e.listings)
     if verdict is Verdict.CONTROLLED and complex_input and not e.similarity:
         # a commodity chemical (solvent, reagent) as one component of a polymer, mixture or metal
-        # complex record is not that chemical: flag for review instead of calling it controlled
+        # complex record is not that chemical: flag for review instead of calling it controlled,
+        # under the listings that reach mixtures (none: no hit)
+        applicable = [lst for lst in applicable if lst.mixtures]
+        if not applicable:
+            return None
+        counted = any(opts.applies(lst) for lst in applicable)
         verdict = Verdict.ANALOG
         reason = (f"contains {e.label} as one component of a multi-component record (mixture, polymer or "
                   f"complex); review ({describe_lists(applicable)})")

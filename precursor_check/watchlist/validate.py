@@ -11,6 +11,7 @@ from precursor_check.errors import WatchlistError
 from precursor_check.watchlist.compile import compile_watchlist
 from precursor_check.watchlist.load import load, shipped_path
 from precursor_check.watchlist.rules import example_problems
+from precursor_check.wording import count
 
 
 def validate(paths: list[Path]) -> tuple[list[str], str]:
@@ -49,7 +50,8 @@ def validate(paths: list[Path]) -> tuple[list[str], str]:
     for r in wl.rules:
         if len(r.examples_match) < 3 or len(r.examples_no_match) < 3:
             problems.append(f"rule {r.id}: needs at least 3 match and 3 no_match examples")
-    summary = (f"{'FAILED' if problems else 'OK'}: {len(wl.entries)} entries, {len(wl.rules)} rules, "
-               f"{examples} rule examples checked; {n_transforms} unmasking transforms, {t_examples} transform "
-               f"examples checked; watchlist {wl.version} sha256 {wl.sha256[:16]}") + note
+    summary = (f"{'FAILED' if problems else 'OK'}: {count(len(wl.entries), 'entry', 'entries')}, "
+               f"{count(len(wl.rules), 'rule')}, {count(examples, 'rule example')} checked; "
+               f"{count(n_transforms, 'unmasking transform')}, {count(t_examples, 'transform example')} checked; "
+               f"watchlist {wl.version} sha256 {wl.sha256[:16]}") + note
     return problems, summary

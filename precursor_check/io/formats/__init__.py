@@ -168,7 +168,8 @@ class CsvWriter(Writer):
         self.buf = io.StringIO()
         self.w = csv.DictWriter(self.buf, fieldnames=cols, delimiter=self.delimiter, extrasaction="ignore",
                                 lineterminator=QUOTING_TERMINATOR)
-        self.w.writeheader()
+        # the header too: a column named '=HYPERLINK(...)' in the input is a formula in a spreadsheet
+        self.w.writerow({c: neutralise_cell(c) if self.escape else c for c in cols})
         self._put_line()
 
     def write(self, r: Result) -> None:

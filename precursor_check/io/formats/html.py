@@ -538,9 +538,14 @@ def read_results(lines: Iterable[str], where: str = "input") -> Iterator[dict]:
             doc = json.loads(text)
         except ValueError as exc:
             raise InputError(f"{where}: not valid JSON ({exc})") from None
-        meta = doc.get("meta") or {}
-        for rec in doc.get("results") or []:
-            yield {**meta, **rec}
+        meta = doc.get("meta") if isinstance(doc, dict) else None
+        results = doc.get("results") if isinstance(doc, dict) else None
+        if not isinstance(meta or {}, dict) or not isinstance(results or [], list):
+            raise InputError(f"{where}: not precheck -f json output (meta must be an object, results a list)")
+        for i, rec in enumerate(results or []):
+            if not isinstance(rec, dict):
+                raise InputError(f"{where}: results[{i}] is not a precheck result (not an object)")
+            yield checked_record({**(meta or {}), **rec}, f"{where}: results[{i}]")
         return
     for n, line in enumerate(_chain(first, it), start=1):
         if not line.strip():
@@ -551,7 +556,77 @@ def read_results(lines: Iterable[str], where: str = "input") -> Iterator[dict]:
             raise InputError(f"{where}: line {n} is not JSON (expected precheck -f jsonl output)") from None
         if not isinstance(rec, dict) or "verdict" not in rec:
             raise InputError(f"{where}: line {n} is not a precheck result (no verdict)")
-        yield rec
+        yield checked_record(rec, f"{where}: line {n}")
+
+
+_TEXT_FIELDS = ("input", "input_type", "smiles", "inchikey", "source", "error", "tool_version", "watchlist_version",
+                "watchlist_sha256")
+_HIT_TEXT = ("id", "name", "cas", "match", "verdict", "reason", "fragment", "product", "subject")
+_LIST_TEXT = ("jurisdiction", "list", "citation", "effective", "confidence", "regime", "instrument", "source_url")
+
+
+def checked_record(rec: dict, where: str) -> dict:
+    """A saved result made safe to render: the verdict must be one precheck writes, hits and their
+    lists must be lists of objects and scores numbers (one InputError line naming the record
+    otherwise, never a traceback); text fields of another JSON type are shown as text."""
+    from precursor_check.errors import InputError
+
+    def bad(what: str):
+        return InputError(f"{where}: {what} (expected precheck -f jsonl output)")
+
+    def text(v):
+        return v if v is None or isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+
+    def texts(v, key):
+        if v is None:
+            return []
+        if isinstance(v, str):
+            return [v]
+        if not isinstance(v, list):
+            raise bad(f"{key} must be a list")
+        return [text(x) for x in v if x is not None]
+
+    out = dict(rec)
+    verdict = rec.get("verdict")
+    if not isinstance(verdict, str) or verdict not in SEVERITY:
+        raise bad(f"verdict {verdict!r} is not a precheck verdict")
+    for k in _TEXT_FIELDS:
+        if k in out:
+            out[k] = text(out[k])
+    row = rec.get("row")
+    if row is not None and (isinstance(row, bool) or not isinstance(row, int)):
+        out["row"] = text(row)
+    out["removed"] = texts(rec.get("removed"), "removed")
+    hits = rec.get("hits")
+    if hits is None:
+        hits = []
+    if not isinstance(hits, list) or not all(isinstance(h, dict) for h in hits):
+        raise bad("hits must be a list of objects")
+    clean = []
+    for h in hits:
+        h = dict(h)
+        for k in _HIT_TEXT:
+            if k in h:
+                h[k] = text(h[k])
+        score = h.get("score")
+        if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))):
+            raise bad(f"hit {h.get('id')!r}: score {score!r} is not a number")
+        if isinstance(score, float) and score != score:
+            h["score"] = None
+        lists = h.get("lists")
+        if lists is None:
+            lists = []
+        if not isinstance(lists, list) or not all(isinstance(x, dict) for x in lists):
+            raise bad(f"hit {h.get('id')!r}: lists must be a list of objects")
+        h["lists"] = [{k: text(v) if k in _LIST_TEXT else v for k, v in x.items()} for x in lists]
+        h["families"] = texts(h.get("families"), "families")
+        h["steps"] = texts(h.get("steps"), "steps")
+        atoms = h.get("atoms")
+        h["atoms"] = [a for a in atoms if isinstance(a, int) and not isinstance(a, bool) and a >= 0] \
+            if isinstance(atoms, list) else []
+        clean.append(h)
+    out["hits"] = clean
+    return out
 
 
 def _chain(first, rest):
