@@ -21,8 +21,12 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from precursor_check.engines.stored import decode, encode  # noqa: F401 - the store's format
+
+if TYPE_CHECKING:
+    from precursor_check.model import Result
 
 FORMAT = 2  # bump when the stored layout changes
 LAZY_MIN_ROWS = 20_000  # a CAS batch at least this long builds the store on first use

@@ -332,14 +332,26 @@ def _split_words(line: str, start: int, n: int):
 
 
 def _trimmed(line: str, a: int, b: int):
-    """The word line[a:b] without the full stops, quotes and unbalanced brackets around it."""
-    while a < b and (line[a] in "'.:" or (line[a] in _OPEN and _unbalanced(line[a:b], line[a]))):
+    """The word line[a:b] without the full stops, quotes and unbalanced brackets around it.
+
+    Bracket counts of the window are kept as it shrinks: linear in the word's length (a run of
+    200,000 '(' is one word)."""
+    window = line[a:b]
+    n = {ch: window.count(ch) for ch in "()[]{}"}
+    pair = {"(": ")", "[": "]", "{": "}", ")": "(", "]": "[", "}": "{"}
+    while a < b and (line[a] in "'.:" or (line[a] in _OPEN and n[line[a]] > n[pair[line[a]]])):
+        if line[a] in n:
+            n[line[a]] -= 1
         a += 1
-    while b > a and (line[b - 1] in "'.:" or (line[b - 1] in _CLOSE and _unbalanced(line[a:b], line[b - 1]))):
+    while b > a and (line[b - 1] in "'.:" or (line[b - 1] in _CLOSE and n[line[b - 1]] > n[pair[line[b - 1]]])):
+        if line[b - 1] in n:
+            n[line[b - 1]] -= 1
         b -= 1
-    while b - a > 2 and line[a] in _OPEN and line[b - 1] == _CLOSE[_OPEN.index(line[a])] and \
-            not _unbalanced(line[a + 1:b - 1], line[a]) and not _unbalanced(line[a + 1:b - 1], line[b - 1]):
-        a, b = a + 1, b - 1  # '(N-phenethyl-4-piperidone)'
+    while b - a > 2 and line[a] in _OPEN and line[b - 1] == pair[line[a]] and \
+            n[line[a]] - 1 == n[line[b - 1]] - 1:  # '(N-phenethyl-4-piperidone)': the inside is balanced
+        n[line[a]] -= 1
+        n[line[b - 1]] -= 1
+        a, b = a + 1, b - 1
     return [(a, b)] if b - a >= 2 else []
 
 
@@ -357,11 +369,6 @@ def _locant_comma(line: str, i: int) -> bool:
     (True, True, False)
     """
     return bool(_LOCANT_LEFT.search(line, max(0, i - 8), i)) and bool(_LOCANT_RIGHT.match(line, i + 1))
-
-
-def _unbalanced(word: str, ch: str) -> bool:
-    pair = {"(": ")", "[": "]", "{": "}", ")": "(", "]": "[", "}": "{"}[ch]
-    return word.count(ch) > word.count(pair)
 
 
 @lru_cache(maxsize=100_000)

@@ -9,7 +9,6 @@ edit to one of them recompiles.
 
 from __future__ import annotations
 
-import os
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
