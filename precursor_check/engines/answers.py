@@ -21,7 +21,7 @@ import zlib
 from pathlib import Path
 from typing import NamedTuple
 
-FORMAT = 1
+FORMAT = 2  # 2: watchlist files identified by content (sha256), not modification time and size
 # options that change how results are written or where, never what they are
 OUTPUT_OPTIONS = frozenset({"fmt", "output", "fail_on", "raw_csv", "quiet", "report", "audit_log"})
 MAX_ANSWERS = 2000  # CAS numbers kept per file (a watchlist has a few hundred)
@@ -33,6 +33,20 @@ def _stamp(path: str | Path):
     except OSError:
         return None
     return st.st_mtime_ns, st.st_size
+
+
+def _digest(path: str | Path) -> str | None:
+    """sha256 of a watchlist file's content: an edit that keeps the size and the modification
+    time is still an edit (the compiled-watchlist cache is keyed the same way)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return None
+    try:
+        from _sha256 import sha256  # the built-in module: hashlib's import costs ~8 ms
+    except ImportError:
+        from hashlib import sha256
+    return sha256(data).hexdigest()
 
 
 def _code_stamp() -> int:
@@ -100,7 +114,7 @@ def _read(key: str) -> dict | None:
         return None
     if not isinstance(doc, dict) or doc.get("key") != key or doc.get("code") != _code_stamp():
         return None
-    if any(_stamp(p) != (tuple(st) if st is not None else None) for p, st in doc["files"]):
+    if any(_digest(p) != st for p, st in doc["files"]):
         return None
     return doc
 
@@ -172,7 +186,7 @@ class Recording:
         screener, fresh = self.screener, {}
         index = screener.compiled.cas_index
         # the watchlist files' stamps before any result is computed (a file edited meanwhile: not kept)
-        files = [(str(p), _stamp(p)) for p in screener.compiled.watchlist.files]
+        files = [(str(p), _digest(p)) for p in screener.compiled.watchlist.files]
         for r in results:
             yield r
             q = r.input

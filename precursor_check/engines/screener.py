@@ -268,7 +268,7 @@ class Screener:
             if not q or (detect_type(q) if auto else input_type) != "smiles":
                 continue
             s = q.strip()
-            if s and len(s) <= molecules.MAX_SMILES:
+            if s and len(s) <= molecules.MAX_SMILES and not any(ch.isspace() for ch in s):  # components: `screen`
                 smiles.append((i, q, s))
         mols: dict[int, object] = {}  # every SMILES parsed whole is parsed first, then standardised
         for i, _q, s in smiles:
