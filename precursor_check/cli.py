@@ -173,6 +173,8 @@ def screen_options(f):
 
 
 def _jurisdictions(values) -> list[str] | None:
+    if not values:
+        return None
     from precursor_check.watchlist.load import JURISDICTIONS
 
     out = [j.strip().upper() for v in values for j in v.split(",") if j.strip()]

@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing as mp
 import operator
-import multiprocessing.pool
 import os
 import re
 import signal
@@ -312,29 +310,6 @@ def stamp(r: Result, row: int, query: str, extra: dict | None) -> Result:
     return new
 
 
-class _Pool(multiprocessing.pool.Pool):
-    """A Pool whose worker-handler thread wakes when a worker exits or the pool changes.
-
-    CPython's also wakes whenever a result is waiting in the result pipe, and spins until the
-    result-handler thread has read it: about a third of this process's CPU in a batch run
-    (perf, 71k SMILES, 2 workers), taken from the cores the workers screen on. Worker exits
-    still wake it (their sentinels are waited on as before); precheck sets no maxtasksperchild.
-    """
-
-    def _get_sentinels(self):
-        return [self._change_notifier._reader]
-
-    @staticmethod
-    def _help_stuff_finish(inqueue, task_handler, size):
-        """Drain the task pipe on terminate() without waiting forever for its read lock: CPython's
-        waits with no limit, and a worker killed while reading (SIGTERM to the whole process group,
-        as `timeout` and CI runners send) holds that lock for good, so terminate() hung."""
-        inqueue._rlock.acquire(timeout=1.0)
-        while task_handler.is_alive() and inqueue._reader.poll():
-            inqueue._reader.recv()
-            time.sleep(0)
-
-
 _QUERY = operator.itemgetter(1)  # an item's query
 
 
@@ -391,6 +366,8 @@ class BatchRunner:
 
     # -- pool management
     def _ctx(self):
+        import multiprocessing as mp  # here, not at import: a batch the store answers starts no worker
+
         methods = mp.get_all_start_methods()
         return mp.get_context("fork" if "fork" in methods else "spawn")
 
@@ -402,13 +379,17 @@ class BatchRunner:
             local.by_cas("50-00-0")
 
     def _start(self) -> None:
-        self.pool = _Pool(self.workers, initializer=_init_worker, initargs=(self.config, self.tail),
+        from precursor_check.engines.pool import Pool
+
+        self.pool = Pool(self.workers, initializer=_init_worker, initargs=(self.config, self.tail),
                           context=self._ctx())
         self._ready = self.pool.apply_async(os.getpid)  # runs once a worker has built its Screener
 
     def _wait_ready(self) -> None:
         """Block until a worker has started, so that the start-up (seconds on a loaded machine) is
         never counted against a row's time limit; the parent keeps reading and submitting meanwhile."""
+        import multiprocessing as mp
+
         if self._ready is None:
             return
         try:
@@ -555,6 +536,8 @@ class BatchRunner:
         ch.future = self.pool.apply_async(_work, ((ch.todo, self.input_type),)) if ch.todo else None
 
     def _finish(self, ch: _Chunk, pending: deque) -> Iterator[Result]:
+        import multiprocessing as mp
+
         if ch.future is not None:
             self._wait_ready()
             deadline = self.row_timeout + 0.05 * len(ch.todo)
@@ -571,6 +554,8 @@ class BatchRunner:
 
     def _isolate(self, todo: list[str]) -> dict[str, Result]:
         """Re-run a chunk that ran past its deadline one query at a time; cut off the slow ones."""
+        import multiprocessing as mp
+
         self._restart()
         out: dict[str, Result] = {}
         for q in todo:
