@@ -351,6 +351,11 @@ def main() -> None:
     from rdkit import Chem, RDLogger
 
     RDLogger.DisableLog("rdApp.*")
+    # byte-compiled first, as `pip install` leaves a regular install (bench_startup.py does the same):
+    # an editable checkout run with PYTHONDONTWRITEBYTECODE=1 compiles every module on every start
+    import precursor_check
+
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(precursor_check.__file__).parent)], check=True)
     smiles, cas = corpus()
     rng = random.Random(20261123)
     if a.quick:

@@ -536,9 +536,9 @@ class BatchRunner:
         ch.future = self.pool.apply_async(_work, ((ch.todo, self.input_type),)) if ch.todo else None
 
     def _finish(self, ch: _Chunk, pending: deque) -> Iterator[Result]:
-        import multiprocessing as mp
-
         if ch.future is not None:
+            import multiprocessing as mp
+
             self._wait_ready()
             deadline = self.row_timeout + 0.05 * len(ch.todo)
             try:
