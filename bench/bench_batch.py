@@ -332,8 +332,6 @@ def replace_section(number: str, lines: list[str]) -> None:
         new = old + lines
     else:
         end = next((i for i in range(start + 1, len(old)) if old[i][:2].rstrip(".").isdigit()), len(old))
-        while end > start and not old[end - 1].strip():
-            end -= 1
         new = old[:start - 1] + lines + ([""] if end < len(old) else []) + old[end:]
     RESULTS.write_text("\n".join(new).rstrip("\n") + "\n", encoding="utf-8")
     print(f"\nsection {number} written to {RESULTS}")
