@@ -471,39 +471,39 @@ class Unmasker:
         if got is None:
             # the targets as bits of an int: those each element's count allows, ANDed
             allowed = self._ring_mask[ring]
-            for (_el, _cap, masks), n in zip(plan, key[1:]):
-                allowed &= masks[n]
+            for (el, _cap, masks), n in zip(plan, key[1:]):
+                mask = masks.get(n)
+                if mask is None:
+                    mask = masks[n] = self._count_mask(el, n)
+                allowed &= mask
             got = self._cands[key] = tuple(i for i in range(len(self.targets.ids)) if allowed >> i & 1)
         memo[short] = got
         return got
 
     def _plan_counts(self):
-        """(element some target has, the count above which all are alike, per count 0..cap the
-        targets that count allows as an int bit mask), and the targets a molecule with and
-        without a ring allows: built once, so a new count pattern costs a few int ANDs."""
+        """(element some target has, the count above which all are alike, {count: the targets
+        that count allows, as an int bit mask}), and the targets a molecule with and without a
+        ring allows; each mask is worked out when first met, so a new count pattern costs a few
+        int ANDs."""
         need = self.targets.need
-        plan = []
-        for el in _COUNTED:
-            if not any(n.get(el, 0) for n in need):
-                continue
-            cap = max(n.get(el, 0) for n in need) + (MAX_EXTRA_CARBONS + 1 if el == "C" else 0)
-            masks = []
-            for have in range(cap + 1):
-                ok = 0
-                for i, n in enumerate(need):
-                    want = n.get(el, 0)
-                    # carbons: at most MAX_EXTRA_CARBONS in the masking groups (the cap keeps it: a
-                    # count at the cap is above every target's need by more than that)
-                    if have >= want and (el != "C" or have - want <= MAX_EXTRA_CARBONS):
-                        ok |= 1 << i
-                masks.append(ok)
-            plan.append((el, cap, masks))
-        everything = (1 << len(need)) - 1
-        self._ring_mask = {True: everything,
+        self._count_plan = plan = tuple(
+            (el, max(n.get(el, 0) for n in need) + (MAX_EXTRA_CARBONS + 1 if el == "C" else 0), {})
+            for el in _COUNTED if any(n.get(el, 0) for n in need))
+        self._ring_mask = {True: (1 << len(need)) - 1,
                            False: sum(1 << i for i, r in enumerate(self.targets.ring) if not r)}
         self._cands = {}
-        self._count_plan = plan = tuple(plan)
         return plan
+
+    def _count_mask(self, el: str, have: int) -> int:
+        """The targets whose need for element `el` a (capped) count of `have` meets, as bits.
+        Carbons: also at most MAX_EXTRA_CARBONS more than the target has (the masking groups;
+        a count at the cap is above every target's need by more than that)."""
+        ok = 0
+        for i, n in enumerate(self.targets.need):
+            want = n.get(el, 0)
+            if have >= want and (el != "C" or have - want <= MAX_EXTRA_CARBONS):
+                ok |= 1 << i
+        return ok
 
     def _with_bits(self, cands: tuple[int, ...], fp) -> tuple[int, ...]:
         """The candidates whose aromatic bits the fingerprint has: the bits all of them share
@@ -750,10 +750,16 @@ class Unmasker:
 
 def aromatic_bits(mol):
     """The similarity fingerprint's bits (chemistry.molecules.fingerprint) that every masked form
-    of `mol` sets too, as a bit vector, or None when there are none: those of environments made
-    of aromatic carbons only (unmasking never touches an aromatic carbon's neighbours or hydrogens,
-    so such an environment, and its bit, is the same in the masked form). A monosubstituted
-    benzene ring gives the bit of its para CH at radius 2 (five CH in a row), for example."""
+    of `mol` sets too, as a bit vector, or None when there are none: those of environments whose
+    atoms are the same in every masked form (`pinned_atoms`): environments made of aromatic
+    carbons only (unmasking never touches an aromatic carbon's neighbours or hydrogens, so such an
+    environment, and its bit, is the same in the masked form), and environments of radius 1 made
+    of pinned atoms. A monosubstituted benzene ring gives the bit of its para CH at radius 2 (five
+    CH in a row), a tolyl group that of its methyl-bearing ring carbon at radius 1.
+
+    Radius 1 at most beyond aromatic carbons: RDKit drops an environment whose bonds another atom's
+    environment already covers, and at radius 1 (the bonds of one atom) that happens only in a
+    two-atom piece, so the bit cannot go missing in a larger masked form."""
     from rdkit import Chem, DataStructs
     from rdkit.Chem import rdMolDescriptors
 
@@ -763,15 +769,59 @@ def aromatic_bits(mol):
     rdMolDescriptors.GetMorganFingerprintAsBitVect(mol, FP_RADIUS, FP_BITS, bitInfo=info)
     dist = Chem.GetDistanceMatrix(mol)
     arom_c = {a.GetIdx() for a in mol.GetAtoms() if a.GetIsAromatic() and a.GetAtomicNum() == 6}
-    bits = [bit for bit, envs in info.items()
-            if any(all(j in arom_c for j in range(mol.GetNumAtoms()) if dist[center][j] <= radius)
-                   for center, radius in envs)]
+    pinned = pinned_atoms(mol)
+
+    def kept(center: int, radius: int) -> bool:
+        ball = [j for j in range(mol.GetNumAtoms()) if dist[center][j] <= radius]
+        return all(j in arom_c for j in ball) or (radius <= 1 and all(j in pinned for j in ball))
+
+    bits = [bit for bit, envs in info.items() if any(kept(center, radius) for center, radius in envs)]
     if not bits:
         return None
     bv = DataStructs.ExplicitBitVect(FP_BITS)
     for b in bits:
         bv.SetBit(b)
     return bv
+
+
+def pinned_atoms(mol) -> set[int]:
+    """Atoms of a target whose fingerprint invariants (element, neighbours, hydrogens, charge,
+    ring membership) and bonds to each other are the same in every masked form of it:
+      - aromatic carbons (unmasking forms no aromatic ring and never touches their neighbours);
+      - halogens on an aromatic carbon (an atom bonded to an aromatic carbon that stays is kept,
+        and a halogen has one neighbour);
+      - ring oxygens with two neighbours (ring bonds stay ring bonds, and the skeleton keeps the
+        O: `skeleton`);
+      - uncharged sp3 carbons no mask reaches (no chain oxygen on them or on a carbon next to
+        them: their neighbours stay, `skeleton`), bonded only to ring oxygens and to carbons
+        without a double or triple bond (so no double bond can move onto them: their hydrogens
+        stay), that are ring atoms (they stay in a ring) or have one neighbour (they cannot be in
+        one)."""
+    from rdkit import Chem
+
+    def chain_o(a) -> bool:
+        return a.GetAtomicNum() == 8 and not a.IsInRing()
+
+    out: set[int] = set()
+    for a in mol.GetAtoms():
+        z = a.GetAtomicNum()
+        if a.GetFormalCharge() or a.GetIsotope() or a.GetNumRadicalElectrons():
+            continue
+        nbrs = a.GetNeighbors()
+        if z == 6 and a.GetIsAromatic():
+            out.add(a.GetIdx())
+        elif z in (9, 17, 35, 53) and len(nbrs) == 1 and nbrs[0].GetIsAromatic() and nbrs[0].GetAtomicNum() == 6:
+            out.add(a.GetIdx())
+        elif z == 8 and a.IsInRing() and a.GetDegree() == 2 and not a.GetIsAromatic():
+            out.add(a.GetIdx())
+        elif z == 6 and (a.IsInRing() or a.GetDegree() == 1) \
+                and all(b.GetBondType() in (Chem.BondType.SINGLE, Chem.BondType.AROMATIC) for b in a.GetBonds()) \
+                and all((n.GetAtomicNum() == 6 and all(b.GetBondType() in (Chem.BondType.SINGLE, Chem.BondType.AROMATIC)
+                                                       for b in n.GetBonds()))
+                        or (n.GetAtomicNum() == 8 and n.IsInRing()) for n in nbrs) \
+                and not any(n.GetAtomicNum() == 6 and any(chain_o(x) for x in n.GetNeighbors()) for n in nbrs):
+            out.add(a.GetIdx())
+    return out
 
 
 def _all_bits(probe, fp) -> bool:
