@@ -172,6 +172,8 @@ class TextScanner:
         keys, prefixes = self._listed_keys
         for i, (a, b) in enumerate(words):
             key = _key(line[a:b])
+            if key not in prefixes:
+                continue
             j = i
             while key in prefixes:
                 if key in keys:
@@ -230,10 +232,9 @@ class TextScanner:
             for a, b in _unresolved_segments(run, taken):
                 self._add(out, no, written, taken, a, b, line[a:b], "name", "name")
         for m in _TOKEN.finditer(line) if _SMILES_MARKS.search(line) else ():
-            if not _SMILES_MARKS.search(m.group(0)):
-                continue
-            at, tok = _smiles_token(m.group(0))
-            if any(ch in tok for ch in "()=#[]") and detect_type(tok) == "smiles" and _parses(tok):
+            got = _smiles_in(m.group(0))
+            if got is not None:
+                at, tok = got
                 self._add(out, no, written, taken, m.start() + at, m.start() + at + len(tok), tok, "smiles", "smiles")
 
 
@@ -306,14 +307,36 @@ def _words(line: str) -> list[tuple[int, int]]:
     '(1S,2R)'), without the full stops, quotes and unbalanced brackets around them."""
     out = []
     for m in _NONSPACE.finditer(line):
-        a, b = m.span()
-        if _SPLITS.search(line, a, b):
-            out += _split_words(line, a, b)
-        elif line[a] in _TRIM_START or line[b - 1] in _TRIM_END:
-            out += _trimmed(line, a, b)
-        elif b - a >= 2 or line[a].isalnum():
-            out.append((a, b))
+        a = m.start()
+        parts = _token_words(m.group())
+        if len(parts) == 1 and parts[0][0] == 0:
+            out.append((a, a + parts[0][1]))
+        else:
+            out += [(a + x, a + y) for x, y in parts]
     return out
+
+
+_TOKEN_WORDS: dict[str, tuple] = {}
+
+
+def _token_words(token: str) -> tuple:
+    """The words of one whitespace-delimited token, as (start, end) within it; cached: texts repeat
+    their tokens, and a token's words do not depend on what is around it."""
+    got = _TOKEN_WORDS.get(token)
+    if got is None:
+        b = len(token)
+        if _SPLITS.search(token):
+            got = tuple(_split_words(token, 0, b))
+        elif token[0] in _TRIM_START or token[-1] in _TRIM_END:
+            got = tuple(_trimmed(token, 0, b))
+        elif b >= 2 or token.isalnum():
+            got = ((0, b),)
+        else:
+            got = ()
+        if len(_TOKEN_WORDS) > 500_000:
+            _TOKEN_WORDS.clear()
+        _TOKEN_WORDS[token] = got
+    return got
 
 
 _NONSPACE = re.compile(r"\S+")
@@ -569,6 +592,17 @@ def _material_words() -> tuple[frozenset, frozenset]:
     got = rows("material_words.tsv")
     return (frozenset(w for w, role in got if role == "material") | frozenset(CATION_NAMES),
             frozenset(w for w, role in got if role == "thing"))
+
+
+@lru_cache(maxsize=100_000)
+def _smiles_in(token: str) -> tuple[int, str] | None:
+    """(offset, SMILES) of the SMILES a token holds, else None; cached: chats repeat their tokens."""
+    if not _SMILES_MARKS.search(token):
+        return None
+    at, tok = _smiles_token(token)
+    if any(ch in tok for ch in "()=#[]") and detect_type(tok) == "smiles" and _parses(tok):
+        return at, tok
+    return None
 
 
 def _parses(tok: str) -> bool:
