@@ -274,3 +274,16 @@ def test_free_text_does_not_read_ordinary_words_as_agents():
     rows = [json.loads(line) for line in p.stdout.splitlines() if '"verdict"' in line]
     assert p.returncode == 1, p.stderr
     assert [r["text"] for r in rows] == ["triethanolamine"]
+
+
+def test_2019_schedule_1_additions_are_schedule_1_and_say_unverified(shipped_screener):
+    """Schedule 1 A.14 (a family) and A.15 (one chemical), read in a third-party copy of the amended
+    Annex: reported under Schedule 1 only (not Schedule 2 B.4, which excepts Schedule 1) and marked
+    unverified in the reason; an O-phenyl relative is not A.14."""
+    r = shipped_screener.screen("CCOP(=O)(F)N=C(C)N(CC)CC")
+    ids = {h.id for h in r.hits}
+    assert r.verdict.value == "controlled" and "R-CWC-1A14" in ids and "R-CWC-2B4" not in ids
+    r = shipped_screener.screen("CCN(CC)C(=NP(C)(=O)F)N(CC)CC")
+    ids = {h.id for h in r.hits}
+    assert "CW-0053" in ids and "R-CWC-2B4" not in ids and "(unverified)" in r.top.reason
+    assert "R-CWC-1A14" not in {h.id for h in shipped_screener.screen("CCN(CC)C(C)=NP(=O)(F)Oc1ccccc1").hits}
