@@ -274,3 +274,48 @@ def test_free_text_does_not_read_ordinary_words_as_agents():
     rows = [json.loads(line) for line in p.stdout.splitlines() if '"verdict"' in line]
     assert p.returncode == 1, p.stderr
     assert [r["text"] for r in rows] == ["triethanolamine"]
+
+
+def test_2019_schedule_1_additions_are_schedule_1_and_say_unverified(shipped_screener):
+    """Schedule 1 A.14 (a family) and A.15 (one chemical), read in a third-party copy of the amended
+    Annex: reported under Schedule 1 only (not Schedule 2 B.4, which excepts Schedule 1) and marked
+    unverified in the reason; an O-phenyl relative is not A.14."""
+    r = shipped_screener.screen("CCOP(=O)(F)N=C(C)N(CC)CC")
+    ids = {h.id for h in r.hits}
+    assert r.verdict.value == "controlled" and "R-CWC-1A14" in ids and "R-CWC-2B4" not in ids
+    r = shipped_screener.screen("CCN(CC)C(=NP(C)(=O)F)N(CC)CC")
+    ids = {h.id for h in r.hits}
+    assert "CW-0053" in ids and "R-CWC-2B4" not in ids and "(unverified)" in r.top.reason
+    assert "R-CWC-1A14" not in {h.id for h in shipped_screener.screen("CCN(CC)C(C)=NP(=O)(F)Oc1ccccc1").hits}
+
+
+def test_readme_table_matches_watchlist_stats():
+    """README's "What ships" table (counts per regime and jurisdiction, class rules, newest effective
+    date) is what `precheck watchlist stats` prints for the shipped list."""
+    p = run("watchlist", "stats")
+    assert p.returncode == 0, p.stderr
+    live, regime = {}, None
+    for line in p.stdout.splitlines():
+        m = re.match(r"^(\w[\w ]*) \(([\w-]+)\): \d+ entr", line)
+        if m:
+            regime = m.group(1)
+            continue
+        m = re.match(r"^([A-Z]+): (\d+) entr\w+ \((?:(\d+) class rules?, )?newest effective ([\d-]+|unknown)", line)
+        if m and regime:
+            live[(regime, m.group(1))] = (int(m.group(2)), int(m.group(3) or 0), m.group(4))
+    head = re.search(r"^entries: (\d+) \((\d+) controlled, (\d+) watch\); rules: (\d+) \((\d+) legal, (\d+) alert\)",
+                     p.stdout, re.M)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table, regime = {}, None
+    for row in re.findall(r"^\|(.*)\|$", readme, re.M):
+        cells = [c.strip() for c in row.split("|")]
+        if len(cells) != 5 or not cells[2][:1].isdigit():
+            continue
+        if cells[0] == "total":
+            total = cells
+            continue
+        regime = cells[0] or regime
+        table[(regime, cells[1].split()[0])] = (int(cells[2]), int(cells[3] or 0), cells[4])
+    assert table == live
+    assert total[2] == f"{head.group(1)} ({head.group(2)} controlled, {head.group(3)} watch)"
+    assert total[3] == f"{head.group(4)} ({head.group(5)} legal, {head.group(6)} alert)"
