@@ -169,6 +169,40 @@ def needs(smarts: str) -> tuple[bool, frozenset[str]]:
     return cyclic or aromatic, frozenset(elements)
 
 
+class LazyCatalog:
+    """Patterns searched together: an RDKit FilterCatalog, built on the second use. On the first,
+    each pattern is searched on its own: building a catalogue of n patterns costs ~4 µs an entry
+    (more when a pattern's matcher is made), more than one molecule's searches, and a single
+    query meets each of its catalogues once. `matches` gives the keys of the patterns that match,
+    in the order the keys were given (the catalogue's order too)."""
+
+    __slots__ = ("keys", "pattern", "matcher", "catalog", "used")
+
+    def __init__(self, keys, pattern, matcher):
+        self.keys = list(keys)  # what `matches` reports for each pattern
+        self.pattern = pattern  # key -> query molecule
+        self.matcher = matcher  # key -> FilterCatalog.SmartsMatcher (made once per pattern, shared)
+        self.catalog = None
+        self.used = False
+
+    def matches(self, mol) -> list:
+        catalog = self.catalog
+        if catalog is None:
+            if not self.used:
+                self.used = True
+                return [k for k in self.keys if mol.HasSubstructMatch(self.pattern(k))]
+            from rdkit.Chem import FilterCatalog
+
+            catalog = self.catalog = FilterCatalog.FilterCatalog()
+            for n, k in enumerate(self.keys):
+                catalog.AddEntry(FilterCatalog.FilterCatalogEntry(str(n), self.matcher(k)))
+        found = catalog.GetMatches(mol)
+        if not len(found):  # iterating RDKit's result costs ~13 µs even when it is empty; len() does not
+            return []
+        keys = self.keys
+        return [keys[int(e.GetDescription())] for e in found]
+
+
 class GateCatalog:
     """Every include pattern's gate; a molecule meets the gates its rings and element counts
     allow, all in one FilterCatalog (one per set of gates, built on first use)."""
@@ -199,7 +233,7 @@ class GateCatalog:
         self._keys: Memo = Memo(50_000)  # molecular formula -> its capped counts of the gate elements
 
     def __getstate__(self):
-        return {k: v for k, v in self.__dict__.items() if k not in ("_catalogs", "_keys", "_chosen", "_matchers")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_catalogs", "_keys", "_chosen", "_matchers", "_patterns")}
 
     def __setstate__(self, state) -> None:
         self.__dict__.update(state, _catalogs={}, _keys=Memo(50_000))
@@ -215,16 +249,13 @@ class GateCatalog:
             have = counts(formula)
             els = self._keys.put(formula, tuple(min(have.get(el, 0), cap) for el, cap in self.caps))
         key = (min(mol.GetRingInfo().NumRings(), self.max_cycles), els)
-        entry = self._catalogs.get(key)
-        if entry is None:
-            entry = self._catalogs[key] = self._catalog(*key)
-        catalog, index = entry
+        catalog = self._catalogs.get(key)
         if catalog is None:
+            catalog = self._catalogs[key] = self._catalog(*key)
+        if not catalog:
             return []
-        found = catalog.GetMatches(mol)
-        if not len(found):  # iterating RDKit's result costs ~13 µs even when it is empty; len() does not
-            return []
-        return [index[int(e.GetDescription())] for e in found]
+        gates = self.gates
+        return [gates[i] for i in catalog.matches(mol)]
 
     def chosen(self, rings: int, have: dict[str, int]) -> list[int]:
         """The gates a molecule with `rings` rings and these element counts can pass."""
@@ -233,24 +264,29 @@ class GateCatalog:
                 and all(have[el] >= n for el, n in need.items())]
 
     def _catalog(self, rings: int, els: tuple[int, ...]):
-        """(FilterCatalog of the gates a molecule with `rings` rings and these capped element
-        counts can pass, gate number in it -> (rule id, pattern index)); (None, []) when there is
-        none. Molecules that meet the same gates share one catalogue."""
-        from rdkit import Chem
-        from rdkit.Chem import FilterCatalog
-
+        """The LazyCatalog of the gates a molecule with `rings` rings and these capped element
+        counts can pass (keys: gate numbers), or False when there is none. Molecules that meet
+        the same gates share one catalogue."""
         chosen = tuple(self.chosen(rings, {el: n for (el, _cap), n in zip(self.caps, els) if n}))
         shared = self.__dict__.setdefault("_chosen", {})
-        if chosen in shared:
-            return shared[chosen]
-        if not chosen:
-            shared[chosen] = (None, [])
-            return shared[chosen]
-        catalog = FilterCatalog.FilterCatalog()
-        made = self.__dict__.setdefault("_matchers", {})  # one matcher per gate, shared by the catalogues
-        for n, i in enumerate(chosen):
-            if i not in made:
-                made[i] = FilterCatalog.SmartsMatcher(str(i), Chem.MolFromSmarts(self.smarts[i]), 1)
-            catalog.AddEntry(FilterCatalog.FilterCatalogEntry(str(n), made[i]))
-        shared[chosen] = (catalog, [self.gates[i] for i in chosen])
+        if chosen not in shared:
+            shared[chosen] = LazyCatalog(chosen, self._pattern, self._matcher) if chosen else False
         return shared[chosen]
+
+    def _pattern(self, i: int):
+        made = self.__dict__.setdefault("_patterns", {})
+        q = made.get(i)
+        if q is None:
+            from rdkit import Chem
+
+            q = made[i] = Chem.MolFromSmarts(self.smarts[i])
+        return q
+
+    def _matcher(self, i: int):
+        made = self.__dict__.setdefault("_matchers", {})  # one matcher per gate, shared by the catalogues
+        m = made.get(i)
+        if m is None:
+            from rdkit.Chem import FilterCatalog
+
+            m = made[i] = FilterCatalog.SmartsMatcher(str(i), self._pattern(i), 1)
+        return m

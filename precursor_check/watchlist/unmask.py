@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from precursor_check.chemistry.gates import LazyCatalog
+
 MAX_STEPS = 2
 MAX_EXTRA_CARBONS = 30  # carbons the masking groups of one query may carry (trityl 19 + Boc 5 = 24)
 MAX_MATCHES = 64  # skeleton matches looked at per target (more: the gate lets the molecule through)
@@ -426,25 +428,19 @@ class Unmasker:
         self.__dict__.update(state, _built=False)
 
     def _build_gates(self) -> None:
-        from rdkit.Chem import FilterCatalog
-
         self._skel_catalogs: dict = {}
         self._bit_plans: dict = {}
         self._skel_patterns = _Lazy(self.targets.skeletons)  # compiled on first use: a single query
         self._core_patterns = _Lazy(self.targets.cores)  # meets a few of them
-        self._FilterCatalog = FilterCatalog
 
     def _build(self) -> None:
         """The reactions and their reactant catalogue (only for queries that pass the gates)."""
-        from rdkit.Chem import FilterCatalog
-
         self._rxns = _Reactions(self.library)  # (transform, reaction), each compiled when first run
         self._fg_needs = [(ring, els) for _smarts, ring, els in self.fg]
         self._fg_patterns = _Lazy([smarts for smarts, _ring, _els in self.fg])
         self._fg_catalogs: dict = {}
         if "_skel_patterns" not in self.__dict__:
             self._build_gates()
-        self._FilterCatalog = FilterCatalog
         self._built = True
 
     # -- gates
@@ -548,10 +544,7 @@ class Unmasker:
             # i goes when a weaker j stays; of skeletons that imply each other, the first stays
             minimal = [i for i in cands if not any(
                 i in implies[j] and (j < i or j not in implies[i]) for j in chosen if j != i)]
-            FilterCatalog = self._FilterCatalog
-            cat = FilterCatalog.FilterCatalog()
-            for i in minimal:
-                cat.AddEntry(FilterCatalog.FilterCatalogEntry(str(i), self._matcher("_core_matchers", i)))
+            cat = LazyCatalog(minimal, self._core_patterns.__getitem__, lambda i: self._matcher("_core_matchers", i))
             # behind each core: the candidates whose strict skeleton to check when it matches
             behind = {i: [j for j in cands if j == i or j in implies[i]] for i in minimal}
             cat = self._skel_catalogs[cands] = (cat, behind)
@@ -564,21 +557,20 @@ class Unmasker:
         made = self.__dict__.setdefault(kind, {})
         m = made.get(i)
         if m is None:
+            from rdkit.Chem import FilterCatalog  # imported only once a catalogue is built (~5-10 ms)
+
             pattern = self._core_patterns[i] if kind == "_core_matchers" else self._fg_patterns[i]
-            m = made[i] = self._FilterCatalog.SmartsMatcher(str(i), pattern, 1)
+            m = made[i] = FilterCatalog.SmartsMatcher(str(i), pattern, 1)
         return m
 
     def _fg_catalog(self, ring: bool, elements: frozenset[str]):
         key = (ring, elements)
         entry = self._fg_catalogs.get(key)
         if entry is None:
-            FilterCatalog = self._FilterCatalog
             chosen = [i for i, (need_ring, need_els) in enumerate(self._fg_needs)
                       if (ring or not need_ring) and need_els <= elements]
-            cat = FilterCatalog.FilterCatalog()
-            for n, i in enumerate(chosen):
-                cat.AddEntry(FilterCatalog.FilterCatalogEntry(str(n), self._matcher("_fg_matchers", i)))
-            entry = self._fg_catalogs[key] = (cat, chosen)
+            entry = self._fg_catalogs[key] = LazyCatalog(chosen, self._fg_patterns.__getitem__,
+                                                         lambda i: self._matcher("_fg_matchers", i))
         return entry
 
     def possible(self, mol, formula: str, fp=None) -> bool:
@@ -599,12 +591,12 @@ class Unmasker:
             if not cands:
                 return False
         catalog, behind = self._skeleton_catalog(cands)
-        found = catalog.GetMatches(mol)
-        if not len(found):  # iterating RDKit's empty result costs more than len()
+        found = catalog.matches(mol)
+        if not found:
             return False
         tried: set[int] = set()
-        for e in found:  # a core matched: the strict skeletons behind it decide
-            for j in behind[int(e.GetDescription())]:
+        for i in found:  # a core matched: the strict skeletons behind it decide
+            for j in behind[i]:
                 if j not in tried:
                     tried.add(j)
                     if self._strict_match(mol, j):
@@ -630,11 +622,7 @@ class Unmasker:
         if not self._built:
             self._build()
         els = frozenset(el for el in counts(formula) if el != "H")
-        cat, chosen = self._fg_catalog(mol.GetRingInfo().NumRings() > 0, els)
-        found = cat.GetMatches(mol)
-        if not len(found):
-            return []
-        return sorted(chosen[int(e.GetDescription())] for e in found)
+        return sorted(self._fg_catalog(mol.GetRingInfo().NumRings() > 0, els).matches(mol))
 
     def step(self, mol, formula: str) -> list[tuple[str, object, str, str]]:
         """(transform id, product, its canonical SMILES, its formula) of one unmasking step, for
