@@ -614,8 +614,7 @@ def _material_of_a_thing(line: str, a: int, b: int) -> bool:
     if line[a:b].lower() not in materials:
         return False
     m = _NEXT_WORD.match(line, b)
-    return bool(m) and (m.group(1).lower() in things or m.group(1).lower().rstrip("s") in things
-                        or m.group(1).lower().removesuffix("es") in things)
+    return bool(m) and m.group(1).lower() in things
 
 
 _NEXT_WORD = re.compile(r"[\s-]+([A-Za-z]+)")
