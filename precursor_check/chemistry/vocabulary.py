@@ -13,7 +13,7 @@ from precursor_check.resources import data_path
 
 
 FILES = ("salts.tsv", "salt_words.tsv", "cations.tsv", "nonmetals.tsv", "stabilised_carbanions.tsv",
-         "grade_words.txt", "substituents.tsv", "generic_words.tsv")
+         "grade_words.txt", "substituents.tsv", "generic_words.tsv", "material_words.tsv")
 
 
 def files() -> list:

@@ -212,8 +212,11 @@ class TextScanner:
                 if j == len(words) or j - i >= MAX_KEY_WORDS or not _joins_key(line, words[j - 1][1], words[j][0]):
                     break
                 more = wkeys[j]
-                if not more:  # a dash or other punctuation between words: not part of a name
-                    break
+                if not more:  # a dash or other punctuation between words is not part of a name; a sign
+                    if not _SIGN.fullmatch(line, *words[j]):  # of rotation after an index name is ('(-)-')
+                        break
+                    if key in keys:
+                        found.append(_balanced(line, a, words[j][1]))
                 key += more
         return found
 
@@ -370,6 +373,9 @@ def _token_words(token: str) -> tuple:
 
 
 _NONSPACE = re.compile(r"\S+")
+_SIGN = re.compile(r"\((?:[+±-]|\+/-|\+-)\)-?")  # a sign of optical rotation: '(-)-', '(+)', '(±)-'
+# a Greek letter written between full stops, as CAS index names do ('.alpha.-tolunitrile')
+_DOTTED_GREEK = re.compile(r"\.(?:alpha|beta|gamma|delta|epsilon|omega|psi|xi|mu|eta|kappa|lambda|sigma|tau)\.", re.I)
 # PubChem's synonyms write a Greek letter as a bar and a Latin one ('|a-phenyl' for alpha-phenyl,
 # '(|as)-', 'ergoline-8|a-carboxamide'): inside a name, that bar is not a separator
 _BAR_GREEK = re.compile(r"\|[abgdeo](?:[-,]|[rs]?\))")
@@ -405,7 +411,8 @@ def _trimmed(line: str, a: int, b: int):
     window = line[a:b]
     n = {ch: window.count(ch) for ch in "()[]{}"}
     pair = {"(": ")", "[": "]", "{": "}", ")": "(", "]": "[", "}": "{"}
-    while a < b and (line[a] in "'.:" or (line[a] in _OPEN and n[line[a]] > n[pair[line[a]]])):
+    while a < b and (line[a] in "'.:" or (line[a] in _OPEN and n[line[a]] > n[pair[line[a]]])) and \
+            not _DOTTED_GREEK.match(line, a):
         if line[a] in n:
             n[line[a]] -= 1
         a += 1
@@ -607,8 +614,7 @@ def _material_of_a_thing(line: str, a: int, b: int) -> bool:
     if line[a:b].lower() not in materials:
         return False
     m = _NEXT_WORD.match(line, b)
-    return bool(m) and (m.group(1).lower() in things or m.group(1).lower().rstrip("s") in things
-                        or m.group(1).lower().removesuffix("es") in things)
+    return bool(m) and m.group(1).lower() in things
 
 
 _NEXT_WORD = re.compile(r"[\s-]+([A-Za-z]+)")
