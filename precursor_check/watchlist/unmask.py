@@ -19,8 +19,8 @@ Cost stays off the hot path through two sound gates (docs/unmasking.md has the f
   2. skeleton: a target's atoms other than its chain oxygens, with its ring bonds as ring bonds
      and its aromatic atoms aromatic, are all in the query (unmasking forms no ring, no C-C or
      C-N bond and no aromatic ring: `skeleton` has the whole argument), so its `skeleton`
-     pattern must match. First the fingerprint bits of the targets' aromatic environments, then
-     the minimal cheap cores (no recursive SMARTS) of the targets left, in one FilterCatalog,
+     pattern must match. First the fingerprint bits every masked form of a target keeps
+     (`aromatic_bits`: environments of its pinned atoms), then the minimal cheap cores (no recursive SMARTS) of the targets left, in one FilterCatalog,
      then the strict skeletons behind a core that matched.
 Then the transforms whose reactant pattern matches (one more FilterCatalog) are run.
 """
@@ -502,7 +502,7 @@ class Unmasker:
         return ok
 
     def _with_bits(self, cands: tuple[int, ...], fp) -> tuple[int, ...]:
-        """The candidates whose aromatic bits the fingerprint has: the bits all of them share
+        """The candidates whose pinned bits (aromatic_bits) the fingerprint has: the bits all of them share
         first (a molecule without a benzene ring fails them at once), then one check per
         distinct bit set."""
         plan = self._bit_plans.get(cands)
