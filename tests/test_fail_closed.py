@@ -13,7 +13,7 @@ import os
 import subprocess
 
 import pytest
-from conftest import MINI, precheck_bin, run
+from conftest import MINI, empty_cache, precheck_bin, run
 
 NPP = "O=C1CCN(CCc2ccccc2)CC1"
 BOC = "79099-07-3"
@@ -191,7 +191,7 @@ def test_same_size_same_mtime_edit_is_seen(tmp_path):
     wl = tmp_path / "wl.yaml"
     wl.write_text(text, encoding="utf-8")
     st = os.stat(wl)
-    env = {"PRECHECK_CACHE_DIR": str(tmp_path / "cache")}
+    env = {"PRECHECK_CACHE_DIR": str(empty_cache(tmp_path / "cache"))}
     first = run("cas", BOC, "--watchlist", wl, "--replace-watchlist", "-f", "jsonl", "-q", env=env)
     assert jsonl(first.stdout)[0]["verdict"] == "controlled"
     # the same number of bytes: the BOC-piperidone entry's CAS becomes another, checksum-valid one
