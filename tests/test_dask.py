@@ -401,3 +401,20 @@ def test_every_reader_fixture_gives_the_same_rows_on_both_engines(client, tmp_pa
         assert got_summary.counts == want_summary.counts, name
         got, want = _read_dir(tmp_path / f"{name}.dask"), _read_dir(local)
         pd_testing.assert_frame_equal(got, want, obj=name)
+
+
+@needs_dask
+def test_dask_engine_reads_ragged_rows_and_headerless_csv_through_the_binary(client, tmp_path):
+    """Fail closed (issue 14): a ragged row keeps its extra cells, a headerless CSV is read, as locally."""
+    rag = tmp_path / "rag.csv"
+    rag.write_text("id,cas\n1,79099-07-3,extra\n2,64-17-5\n")
+    bare = tmp_path / "bare.csv"
+    bare.write_text("79099-07-3\n64-17-5\n")
+    for f, extra in ((rag, True), (bare, False)):
+        out = tmp_path / f"{f.stem}-out"
+        p = run("screen", f, *WL, "--engine", "dask", "--scheduler", client.scheduler.address, "-o", out, "-q")
+        assert p.returncode == 1, p.stderr
+        got = pd.read_parquet(out)
+        assert got["verdict"].tolist() == ["controlled", "clear"]
+        if extra:
+            assert got["extra_cells"].tolist() == ["extra", ""]
