@@ -794,18 +794,71 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+def _unraisable(hook):
+    """sys.unraisablehook that sends an interrupt again when Python swallowed it: a signal handler
+    runs between any two bytecodes, and one that lands in a finaliser or a weakref callback (the
+    import system's module locks have one) raises where Python only prints "Exception ignored"
+    and goes on. Sent again, it is raised outside that callback."""
+
+    def handle(unraisable) -> None:
+        if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
+            import _thread
+            import signal
+
+            _thread.interrupt_main(signal.SIGTERM)  # runs `_interrupt` at the next bytecode
+            return
+        hook(unraisable)
+
+    return handle
+
+
+def _take_ctrl_c() -> None:
+    """Ctrl-C (SIGINT) taken by a thread that waits for it, and passed to the main thread as SIGTERM.
+
+    RDKit's substructure search puts its own SIGINT handler in place while it runs (2026.09,
+    ControlCHandler): a Ctrl-C that lands then only cuts that search short ("result may not
+    include all matches") and never reaches Python, so the run went on. Blocked in every thread
+    and taken with sigwait, SIGINT meets no handler at all; the main thread gets SIGTERM instead,
+    whose handler (`_interrupt`) RDKit leaves alone. Threads and worker processes started later
+    inherit the block. Not done when SIGINT is ignored (a background job): it stays ignored."""
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask") or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return
+    import threading
+
+    main_thread = threading.get_ident()
+
+    def wait() -> None:
+        while True:
+            signal.sigwait({signal.SIGINT})
+            try:
+                signal.pthread_kill(main_thread, signal.SIGTERM)
+            except (OSError, ProcessLookupError):
+                return
+
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    threading.Thread(target=wait, name="precheck-ctrl-c", daemon=True).start()
+
+
 def main():
     """The `precheck` command. SIGTERM and SIGHUP (a closed terminal or ssh session) stop a run like
     Ctrl-C: workers down, no partial report, exit 130 -- in every command."""
     import signal
 
     from precursor_check.io.atomic import guard_std_streams
+    from precursor_check.resources import remove_unfinished
 
     guard_std_streams()  # a closed stdin/stdout/stderr: /dev/null on its descriptor, one line if used
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), _interrupt)
-    cli(prog_name="precheck")
+    _take_ctrl_c()
+    sys.unraisablehook = _unraisable(sys.unraisablehook)
+    try:
+        cli(prog_name="precheck")
+    finally:  # a report's temp file that an interrupt left between two bytecodes (see resources.replacing)
+        remove_unfinished()
 
 
 if __name__ == "__main__":

@@ -34,21 +34,52 @@ def cache_dir() -> Path:
     return Path(user_cache_dir("precheck", appauthor=False))
 
 
+UNFINISHED: dict[str, int] = {}  # temp files `replacing` has made and not yet renamed or removed -> pid
+
+
 @contextlib.contextmanager
 def replacing(target: str | os.PathLike, prefix: str | None = None, suffix: str = ".tmp"):
     """Yield the path of a new temp file beside `target`; it replaces `target` when the block
     completes and is removed when the block fails (even on Ctrl-C), so readers of `target` see
-    the old file or the whole new one, never part of one. OSError when no temp file can be made."""
-    import tempfile
+    the old file or the whole new one, never part of one. OSError when no temp file can be made.
 
+    The temp file's name is listed in `UNFINISHED` before the file exists, so that an interrupt
+    between its creation and the `try` below (a signal can land between any two bytecodes) still
+    leaves nothing behind: the CLI removes what is listed there (`remove_unfinished`) as it exits."""
     target = Path(target)
-    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".",
-                               prefix=prefix or f".{target.name}.", suffix=suffix)
-    os.close(fd)
+    folder = str(target.parent) if str(target.parent) else "."
+    stem = prefix or f".{target.name}."
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = os.path.join(folder, f"{stem}{os.urandom(5).hex()}{suffix}")
+        UNFINISHED[tmp] = os.getpid()
+        try:
+            fd = os.open(tmp, flags, 0o600)
+        except OSError as exc:  # not made (an interrupt here stays listed: the file may exist)
+            UNFINISHED.pop(tmp, None)
+            if isinstance(exc, FileExistsError):
+                continue
+            raise
+        break
+    else:
+        raise FileExistsError(f"no free temporary file name in {folder}")
     try:
+        os.close(fd)
         yield tmp
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    finally:
+        UNFINISHED.pop(tmp, None)
+
+
+def remove_unfinished() -> None:
+    """Remove the temp files of `replacing` blocks this process left unfinished (an interrupt)."""
+    pid = os.getpid()
+    for tmp, owner in list(UNFINISHED.items()):
+        if owner == pid:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            UNFINISHED.pop(tmp, None)

@@ -164,7 +164,8 @@ def test_listed_names_with_annotations_codes_and_index_punctuation_are_found_who
     forms = [("chlorowodor [Polish]", "controlled"), ("Zyklon B", "controlled"), ("saltpeter (Chile)", "controlled"),
              ("Benzenemethanol, .alpha.-(1-aminoethyl)-", "controlled"),
              ("nitric acid, ammonium salt (2:1)", "controlled"),
-             ("6-methyl- 9,10- didehydroergoline- 8-carboxylic acid", "controlled")]
+             ("6-methyl- 9,10- didehydroergoline- 8-carboxylic acid", "controlled"),
+             (".alpha.-Tolunitrile", "controlled"), ("Norephedrine, hydrochloride, (-)-", "controlled")]
     text = "".join(f"Hot sale {f}, 99%, 25kg/drum\n" for f, _v in forms)
     p, recs = scan_shipped(text)
     assert [(r["text"], r["verdict"]) for r in recs] == forms

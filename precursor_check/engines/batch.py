@@ -253,6 +253,8 @@ _TAIL = None
 
 def _init_worker(config, tail=None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if hasattr(signal, "pthread_sigmask"):  # and blocked: RDKit's substructure search swaps in its own
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # handler, which would cut a search short
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # pool.terminate() must kill, whatever the parent installed
     gc.enable()  # a worker forked while the parent pauses its GC (see BatchRunner._pooled) screens with it on
     global _WORKER, _TAIL

@@ -100,6 +100,33 @@ class TextScanner:
         keys -= {normalise_name(a) for a in vocabulary().capitals_only}  # matched as written, by _names
         return frozenset(keys), frozenset(k[:i] for k in keys for i in range(1, len(k) + 1))
 
+    def _line_words(self, line: str) -> tuple[list[tuple[int, int]], list[str], bool]:
+        """The words of a line (`_words`), their lookup keys, and whether any of them can start or
+        extend a name; worked out once per distinct token (texts repeat them)."""
+        cache = self.__dict__.setdefault("_tokens", {})
+        out: list[tuple[int, int]] = []
+        keys: list[str] = []
+        any_name = False
+        for m in _NONSPACE.finditer(line):
+            tok = m.group()
+            got = cache.get(tok)
+            if got is None:
+                parts = _token_words(tok)
+                got = (parts, [_key(tok[x:y]) for x, y in parts],
+                       any(y - x >= 2 and _word_class(tok[x:y]) is not None for x, y in parts))
+                if len(cache) > 500_000:
+                    cache.clear()
+                cache[tok] = got
+            parts = got[0]
+            a = m.start()
+            if len(parts) == 1:
+                out.append((a + parts[0][0], a + parts[0][1]))
+            else:
+                out += [(a + x, a + y) for x, y in parts]
+            keys += got[1]
+            any_name = any_name or got[2]
+        return out, keys, any_name
+
     def _partial(self, digits: str) -> str | None:
         """A digit prefix that belongs to exactly one watchlist CAS ('79099' -> '79099-07-3')."""
         found = self.c.cas_starting_with(digits)
@@ -109,12 +136,16 @@ class TextScanner:
         out: list[Mention] = []
         later = []  # lines with name candidates, finished once OPSIN has been asked (once for the whole text)
         for no, line in enumerate(lines, start=1):
-            written, line = line, line.translate(_FOLD)  # '79099–07–3' is a CAS number too
+            written = line
+            if not line.isascii():
+                line = line.translate(_FOLD)  # '79099–07–3' is a CAS number too
             taken = bytearray(len(line))  # characters already inside a mention (linear, not quadratic)
             self._cas(no, written, line, taken, out)
-            every = _words(line) if self.resolver is not None else []  # with one-character words ('Zyklon B')
-            listed = self._listed_matches(line, every)
-            words = [w for w in every if w[1] - w[0] >= 2]
+            # the words, with one-character ones ('Zyklon B'); a line with no listed name and no word
+            # that can start or extend a name is not looked at further (most lines of a chat)
+            every, keys, names_here = self._line_words(line) if self.resolver is not None else ([], [], False)
+            listed = self._listed_matches(line, every, keys)
+            words = [w for w in every if w[1] - w[0] >= 2] if names_here or listed else []
             runs = _runs(line, words, listed) if words else []
             spans = [(a, b, line[a:b]) for a, b in listed]
             if runs:
@@ -157,9 +188,9 @@ class TextScanner:
             if cas_check_digit(d[:-1]) == int(d[-1]) or any(c in self.c.cas_index for c in cas_near_misses(m.group(1))):
                 self._add(out, no, written, taken, m.start(1), m.end(1), m.group(1), "cas", "cas")
 
-    def _listed_matches(self, line: str, words: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    def _listed_matches(self, line: str, words: list[tuple[int, int]], wkeys: list[str]) -> list[tuple[int, int]]:
         """Listed names in a line: the watchlist's names as written, and any run of words whose
-        normalised form is a name of a listed chemical."""
+        normalised form (`wkeys`: each word's key) is a name of a listed chemical."""
         found = []
         if self._names is not None:
             for m in self._names.finditer(line):
@@ -170,20 +201,22 @@ class TextScanner:
         if self.resolver is None:
             return found
         keys, prefixes = self._listed_keys
-        for i, (a, b) in enumerate(words):
-            key = _key(line[a:b])
+        for i, key in enumerate(wkeys):
             if key not in prefixes:
                 continue
-            j = i
+            a, j = words[i][0], i
             while key in prefixes:
                 if key in keys:
                     found.append(_balanced(line, a, words[j][1]))
                 j += 1
                 if j == len(words) or j - i >= MAX_KEY_WORDS or not _joins_key(line, words[j - 1][1], words[j][0]):
                     break
-                more = _key(line[words[j][0]:words[j][1]])
-                if not more:  # a dash or other punctuation between words: not part of a name
-                    break
+                more = wkeys[j]
+                if not more:  # a dash or other punctuation between words is not part of a name; a sign
+                    if not _SIGN.fullmatch(line, *words[j]):  # of rotation after an index name is ('(-)-')
+                        break
+                    if key in keys:
+                        found.append(_balanced(line, a, words[j][1]))
                 key += more
         return found
 
@@ -340,6 +373,9 @@ def _token_words(token: str) -> tuple:
 
 
 _NONSPACE = re.compile(r"\S+")
+_SIGN = re.compile(r"\((?:[+±-]|\+/-|\+-)\)-?")  # a sign of optical rotation: '(-)-', '(+)', '(±)-'
+# a Greek letter written between full stops, as CAS index names do ('.alpha.-tolunitrile')
+_DOTTED_GREEK = re.compile(r"\.(?:alpha|beta|gamma|delta|epsilon|omega|psi|xi|mu|eta|kappa|lambda|sigma|tau)\.", re.I)
 # PubChem's synonyms write a Greek letter as a bar and a Latin one ('|a-phenyl' for alpha-phenyl,
 # '(|as)-', 'ergoline-8|a-carboxamide'): inside a name, that bar is not a separator
 _BAR_GREEK = re.compile(r"\|[abgdeo](?:[-,]|[rs]?\))")
@@ -375,7 +411,8 @@ def _trimmed(line: str, a: int, b: int):
     window = line[a:b]
     n = {ch: window.count(ch) for ch in "()[]{}"}
     pair = {"(": ")", "[": "]", "{": "}", ")": "(", "]": "[", "}": "{"}
-    while a < b and (line[a] in "'.:" or (line[a] in _OPEN and n[line[a]] > n[pair[line[a]]])):
+    while a < b and (line[a] in "'.:" or (line[a] in _OPEN and n[line[a]] > n[pair[line[a]]])) and \
+            not _DOTTED_GREEK.match(line, a):
         if line[a] in n:
             n[line[a]] -= 1
         a += 1
@@ -577,8 +614,7 @@ def _material_of_a_thing(line: str, a: int, b: int) -> bool:
     if line[a:b].lower() not in materials:
         return False
     m = _NEXT_WORD.match(line, b)
-    return bool(m) and (m.group(1).lower() in things or m.group(1).lower().rstrip("s") in things
-                        or m.group(1).lower().removesuffix("es") in things)
+    return bool(m) and m.group(1).lower() in things
 
 
 _NEXT_WORD = re.compile(r"[\s-]+([A-Za-z]+)")

@@ -210,15 +210,29 @@ def _known_keys(item, allowed: set[str], where: str) -> None:
             raise WatchlistError(f"{where}: unknown key {key!r}{hint}")
 
 
+_PARSED: dict[tuple[str, bytes], object] = {}  # (path, bytes) -> document: a compile reads each file twice
+
+
 def parse_yaml(path, raw: bytes):
     """The YAML document, with the safe loader; a repeated key, a syntax error or an impossible
-    value (2025-02-30) is one WatchlistError line naming the file and the place."""
+    value (2025-02-30) is one WatchlistError line naming the file and the place. The same bytes
+    are parsed once per process (callers only read the document)."""
+    key = (str(path), raw)
+    if key not in _PARSED:
+        if len(_PARSED) >= 64:
+            _PARSED.clear()
+        _PARSED[key] = _parse_yaml(path, raw)
+    return _PARSED[key]
+
+
+def _parse_yaml(path, raw: bytes):
     import yaml
 
-    class StrictLoader(yaml.SafeLoader):
-        def compose_document(self):
-            node = super().compose_document()
-            _check_aliases(node, path)
+    class StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser when there is one
+        def get_single_node(self):
+            node = super().get_single_node()
+            if b"&" in raw:  # no anchor, no alias: nothing to expand
+                _check_aliases(node, path)
             return node
 
         def construct_mapping(self, node, deep=False):
