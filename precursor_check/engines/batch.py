@@ -38,7 +38,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from precursor_check.engines.stored import Lazy, lazy
+from precursor_check.engines.stored import Lazy, encode, lazy
 from precursor_check.model import Result, Verdict
 
 if TYPE_CHECKING:
@@ -272,12 +272,24 @@ def _init_worker(config, tail=None) -> None:
     _TAIL = tail
 
 
-def _work(task: tuple[list[str], str]) -> tuple[list[Result], list[str] | None]:
+def _work(task: tuple[list[str], str]) -> tuple[tuple | list[Result], list[str] | None]:
     """A chunk's results, and (for a CSV/TSV report) their rendered result columns: rendered here,
-    in parallel, not in the parent."""
+    in parallel, not in the parent. The results travel as (verdicts, marshalled values) (`_packed`):
+    cheaper to send and to receive than pickled Results, and a CSV report never unpacks them."""
     queries, input_type = task
     results = screen_queries(_WORKER, queries, input_type)
-    return results, ([_TAIL(r) for r in results] if _TAIL is not None else None)
+    tails = [_TAIL(r) for r in results] if _TAIL is not None else None
+    if input_type == "molblock":  # the result's input is the structure's SMILES, not the query: sent whole
+        return results, tails
+    return ([r.verdict.value for r in results], [encode(r) for r in results]), tails
+
+
+def _unpacked(results, queries: list[str]) -> list[Result]:
+    """`_work`'s results as Results (decoded when first used, see stored.Lazy)."""
+    if isinstance(results, tuple):
+        verdicts, blobs = results
+        return list(map(lazy, verdicts, blobs, queries))
+    return results
 
 
 # -- the engine --------------------------------------------------------------------------------------
@@ -548,7 +560,7 @@ class BatchRunner:
             deadline = self.row_timeout + 0.05 * len(ch.todo)
             try:
                 results, tails = ch.future.get(timeout=deadline)
-                ch.results.update(zip(ch.todo, results))
+                ch.results.update(zip(ch.todo, _unpacked(results, ch.todo)))
                 if tails is not None:
                     ch.tails.update(zip(ch.todo, tails))
             except mp.TimeoutError:
@@ -565,7 +577,7 @@ class BatchRunner:
             fut = self.pool.apply_async(_work, (([q], self.input_type),))
             self._wait_ready()
             try:
-                out[q] = fut.get(timeout=self.row_timeout + 1.0)[0][0]
+                out[q] = _unpacked(fut.get(timeout=self.row_timeout + 1.0)[0], [q])[0]
             except mp.TimeoutError:
                 out[q] = _timed_out(q, self.input_type, self.row_timeout)
                 self.cut_off += 1

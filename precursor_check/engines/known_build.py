@@ -25,8 +25,8 @@ def build(config, screener=None, workers: int | None = None, progress=None, forc
     `progress(done, total)` is called as rows complete. Workers as for `precheck screen`
     (None: all cores; 0: in this process). Safe to race: the store appears atomically.
     """
+    from precursor_check import __version__
     from precursor_check.engines.batch import BatchRunner
-    from precursor_check.engines.pipeline import run_meta
     from precursor_check.io.formats.batchcsv import TailRenderer
     from precursor_check.resources import replacing
 
@@ -52,7 +52,10 @@ def build(config, screener=None, workers: int | None = None, progress=None, forc
                                "WITHOUT ROWID; CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);")
             # each result's CSV columns as a CSV report writes them (the default: comma, formulas
             # neutralised), so that a CSV batch answered from the store renders nothing
-            tail = TailRenderer(",", True, run_meta(screener.watchlist))
+            # (the meta cells as pipeline.run_meta gives them; `csv_suffix` lets a run check they match)
+            wl = screener.compiled.watchlist
+            tail = TailRenderer(",", True, {"tool_version": __version__, "watchlist_version": wl.version,
+                                            "watchlist_sha256": wl.sha256})
             # the screeners that build the store screen live (it does not exist yet under this name)
             runner = BatchRunner(config, input_type="cas", workers=workers, cache_size=0, screener=screener)
             rows, skipped = [], 0

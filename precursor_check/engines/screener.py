@@ -304,6 +304,15 @@ class Screener:
         for key, fp in fps.items():
             with contextlib.suppress(Exception):
                 pre[key] = (rules[key], bulk(fp, c.fps) if c.fps else None, fp)
+        u = c.unmasker
+        if u is not None:  # the unmasking step's gates, a stage of their own too
+            for p in parts:
+                key = id(p.mol)
+                if key in pre:
+                    try:
+                        pre[key] += (u.possible(p.mol, p.formula, pre[key][2]),)
+                    except Exception:
+                        del pre[key]
         for i, q, s, std in todo:
             try:
                 r = self._screen_std(std, s, "smiles", Resolved(s, "input"), pre)

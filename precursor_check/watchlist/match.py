@@ -82,7 +82,8 @@ def match_part(c: Compiled, part: standardise.Part, removed: tuple[str, ...], op
     """All hits for one standardised component, plus its nearest entries by similarity.
 
     `pre`, when given, is (`rules_matching(c, part.mol, part.formula)`, the Tanimoto similarities
-    to `c.fps`, the fingerprint) computed beforehand for a whole chunk (`Screener.screen_chunk`).
+    to `c.fps`, the fingerprint[, whether the unmasking gates pass]) computed beforehand for a
+    whole chunk (`Screener.screen_chunk`).
     """
     hits: list[Hit] = []
     identity_ids: set[str] = set()
@@ -115,7 +116,7 @@ def match_part(c: Compiled, part: standardise.Part, removed: tuple[str, ...], op
         fp = pre[2]
     else:
         fp = molecules.fingerprint(mol) if c.fps or u is not None else None  # similarity's, computed once
-    if u is not None and u.possible(mol, part.formula, fp):
+    if u is not None and (pre[3] if pre is not None and len(pre) > 3 else u.possible(mol, part.formula, fp)):
         for found in unmasked(c, mol, part.formula, identity_ids, {h.id for h in hits}):
             if not found.rule:
                 identity_ids.add(found.target)
