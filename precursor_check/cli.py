@@ -416,7 +416,7 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
                                 fmt=opts.get("fmt")), opts)
     run = FileRun(input_path, config, column=column, input_type=input_type, input_format=input_format,
                   workers=workers, chunk_size=chunk_size, row_timeout=row_timeout, quiet=bool(opts.get("quiet")))
-    sinks = _sinks(opts, run.screener, extra_columns=run.columns, extra_types=run.arrow_types, batch=True)
+    sinks = _sinks(opts, run, extra_columns=run.columns, extra_types=run.arrow_types, batch=True)  # (run.watchlist)
     with _progress(run, opts) as progress:
         summary = feed(run.batches(progress, sinks), sinks, run.summary)
     finish(summary, opts)

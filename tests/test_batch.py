@@ -543,3 +543,29 @@ def test_sdf_fields_missing_from_the_first_record_are_named_on_stderr(tmp_path):
     w.close()
     p = run("screen", f, *MINI, "-f", "jsonl")
     assert len(jsonl(p.stdout)) == 2 and "not in the output: extra_only_here" in p.stderr
+
+
+def test_the_block_reader_reads_what_the_csv_module_reads(tmp_path):
+    """CSV files are split a megabyte at a time while no quote, CR or NUL turns up, then by the csv
+    module: the rows, and the progress count, are the csv module's either way."""
+    plain = "".join(f"{i},{50 + i % 7}-00-0,x y\n" for i in range(70_000))  # over 1 MB before the first quote
+    tricky = '7,"a,b",z\r\n8,c\n\n  ,,\n9,d,e,f\n10,"multi\nline",q\n11,e,'
+    text = "id,cas,note\n" + plain + tricky
+    f = tmp_path / "x.csv"
+    f.write_text(text, encoding="utf-8", newline="")
+    src = open_input(str(f))
+    want = []
+    for values in list(csv.reader(io.StringIO(text, newline="")))[1:]:
+        if not values:
+            continue
+        if len(values) > 3:  # the extra cells go into the last column (the query is not the last)
+            values = values[:2] + [",".join(values[2:])]
+        want.append(values + [""] * (3 - len(values)))
+    assert list(src.rows()) == want
+    assert src.done == src.total == f.stat().st_size
+    assert src.ragged == 1
+    # a byte that is not UTF-8 after the first megabyte is named by its row
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(("cas\n" + "50-00-0\n" * 200_000).encode() + b"caf\xe9\n")
+    with pytest.raises(Exception, match="row 200001 .*not UTF-8"):
+        list(open_input(str(bad)).rows())

@@ -168,3 +168,53 @@ def test_the_binary_reads_the_store_and_its_output_is_unchanged(cache, tmp_path)
     assert "altered in the store" in p.stdout  # 0.55 is the default: the same store
     p = run("screen", f, "-q", "-f", "jsonl", "--threshold", "0.56", env=env)
     assert "altered in the store" not in p.stdout
+
+
+def test_a_batch_the_store_answers_imports_no_rdkit_starts_no_worker_and_writes_the_same(cache, tmp_path):
+    """Once a store is found, its pointer names it for these options: the next CAS batch whose every
+    row it answers is read, looked up and written without RDKit or a worker (RDKit would be imported
+    by the Screener that starts the workers), byte for byte as screening each row gives."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PRECHECK_CACHE_DIR": str(cache)}
+    conn = sqlite3.connect(localdb.default_path())
+    table = [r[0] for r in conn.execute("SELECT cas FROM chem ORDER BY cas")]
+    conn.close()
+    answered = [*table[:150], "79099-07-3", "79099073", f"CAS {table[3]}", table[7]] * 3
+    f = tmp_path / "catalogue.csv"
+    f.write_text("cas\n" + "".join(f"{c}\n" for c in answered), encoding="utf-8")
+    mixed = tmp_path / "mixed.csv"  # rows the store cannot answer: an invalid check digit, unknown, empty
+    mixed.write_text(f.read_text(encoding="utf-8") + "50-00-1\n123-45-6\n \n", encoding="utf-8")
+    live = {}
+    for name in (f, mixed):
+        for fmt in ("csv", "jsonl"):
+            live[name, fmt] = run("screen", name, "-q", "-f", fmt, "-j", "2", env=env).stdout  # no store yet
+    known_build.build(ScreenerConfig(), workers=0)
+    probe = ("import sys, atexit; atexit.register(lambda: print('RDKIT', 'rdkit' in sys.modules, file=sys.stderr)); "
+             "from precursor_check.cli import main; sys.argv[0] = 'precheck'; main()")
+    for name in (f, mixed):
+        for fmt in ("csv", "jsonl"):
+            p = subprocess.run([sys.executable, "-c", probe, "screen", str(name), "-q", "-f", fmt, "-j", "2"],
+                               capture_output=True, text=True, env=env, timeout=300)
+            assert p.stdout == live[name, fmt], (name, fmt)
+            assert ("RDKIT False" in p.stderr) == (name == f), p.stderr  # rows to screen: workers, RDKit
+    assert list(cache.glob("known-*.pointer"))
+
+
+def test_the_pointer_is_dropped_when_a_watchlist_file_or_the_table_changes(cache, tmp_path):
+    wl = tmp_path / "wl.yaml"
+    wl.write_bytes(FIXTURE.read_bytes())
+    config = ScreenerConfig(watchlists=(str(wl),), replace=True)
+    path = known_build.build(config, workers=0)
+    found = known.quick_open(config)
+    assert found is not None and found[0].path == path
+    assert known.quick_open(ScreenerConfig()) is None  # other options: no pointer
+    st = os.stat(wl)  # the same size and modification time, other bytes
+    wl.write_bytes(wl.read_bytes().replace(b"79099-07-3", b"97909-07-4"))
+    os.utime(wl, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert known.quick_open(config) is None
+    wl.write_bytes(FIXTURE.read_bytes())
+    assert known.quick_open(config) is not None
+    os.utime(localdb.default_path(), ns=(1, 1))  # the local table replaced
+    assert known.quick_open(config) is None

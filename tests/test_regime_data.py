@@ -257,9 +257,16 @@ def test_schedule_1_takes_precedence_over_schedule_2_b4(shipped_screener):
 def test_salts_and_records_of_schedule_3_chemicals(shipped_screener):
     from precursor_check.model import Verdict
 
-    # the Annex names triethanolamine, not its salts: a salt is for review, not controlled
+    from precursor_check import Screener
+
+    # the Annex names triethanolamine, not its salts: under the CWC a salt is for review, not controlled
+    cwc_only = Screener(jurisdictions=["CWC"])
+    for salt in ("OCCN(CCO)CCO.Cl", "OC1CN2CCC1CC2.Cl"):  # never clear because AG, not screened, takes the salt
+        r = cwc_only.screen(salt)
+        assert r.verdict is Verdict.ANALOG and "CWC Schedule" in r.top.reason and "excludes its salts" in r.top.reason
+    # the Australia Group lists the hydrochloride itself (item 53): controlled, and the reason says AG
     r = shipped_screener.screen("OCCN(CCO)CCO.Cl")
-    assert r.verdict is Verdict.ANALOG and "excludes its salts" in r.top.reason
+    assert r.verdict is Verdict.CONTROLLED and "AG Chemical weapons precursors" in r.top.reason
     # a record in which it is one part of several (a shampoo surfactant) is not reported (mixtures: false)
     assert shipped_screener.screen("CCCCCCCCCCCCOS(=O)(=O)O.OCCN(CCO)CCO").verdict is Verdict.CLEAR
     # aluminium powder is identified by CAS and name: an aluminium mineral is not it

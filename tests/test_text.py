@@ -153,7 +153,8 @@ def test_names_resolve_through_the_users_resolve_file(tmp_path):
 def test_ordinary_prose_stays_quiet():
     text = ("Free shipping on the COVID-19 rapid test, e-mail us for the 3-phase non-ionic 24-hour offer.\n"
             "Wi-Fi smart plug, USB-C charger, x86-64 build, a so-called built-in one-liner, p-value 0.05.\n"
-            "Please decide on the formal 2-day delivery; the cyclic re-run is done by the 4-wheel drive team.\n")
+            "Please decide on the formal 2-day delivery; the cyclic re-run is done by the 4-wheel drive team.\n"
+            "Sodium is a new, easy-to-use software library for encryption.\n")  # not 'Sodium ISA', a listed name
     p, recs = scan_shipped(text)
     assert recs == [] and p.returncode == 0
 

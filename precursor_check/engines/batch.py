@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import multiprocessing as mp
+import operator
 import multiprocessing.pool
 import os
 import re
@@ -37,6 +38,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from precursor_check.engines.stored import Lazy, encode, lazy
 from precursor_check.model import Result, Verdict
 
 if TYPE_CHECKING:
@@ -190,6 +192,24 @@ def output_columns(columns: list[str]) -> dict[str, str]:
 _PLAIN_CAS = re.compile(r"[1-9]\d{1,6}-\d\d-\d")  # a CAS number as `format_cas` writes it
 
 
+def cas_keys(queries: Iterable[str]) -> dict[str, str]:
+    """{query: CAS number} for the distinct queries that are CAS-shaped (any writing; in an `auto`
+    column a CAS-shaped string is always read as one), check digits unchecked: the store of known
+    chemicals holds valid numbers only, so an invalid one is never found there."""
+    from precursor_check.identify.identifiers import cas_digits, format_cas
+
+    wanted: dict[str, str] = {}
+    plain = _PLAIN_CAS.fullmatch
+    for q in dict.fromkeys(queries):
+        if q and plain(q):  # written as the CAS number is formatted: most catalogues
+            wanted[q] = q
+            continue
+        d = cas_digits(q) if q else None
+        if d and len(d) >= 5:
+            wanted[q] = format_cas(d)
+    return wanted
+
+
 def _prefetch_cas(screener, queries: list[str], input_type: str) -> dict[str, bytes]:
     """One look-up for the partition's CAS numbers: in the store of known chemicals screened
     ahead for these options (engines/known.py) when there is one, then in the local table.
@@ -201,17 +221,7 @@ def _prefetch_cas(screener, queries: list[str], input_type: str) -> dict[str, by
     local = getattr(getattr(screener, "resolver", None), "local", None)
     if local is None or not hasattr(local, "prefetch_cas") or input_type not in ("auto", "cas"):
         return {}
-    from precursor_check.identify.identifiers import cas_digits, format_cas
-
-    wanted: dict[str, str] = {}  # query -> CAS number (its check digit unchecked: the store holds valid ones)
-    plain = _PLAIN_CAS.fullmatch
-    for q in dict.fromkeys(queries):
-        if q and plain(q):  # written as the CAS number is formatted: most catalogues
-            wanted[q] = q
-            continue
-        d = cas_digits(q) if q else None
-        if d and len(d) >= 5:
-            wanted[q] = format_cas(d)
+    wanted = cas_keys(queries)
     if not wanted:
         return {}
     cas = set(wanted.values())
@@ -262,12 +272,24 @@ def _init_worker(config, tail=None) -> None:
     _TAIL = tail
 
 
-def _work(task: tuple[list[str], str]) -> tuple[list[Result], list[str] | None]:
+def _work(task: tuple[list[str], str]) -> tuple[tuple | list[Result], list[str] | None]:
     """A chunk's results, and (for a CSV/TSV report) their rendered result columns: rendered here,
-    in parallel, not in the parent."""
+    in parallel, not in the parent. The results travel as (verdicts, marshalled values) (`_packed`):
+    cheaper to send and to receive than pickled Results, and a CSV report never unpacks them."""
     queries, input_type = task
     results = screen_queries(_WORKER, queries, input_type)
-    return results, ([_TAIL(r) for r in results] if _TAIL is not None else None)
+    tails = [_TAIL(r) for r in results] if _TAIL is not None else None
+    if input_type == "molblock":  # the result's input is the structure's SMILES, not the query: sent whole
+        return results, tails
+    return ([r.verdict.value for r in results], [encode(r) for r in results]), tails
+
+
+def _unpacked(results, queries: list[str]) -> list[Result]:
+    """`_work`'s results as Results (decoded when first used, see stored.Lazy)."""
+    if isinstance(results, tuple):
+        verdicts, blobs = results
+        return list(map(lazy, verdicts, blobs, queries))
+    return results
 
 
 # -- the engine --------------------------------------------------------------------------------------
@@ -281,6 +303,8 @@ def _timed_out(query: str, input_type: str, seconds: float) -> Result:
 
 def stamp(r: Result, row: int, query: str, extra: dict | None) -> Result:
     """A copy of a (cached) result for this row; ~10x cheaper than dataclasses.replace."""
+    if r.__class__ is Lazy:
+        r.load()
     new = object.__new__(Result)
     d = new.__dict__
     d.update(r.__dict__)
@@ -311,6 +335,20 @@ class _Pool(multiprocessing.pool.Pool):
             time.sleep(0)
 
 
+_QUERY = operator.itemgetter(1)  # an item's query
+
+
+def _grouped(items: Iterable, size: int) -> Iterator[list]:
+    buf: list = []
+    for item in items:
+        buf.append(item)
+        if len(buf) >= size:
+            yield buf
+            buf = []
+    if buf:
+        yield buf
+
+
 class _Chunk:
     __slots__ = ("items", "todo", "future", "results", "tails")
 
@@ -332,9 +370,12 @@ class BatchRunner:
     def __init__(self, config: ScreenerConfig, input_type: str = "auto", workers: int | None = None,
                  chunk_size: int = DEFAULT_CHUNK, row_timeout: float = DEFAULT_ROW_TIMEOUT,
                  cache_size: int = CACHE_SIZE, screener=None, max_inflight: int | None = None,
-                 tail: TailRenderer | None = None):
+                 tail: TailRenderer | None = None, known=None):
         self.config = config
         self.tail = tail  # workers render CSV result columns with it (see TailRenderer)
+        # the store of known chemicals (engines/known.py): CAS numbers are answered from it here,
+        # before any worker, and workers start only for what it does not answer
+        self.known = known
         self.input_type = input_type
         self.workers = (os.cpu_count() or 1) if workers is None else max(0, workers)
         self.chunk_size = max(1, chunk_size)
@@ -343,6 +384,7 @@ class BatchRunner:
         self._screener = screener
         self.max_inflight = max_inflight or max(2, 3 * self.workers)
         self.cache: dict[str, Result] = {}
+        self.tails: dict[str, str] = {}  # rendered CSV result columns of cached results (with `tail`)
         self.pool = None
         self._ready = None  # the pool's start-up probe, until a worker has answered it
         self.cut_off = 0
@@ -409,15 +451,17 @@ class BatchRunner:
         for rows, results, _tails in self.run_chunks(items):
             yield from self.stamped(rows, results)
 
-    def run_chunks(self, items: Iterable[tuple[int, str, object]]) -> Iterator[tuple[list, list[Result], list | None]]:
+    def run_chunks(self, items: Iterable, blocks: bool = False) -> Iterator[tuple[list, list[Result], list | None]]:
         """(items, results, tails) a chunk at a time, in order; results[i] answers items[i] but is not
         stamped with its row (rows with the same query share one Result); tails[i], when the workers
-        render CSV result columns (`tail`), is results[i]'s, else None. The pool is always torn down."""
+        render CSV result columns (`tail`), is results[i]'s, else None. The pool is always torn down.
+        With `blocks`, `items` are lists of items (a reader's blocks), chunked here."""
         try:
+            chunks = self._chunks(items if blocks else _grouped(items, self.chunk_size))
             if self.workers == 0:
-                yield from self._inline(items)
+                yield from self._inline(chunks)
             else:
-                yield from self._pooled(items)
+                yield from self._pooled(chunks)
         finally:
             self._kill()
 
@@ -430,30 +474,52 @@ class BatchRunner:
                 extra = dict(zip(columns, extra))
             yield stamp(r, row, r.input if molblock else q, extra)
 
-    def _chunks(self, items) -> Iterator[_Chunk]:
-        buf: list = []
-        todo: dict[str, None] = {}
-        cache = self.cache
-        for item in items:
-            buf.append(item)
-            q = item[1]
-            if q not in cache:
-                todo[q] = None
-            if len(buf) >= self.chunk_size:
-                yield _Chunk(buf, list(todo))
-                buf, todo = [], {}
+    def _chunks(self, blocks) -> Iterator[_Chunk]:
+        """Chunks of `chunk_size` items from lists of items; each chunk's distinct queries not in the cache."""
+        size, cache, buf = self.chunk_size, self.cache, []
+        for block in blocks:
+            if buf:
+                block = buf + block
+            start, n = 0, len(block)
+            while n - start >= size:
+                part = block[start:start + size]
+                start += size
+                yield _Chunk(part, [q for q in dict.fromkeys(map(_QUERY, part)) if q not in cache])
+            buf = block[start:] if start < n else []
         if buf:
-            yield _Chunk(buf, list(todo))
+            yield _Chunk(buf, [q for q in dict.fromkeys(map(_QUERY, buf)) if q not in cache])
 
-    def _inline(self, items) -> Iterator[Result]:
-        s = self.screener()
-        for ch in self._chunks(items):
-            ch.results = dict(zip(ch.todo, screen_queries(s, ch.todo, self.input_type)))
+    def _answer(self, ch: _Chunk) -> None:
+        """The chunk's CAS numbers that the store of known chemicals holds, answered in this process
+        (decoded, and their CSV columns rendered): `todo` keeps only what must be screened."""
+        if self.known is None or not ch.todo or self.input_type not in ("auto", "cas"):
+            return
+        keys = cas_keys(ch.todo)
+        if not keys:
+            return
+        found = self.known.lookup(set(keys.values()))
+        if not found:
+            return
+        results, tails, tail = ch.results, ch.tails, self.tail
+        # the CSV columns as stored, when this report's are rendered the same way (else rendered here)
+        same = tail is not None and tail.delimiter == "," and tail.escape and tail.suffix == self.known.csv_suffix
+        for q, c in keys.items():
+            got = found.get(c)
+            if got is not None:
+                verdict, rendered, blob = got
+                r = results[q] = lazy(verdict, blob, q)
+                if tail is not None:
+                    tails[q] = rendered if same else tail(r)
+        ch.todo = [q for q in ch.todo if q not in results]
+
+    def _inline(self, chunks) -> Iterator[Result]:
+        for ch in chunks:
+            self._answer(ch)
+            if ch.todo:
+                ch.results.update(zip(ch.todo, screen_queries(self.screener(), ch.todo, self.input_type)))
             yield from self._emit(ch)
 
-    def _pooled(self, items) -> Iterator[Result]:
-        self._warm()
-        self._start()
+    def _pooled(self, chunks) -> Iterator[Result]:
         pending: deque[_Chunk] = deque()
         inflight: set[str] = set()
         # The cache holds up to `cache_size` results, millions of small objects, and Python's cyclic
@@ -463,7 +529,8 @@ class BatchRunner:
         gc_was_on = gc.isenabled()
         gc.disable()
         try:
-            for ch in self._chunks(items):
+            for ch in chunks:
+                self._answer(ch)
                 if inflight:  # computed by an earlier chunk still in flight: don't compute it twice
                     ch.todo = [q for q in ch.todo if q not in inflight]
                 self._submit(ch)
@@ -482,6 +549,9 @@ class BatchRunner:
                 gc.enable()
 
     def _submit(self, ch: _Chunk) -> None:
+        if ch.todo and self.pool is None:  # the first row that needs screening: the workers start
+            self._warm()
+            self._start()
         ch.future = self.pool.apply_async(_work, ((ch.todo, self.input_type),)) if ch.todo else None
 
     def _finish(self, ch: _Chunk, pending: deque) -> Iterator[Result]:
@@ -490,11 +560,11 @@ class BatchRunner:
             deadline = self.row_timeout + 0.05 * len(ch.todo)
             try:
                 results, tails = ch.future.get(timeout=deadline)
-                ch.results = dict(zip(ch.todo, results))
+                ch.results.update(zip(ch.todo, _unpacked(results, ch.todo)))
                 if tails is not None:
-                    ch.tails = dict(zip(ch.todo, tails))
+                    ch.tails.update(zip(ch.todo, tails))
             except mp.TimeoutError:
-                ch.results = self._isolate(ch.todo)
+                ch.results.update(self._isolate(ch.todo))
                 for other in pending:  # their work died with the pool: send it again
                     self._submit(other)
         yield from self._emit(ch)
@@ -507,7 +577,7 @@ class BatchRunner:
             fut = self.pool.apply_async(_work, (([q], self.input_type),))
             self._wait_ready()
             try:
-                out[q] = fut.get(timeout=self.row_timeout + 1.0)[0][0]
+                out[q] = _unpacked(fut.get(timeout=self.row_timeout + 1.0)[0], [q])[0]
             except mp.TimeoutError:
                 out[q] = _timed_out(q, self.input_type, self.row_timeout)
                 self.cut_off += 1
@@ -515,17 +585,28 @@ class BatchRunner:
         return out
 
     def _emit(self, ch: _Chunk) -> Iterator[tuple[list, list[Result], list | None]]:
-        cache, fresh = self.cache, ch.results
+        cache, fresh, tcache = self.cache, ch.results, self.tails
         if fresh:
             if len(cache) + len(fresh) > self.cache_size:
                 for k in list(cache)[: max(len(fresh), self.cache_size // 10)]:  # drop the oldest
                     del cache[k]
+                    tcache.pop(k, None)
             cache.update(fresh)
-        results = []
-        for _row, q, _extra in ch.items:
-            r = fresh.get(q) or cache.get(q)
-            if r is None:  # evicted between submit and now (tiny cache): compute it here
-                r = cache[q] = screen_query(self.screener(), q, self.input_type)
-            results.append(r)
+            if ch.tails and self.cache_size:
+                tcache.update(ch.tails)
+        queries = list(map(_QUERY, ch.items))
+        try:
+            results = [cache[q] for q in queries]
+        except KeyError:
+            results = []
+            for q in queries:
+                r = fresh.get(q) or cache.get(q)
+                if r is None:  # evicted between submit and now (tiny cache): compute it here
+                    r = cache[q] = screen_query(self.screener(), q, self.input_type)
+                results.append(r)
+        if self.tail is None:
+            yield ch.items, results, None
+            return
         tails = ch.tails
-        yield ch.items, results, ([tails.get(q) for _row, q, _extra in ch.items] if tails else None)
+        get = tcache.get
+        yield ch.items, results, [tails.get(q) or get(q) for q in queries]

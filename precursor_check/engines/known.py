@@ -14,10 +14,19 @@ resolve files' contents. A new key is a new store; nothing is ever patched in pl
 Built by engines/known_build.py, ahead of time (`build`) or on the first large CAS batch
 (`prepare`). `screen_queries` opens the store (when one exists for its screener) and looks up
 a chunk's CAS numbers with one query.
+
+The key needs the compiled watchlist (its sha256, its options), so RDKit and the watchlist would
+be loaded only to name the store. A *pointer* file beside the stores (`remember`, `quick_open`)
+names the store for one `ScreenerConfig` instead, with what it was made from: the stamps of the
+package's code and data files and of RDKit (as engines/answers.py checks them), the sha256 of
+every watchlist file and resolve file, and the local table's stamp. Any change and the pointer
+is ignored (then rewritten once the store is found the long way), so a batch whose every row is
+answered from the store never imports RDKit.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import fields
 from pathlib import Path
@@ -28,7 +37,7 @@ from precursor_check.engines.stored import decode, encode  # noqa: F401 - the st
 if TYPE_CHECKING:
     from precursor_check.model import Result
 
-FORMAT = 2  # bump when the stored layout changes
+FORMAT = 3  # bump when the stored layout changes (3: verdict and the rendered CSV result columns beside the blob)
 LAZY_MIN_ROWS = 20_000  # a CAS batch at least this long builds the store on first use
 BYTES_PER_ROW = 16  # for `expected_rows`
 KEEP = 6  # stores kept in the cache directory (the least recently used are removed)
@@ -142,6 +151,25 @@ class KnownResults:
         self._conn.execute("PRAGMA mmap_size = 268435456")  # read pages in place, not copied through read()
         self._memo: dict[str, bytes | None] = {}
 
+    def lookup(self, cas_numbers) -> dict[str, tuple[str, str, bytes]]:
+        """{CAS number: (verdict, CSV result columns, stored result)} for those of `cas_numbers` the
+        store holds. The CSV columns are as `TailRenderer(",", True, meta)` renders them, whose
+        meta cells are `csv_suffix` (`stored.lazy` makes the result)."""
+        wanted = list(cas_numbers)
+        found: dict = {}
+        for i in range(0, len(wanted), 900):  # SQLite's parameter limit
+            part = wanted[i:i + 900]
+            found.update({row[0]: row[1:] for row in self._conn.execute(
+                f"SELECT cas, verdict, tail, blob FROM known WHERE cas IN ({','.join('?' * len(part))})", part)})
+        return found
+
+    @property
+    def csv_suffix(self) -> str | None:
+        """The meta cells that end every stored CSV tail (`TailRenderer.suffix`)."""
+        if "_suffix" not in self.__dict__:
+            self._suffix = self.meta().get("csv tail suffix")
+        return self._suffix
+
     def prefetch(self, cas_numbers) -> dict[str, bytes]:
         """Look many CAS numbers up with one query per 900; `get` then answers from memory (the last
         batch only, so memory stays bounded). The stored results found, undecoded (`decode`)."""
@@ -163,6 +191,9 @@ class KnownResults:
             row = self._conn.execute("SELECT blob FROM known WHERE cas = ?", (cas,)).fetchone()
             blob = row[0] if row else None
         return decode(blob, cas) if blob is not None else None
+
+    def close(self) -> None:
+        self._conn.close()
 
     def __len__(self) -> int:
         return self._conn.execute("SELECT COUNT(*) FROM known").fetchone()[0]
@@ -211,3 +242,99 @@ def all_cas(screener) -> list[str]:
 
     # only numbers whose check digit holds: any other is reported invalid, never looked up
     return sorted(c for c in found if cas_is_valid(c))
+
+
+# -- the pointer: a store found without building a Screener -----------------------------------------
+
+
+def _pointer_key(config) -> str:
+    """Every field of a ScreenerConfig (paths resolved) and the PRECHECK_* environment (a watchlist
+    named there changes the watchlist) but the cache directory, where the pointer lives."""
+    items = []
+    for f in fields(config):
+        v = getattr(config, f.name)
+        if f.name in ("watchlists", "resolve_files"):
+            v = tuple(str(Path(x).resolve()) for x in v)
+        items.append((f.name, v))
+    env = sorted((k, v) for k, v in os.environ.items() if k.startswith("PRECHECK_") and k != "PRECHECK_CACHE_DIR")
+    return repr((FORMAT, items, env))
+
+
+def _pointer_path(key: str) -> Path:
+    import zlib
+
+    from precursor_check.resources import cache_dir
+
+    return cache_dir() / f"known-{FORMAT}-{zlib.crc32(key.encode()):08x}.pointer"
+
+
+def _local_stamp(path) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except (OSError, TypeError):
+        return None
+    return str(path), st.st_size, st.st_mtime_ns
+
+
+def remember(config, screener, store: Path) -> None:
+    """Write the pointer from `config` to `store` (found or built for `screener`, made from `config`)."""
+    import marshal
+
+    from precursor_check.engines.answers import _code_stamp, _digest
+    from precursor_check.resources import replacing
+
+    wl = screener.compiled.watchlist
+    key = _pointer_key(config)
+    doc = {
+        "key": key, "code": _code_stamp(), "store": Path(store).name, "meta": (wl.version, wl.sha256),
+        "files": [(str(p), _digest(p)) for p in wl.files],
+        "resolve": [(str(t.path), _digest(t.path)) for t in screener.resolver.user],
+        "local": _local_stamp(local_path(getattr(screener.resolver, "local", None))),
+    }
+    if any(d is None for _, d in doc["files"] + doc["resolve"]) or doc["local"] is None:
+        return
+    path = _pointer_path(key)
+    try:
+        with open(path, "rb") as fh:
+            if marshal.load(fh) == doc:
+                return
+    except (OSError, EOFError, ValueError, TypeError):
+        pass
+    try:
+        with replacing(path, prefix=".tmp-known-pointer-") as tmp, open(tmp, "wb") as fh:
+            marshal.dump(doc, fh)
+    except OSError:
+        pass  # an unwritable cache only costs time
+
+
+def quick_open(config) -> tuple[KnownResults, tuple[str, str]] | None:
+    """The store for `config` and (watchlist version, sha256), from its pointer, if the pointer
+    still holds (same code, RDKit, watchlist files, resolve files and local table); else None."""
+    import marshal
+
+    from precursor_check.engines.answers import _code_stamp, _digest
+
+    key = _pointer_key(config)
+    try:
+        with open(_pointer_path(key), "rb") as fh:
+            doc = marshal.load(fh)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    if not isinstance(doc, dict) or doc.get("key") != key or doc.get("code") != _code_stamp():
+        return None
+    if any(_digest(p) != d for p, d in doc["files"] + doc["resolve"]):
+        return None
+    local = doc["local"]
+    if local is None or _local_stamp(local[0]) != tuple(local):
+        return None
+    from precursor_check.resources import cache_dir
+
+    store = cache_dir() / doc["store"]
+    try:
+        os.utime(store)  # recently used: kept by known_build._prune
+    except OSError:
+        return None
+    try:
+        return KnownResults(store), tuple(doc["meta"])
+    except sqlite3.Error:
+        return None

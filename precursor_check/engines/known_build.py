@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from precursor_check.engines.known import all_cas, describe, digest, encode, path_for
+from precursor_check.engines.known import all_cas, describe, digest, encode, path_for, remember
 
 BYTES_PER_ROW = 16  # for `expected_rows`
 LAZY_MIN_ROWS = 20_000  # a CAS batch at least this long builds the store on first use
@@ -25,7 +25,9 @@ def build(config, screener=None, workers: int | None = None, progress=None, forc
     `progress(done, total)` is called as rows complete. Workers as for `precheck screen`
     (None: all cores; 0: in this process). Safe to race: the store appears atomically.
     """
+    from precursor_check import __version__
     from precursor_check.engines.batch import BatchRunner
+    from precursor_check.io.formats.batchcsv import TailRenderer
     from precursor_check.resources import replacing
 
     screener = screener if screener is not None else config.build()
@@ -34,6 +36,7 @@ def build(config, screener=None, workers: int | None = None, progress=None, forc
         return None
     if path.exists():
         if not force:
+            remember(config, screener, path)
             return path
         path.unlink()  # readers that have it open keep their copy; new ones screen live until it is back
     screener.known = None
@@ -45,8 +48,14 @@ def build(config, screener=None, workers: int | None = None, progress=None, forc
         conn = sqlite3.connect(tmp)
         try:
             conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-                               "CREATE TABLE known (cas TEXT PRIMARY KEY, blob BLOB) WITHOUT ROWID;"
-                               "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);")
+                               "CREATE TABLE known (cas TEXT PRIMARY KEY, verdict TEXT, tail TEXT, blob BLOB) "
+                               "WITHOUT ROWID; CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);")
+            # each result's CSV columns as a CSV report writes them (the default: comma, formulas
+            # neutralised), so that a CSV batch answered from the store renders nothing
+            # (the meta cells as pipeline.run_meta gives them; `csv_suffix` lets a run check they match)
+            wl = screener.compiled.watchlist
+            tail = TailRenderer(",", True, {"tool_version": __version__, "watchlist_version": wl.version,
+                                            "watchlist_sha256": wl.sha256})
             # the screeners that build the store screen live (it does not exist yet under this name)
             runner = BatchRunner(config, input_type="cas", workers=workers, cache_size=0, screener=screener)
             rows, skipped = [], 0
@@ -54,21 +63,22 @@ def build(config, screener=None, workers: int | None = None, progress=None, forc
                 if r.error and r.error.startswith(_UNSTABLE):
                     skipped += 1
                 else:
-                    rows.append((cas[i], encode(r)))
+                    rows.append((cas[i], r.verdict.value, tail(r), encode(r)))
                 if len(rows) >= 5000:
-                    conn.executemany("INSERT INTO known VALUES (?, ?)", rows)
+                    conn.executemany("INSERT INTO known VALUES (?, ?, ?, ?)", rows)
                     rows = []
                 if progress is not None:
                     progress(i + 1, len(cas))
-            conn.executemany("INSERT INTO known VALUES (?, ?)", rows)
+            conn.executemany("INSERT INTO known VALUES (?, ?, ?, ?)", rows)
             meta = [*describe(screener), ("digest", digest(screener)), ("rows", str(len(cas) - skipped)),
-                    ("screened live (cut off or failed)", str(skipped)),
+                    ("screened live (cut off or failed)", str(skipped)), ("csv tail suffix", tail.suffix),
                     ("built", time.strftime("%Y-%m-%dT%H:%M:%S%z")), ("seconds", f"{time.perf_counter() - t0:.1f}")]
             conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta)
             conn.commit()
         finally:
             conn.close()
     _prune(path)
+    remember(config, screener, path)
     return path
 
 
@@ -106,6 +116,7 @@ def prepare(config, screener, input_type: str, expected: int | None, workers: in
             os.utime(path)  # recently used: kept by _prune
         except OSError:
             pass
+        remember(config, screener, path)  # the next batch with these options finds it without RDKit
         return path
     if input_type != "cas" or expected is None or expected < LAZY_MIN_ROWS:
         return None

@@ -42,3 +42,42 @@ def decode(blob: bytes, query: str) -> Result:
         d.update(pickle.loads(blob[1:]))
     d["row"], d["extra"] = None, {}
     return r
+
+
+class Lazy(Result):
+    """A stored result decoded on first use: its `input` and `verdict` are there at once (what a
+    run's count needs, and all a CSV row needs when its result columns were stored rendered);
+    using any other field decodes the rest and makes it an ordinary `Result` (its class switched),
+    so it compares, copies and pickles as one."""
+
+    def load(self) -> Result:
+        d = self.__dict__
+        if "_blob" in d:
+            full = decode(d["_blob"], d["input"]).__dict__
+            full["row"], full["extra"] = d.get("row"), d.get("extra", {})
+            d.clear()
+            d.update(full)
+            object.__setattr__(self, "__class__", Result)
+        return self
+
+    def __eq__(self, other):
+        return self.load() == other
+
+    __hash__ = Result.__hash__
+
+
+def _field(name: str) -> property:
+    return property(lambda self: getattr(self.load(), name))
+
+
+for _name in (*_FIELDS, "row", "extra"):  # shadow the dataclass defaults (class attributes) too
+    if _name not in ("input", "verdict"):
+        setattr(Lazy, _name, _field(_name))
+
+
+def lazy(verdict: str, blob: bytes, query: str) -> Result:
+    """The stored result for `query`, decoded when a field other than `input` and `verdict` is used."""
+    r = object.__new__(Lazy)
+    d = r.__dict__
+    d["input"], d["verdict"], d["_blob"] = query, _VERDICTS[verdict], blob
+    return r

@@ -202,7 +202,7 @@ class TextScanner:
             return found
         keys, prefixes = self._listed_keys
         for i, key in enumerate(wkeys):
-            if key not in prefixes:
+            if key not in prefixes or _ARTICLE.fullmatch(line, *words[i]):
                 continue
             a, j = words[i][0], i
             while key in prefixes:
@@ -212,6 +212,8 @@ class TextScanner:
                 if j == len(words) or j - i >= MAX_KEY_WORDS or not _joins_key(line, words[j - 1][1], words[j][0]):
                     break
                 more = wkeys[j]
+                if _ARTICLE.fullmatch(line, *words[j]) and _BEFORE_A_WORD.match(line, words[j][1]):
+                    break  # 'Sodium is a new library' is not 'Sodium ISA'; 'Taboon a, 99%' is Taboon A
                 if not more:  # a dash or other punctuation between words is not part of a name; a sign
                     if not _SIGN.fullmatch(line, *words[j]):  # of rotation after an index name is ('(-)-')
                         break
@@ -373,6 +375,10 @@ def _token_words(token: str) -> tuple:
 
 
 _NONSPACE = re.compile(r"\S+")
+# the English article, a lower-case 'a' before another word: never a part of a listed name's key
+# (a name with a letter in it writes it in capitals, 'Taboon A', or ends with it, 'taboon a, 99%')
+_ARTICLE = re.compile(r"a")
+_BEFORE_A_WORD = re.compile(r"\s+[A-Za-z0-9]")
 _SIGN = re.compile(r"\((?:[+±-]|\+/-|\+-)\)-?")  # a sign of optical rotation: '(-)-', '(+)', '(±)-'
 # a Greek letter written between full stops, as CAS index names do ('.alpha.-tolunitrile')
 _DOTTED_GREEK = re.compile(r"\.(?:alpha|beta|gamma|delta|epsilon|omega|psi|xi|mu|eta|kappa|lambda|sigma|tau)\.", re.I)

@@ -81,12 +81,35 @@ class Source:
     extra_dropped: int = 0  # of those, rows whose extra cells had no column to go in (see _delimited)
     unlisted: set = field(default_factory=set)  # SDF data fields that are not in the first record (not output)
     _rows: Iterator[list] | None = field(default=None, repr=False)
+    _blocks: Iterator[list[list]] | None = field(default=None, repr=False)  # rows a block at a time
     _close: object = field(default=None, repr=False)
 
     def rows(self) -> Iterator[list]:
         """Each input row as a list of values aligned with `columns` (plus the molblock for SDF)."""
         try:
-            yield from self._rows
+            if self._rows is not None:
+                yield from self._rows
+            else:
+                for block in self._blocks:
+                    yield from block
+        finally:
+            self.close()
+
+    def blocks(self, size: int = 4096) -> Iterator[list[list]]:
+        """The rows of `rows()` in lists (a CSV/TSV file is split a block of bytes at a time, with
+        the csv module only where a block holds a quote, a carriage return or a NUL)."""
+        try:
+            if self._blocks is not None:
+                yield from self._blocks
+                return
+            buf: list = []
+            for values in self._rows:
+                buf.append(values)
+                if len(buf) >= size:
+                    yield buf
+                    buf = []
+            if buf:
+                yield buf
         finally:
             self.close()
 
@@ -199,20 +222,26 @@ def _check_utf8(name: str, head: bytes) -> None:
         raise _not_utf8(name, head.count(b"\n", 0, exc.start) + 1, head[start:], exc.start - start) from None
 
 
-def _decoded_lines(name: str, raw: IO[bytes], src_ref: list) -> Iterator[str]:
-    """UTF-8 lines (a BOM is dropped); bytes in another encoding raise InputError naming the row."""
-    first = True
-    line_no = 0
+def _decoded_lines(name: str, raw: IO[bytes], src_ref: list, line_no: int = 0, lines=None,
+                   read: list | None = None) -> Iterator[str]:
+    """UTF-8 lines (a BOM is dropped); bytes in another encoding raise InputError naming the row.
+    (`lines`: the byte lines to read instead of `raw`'s, the first of them line `line_no` + 1;
+    `read`: [bytes read before the Source exists], kept up to date.)"""
+    first = line_no == 0
     pending = 0  # bytes read before the Source exists (the header)
-    head = raw.peek(SNIFF_BYTES)[:SNIFF_BYTES] if hasattr(raw, "peek") else b""
-    cr_only = b"\r" in head and b"\n" not in head  # classic Mac line endings: lines end at a lone CR
-    for line in (_cr_lines(raw) if cr_only else raw):
+    if lines is None:
+        head = raw.peek(SNIFF_BYTES)[:SNIFF_BYTES] if hasattr(raw, "peek") else b""
+        cr_only = b"\r" in head and b"\n" not in head  # classic Mac line endings: lines end at a lone CR
+        lines = _cr_lines(raw) if cr_only else raw
+    for line in lines:
         line_no += 1
         if src_ref:
             src_ref[0].done += len(line) + pending
             pending = 0
         else:
             pending += len(line)
+            if read is not None:
+                read[0] = pending
         if first:
             first = False
             if line.startswith(b"\xef\xbb\xbf"):
@@ -266,7 +295,8 @@ def _delimited(name: str, raw: IO[bytes], head: bytes, delimiter: str | None) ->
         delimiter = sniff_delimiter(text)
     ref: list = []
     csv.field_size_limit(2**31 - 1)  # a junk cell of any length is one bad row, not the end of the batch
-    reader = csv.reader(_decoded_lines(name, raw, ref), delimiter=delimiter)
+    header_bytes = [0]
+    reader = csv.reader(_decoded_lines(name, raw, ref, read=header_bytes), delimiter=delimiter)
     try:
         header = next(reader, None)
     except csv.Error as exc:
@@ -306,8 +336,112 @@ def _delimited(name: str, raw: IO[bytes], head: bytes, delimiter: str | None) ->
             yield values
 
     src._first = header
-    src._rows = _guard_csv(name, rows(), reader)
+    head_lines = getattr(reader, "line_num", 0)
+    cr_only = b"\r" in head and b"\n" not in head
+    if cr_only:
+        src._rows = _guard_csv(name, rows(), reader)
+        return src
+    fix = _fixer(src, width, delimiter, reserve)
+
+    def blocks() -> Iterator[list[list]]:
+        """Blocks of ~1 MB split with str.split while they hold no quote, CR or NUL (where the csv
+        module splits exactly so); from the first block that does, the csv module reads the rest."""
+        d = delimiter
+        line_no = head_lines
+        src.done += header_bytes[0]
+        pending = b""
+        read = getattr(raw, "read1", raw.read)  # what is there (a pipe is read as it comes)
+        while True:
+            chunk = read(1 << 20)
+            if not chunk:
+                body, pending = pending, b""
+                if not body:
+                    return
+            else:
+                data = pending + chunk if pending else chunk
+                cut = data.rfind(b"\n") + 1
+                if cut == 0:
+                    pending = data
+                    continue
+                body, pending = data[:cut], data[cut:]
+            if b'"' in body or b"\r" in body or b"\0" in body:
+                yield from _slow(body, pending, line_no)
+                return
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                start = body.rfind(b"\n", 0, exc.start) + 1
+                end = body.find(b"\n", exc.start)
+                raise _not_utf8(name, line_no + body.count(b"\n", 0, exc.start) + 1,
+                                body[start:end if end >= 0 else None], exc.start - start) from None
+            lines = text.split("\n")
+            if lines[-1] == "":
+                lines.pop()
+            line_no += len(lines)
+            src.done += len(body)
+            if width == 1 and d not in text and not reserve:
+                block = [[ln] for ln in lines if ln]
+            else:
+                block = [ln.split(d) for ln in lines if ln]
+                ncols = len(src.columns)
+                if any(len(v) != ncols for v in block):
+                    block = [fix(v) for v in block]
+            if block:
+                yield block
+
+    def _slow(body: bytes, pending: bytes, line_no: int) -> Iterator[list[list]]:
+        """The csv module from here on: the lines in hand, then the rest of the file, line by line."""
+
+        def lines() -> Iterator[bytes]:
+            yield from io.BytesIO(body)
+            rest = pending
+            for line in raw:
+                yield rest + line if rest else line
+                rest = b""
+            if rest:
+                yield rest
+
+        slow = csv.reader(_decoded_lines(name, raw, ref, line_no=line_no, lines=lines()), delimiter=delimiter)
+        buf: list = []
+        try:
+            for values in slow:
+                if values:
+                    buf.append(fix(values))
+                    if len(buf) >= 4096:
+                        yield buf
+                        buf = []
+        except csv.Error as exc:
+            raise InputError(f"{name}: line {line_no + slow.line_num}: {exc}") from None
+        if buf:
+            yield buf
+
+    src._blocks = blocks()
     return src
+
+
+def _fixer(src: Source, width: int, delimiter: str, reserve: bool):
+    """A row's cells aligned with the columns: extra cells joined into their own column (or the
+    last), missing ones empty (as `_delimited`'s row-by-row reader does)."""
+
+    def fix(values: list) -> list:
+        if len(values) > width:
+            extra = values[width:]
+            values = values[:width]
+            while extra and not extra[-1].strip():
+                extra.pop()
+            if extra:
+                src.ragged += 1
+                if reserve:
+                    values.append(delimiter.join(extra))
+                elif src.index != width - 1:
+                    values[-1] = delimiter.join([values[-1], *extra])
+                else:
+                    src.extra_dropped += 1
+        if len(values) < len(src.columns):
+            values = values + [""] * (len(src.columns) - len(values))
+        return values
+
+    return fix
 
 
 EXTRA_CELLS = "extra_cells"
@@ -554,9 +688,18 @@ def _make_headerless(src: Source) -> None:
     """A file without a header: its first line is data, not column names (one column: `query`;
     several: `column_1`, `column_2` ...)."""
     first = src._first
-    rest = src._rows
     extra = src.columns[len(first):]  # the extra_cells column, when rows have more cells than the first
     src.columns = (["query"] if len(first) == 1 else [f"column_{i + 1}" for i in range(len(first))]) + extra
+    if src._blocks is not None:
+        rest_blocks = src._blocks
+
+        def blocks():
+            yield [list(first) + [""] * len(extra)]
+            yield from rest_blocks
+
+        src._blocks = blocks()
+        return
+    rest = src._rows
 
     def rows():
         yield list(first) + [""] * len(extra)

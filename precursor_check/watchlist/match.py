@@ -195,15 +195,22 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
     is_salt = any(r not in _SOLVENT_FORMS and r != standardise.ISOTOPE_LABELS for r in removed) and not complex_input
     excluded: list[str] = []
     applicable: list[Listing] = []
+    left_out: list[Listing] = []
     for i, lst in enumerate(e.listings):
         if not same_stereo and not lst.isomers:
             excluded.append(f"{lst.jurisdiction} {lst.list} covers only the listed stereoisomer")
+            left_out.append(lst)
         elif iso in c.except_keys.get((eid, i), ()):
             excluded.append(f"{lst.jurisdiction} {lst.list} excludes this stereoisomer")
         elif is_salt and not lst.salts:
             excluded.append(f"{lst.jurisdiction} {lst.list} excludes its salts")
+            left_out.append(lst)
         else:
             applicable.append(lst)
+    if applicable and not any(map(opts.applies, applicable)) and any(map(opts.applies, left_out)):
+        # only listings outside --jurisdiction/--regime take this form, and a screened one names the chemical
+        # but not this salt or stereoisomer: for review, as without the filter (an explicit exemption stays clear)
+        applicable = []
     form = _form_words(removed) or ("charged form" if charged else "")
     if how == "tautomer":
         kind, what = MatchKind.PARENT, f"{form + ' of a ' if form else ''}tautomer of {e.label}"

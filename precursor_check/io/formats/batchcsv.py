@@ -156,8 +156,10 @@ class BatchCsvWriter(CsvWriter):
             rows = [(row, q, [v[i] for i in keep]) for row, q, v in rows]
         if rendered is None:
             tails = [self._tail(r, q) for (_, q, _), r in zip(rows, results)]
-        else:
+        elif None in rendered:
             tails = [self._tail(r, q, t) for (_, q, _), r, t in zip(rows, results, rendered)]
+        else:  # every row's result columns rendered already (by a worker, or stored with the result)
+            tails = rendered
         heads = None
         try:
             heads = [f"{d.join(v)}{d}{row}{d}{q}" for row, q, v in rows]
