@@ -450,6 +450,7 @@ def _listing(item, where: str, defaults: dict | None = None) -> Listing:
         raise WatchlistError(f"{where}: confidence {conf!r} is not one of {', '.join(CONFIDENCE)}")
     if not item.get("list"):
         raise WatchlistError(f"{where}: listing has no `list`")
+    salts = _salts(item.get("salts", True), where)
     return Listing(
         jurisdiction=jur,
         list=str(item["list"]),
@@ -459,7 +460,8 @@ def _listing(item, where: str, defaults: dict | None = None) -> Listing:
         citation=str(item.get("citation") or ""),
         effective=_date(item.get("effective"), where),
         confidence=conf,
-        salts=_flag(item.get("salts", True), where, "salts"),
+        salts=salts is not False,
+        salt_forms=salts if isinstance(salts, tuple) else (),
         isomers=_flag(item.get("isomers", True), where, "isomers"),
         except_smiles=_strs(item.get("except_smiles"), where, "except_smiles"),
         wording=str(item.get("wording") or ""),
@@ -467,6 +469,17 @@ def _listing(item, where: str, defaults: dict | None = None) -> Listing:
         instrument=str(item.get("instrument") or ""),
         source_url=_url(item.get("source_url"), where),
     )
+
+
+def _salts(value, where: str) -> bool | tuple[str, ...]:
+    """A listing's `salts`: true, false, or the list of the only salt forms it names
+    ([hydrochloride]: the Australia Group's item 53 is triethanolamine hydrochloride, not its sulfate)."""
+    if isinstance(value, list):
+        forms = tuple(str(v).strip().lower() for v in value if str(v).strip())
+        if not forms:
+            raise WatchlistError(f"{where}: salts must be true, false or a list of salt names, not an empty list")
+        return forms
+    return _flag(value, where, "salts")
 
 
 def _url(value, where: str) -> str:
