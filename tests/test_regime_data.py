@@ -352,3 +352,17 @@ def test_salts_takes_true_false_or_a_list_of_names(tmp_path):
     wl.write_text(base.format(salts="[]"))
     p = run("smiles", "C1CCNCC1", "--watchlist", wl, "--replace-watchlist")
     assert p.returncode == 3 and "salts must be true, false or a list of salt names" in p.stderr
+
+
+def test_a_jurisdiction_with_nothing_listed_is_refused_not_all_clear():
+    p = run("check", "79099-07-3", "--jurisdiction", "MX")
+    assert p.returncode == 2 and "list nothing under MX" in p.stderr and not p.stdout
+
+
+def test_a_partly_encoded_list_says_so_when_screened_under_it():
+    p = run("check", "64-17-5", "--jurisdiction", "AU", "-f", "jsonl")
+    assert json.loads(p.stdout)["verdict"] == "clear"
+    assert "AU: only part of the list is encoded" in p.stderr and "does not mean not listed there" in p.stderr
+    quiet = run("check", "64-17-5", "--jurisdiction", "AU", "-f", "jsonl", "-q")
+    assert quiet.stderr == "" and quiet.stdout == p.stdout
+    assert "only part of the list" not in run("check", "64-17-5", "--jurisdiction", "US", "-f", "jsonl").stderr
