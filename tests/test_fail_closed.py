@@ -458,3 +458,31 @@ def test_report_on_records_with_wrong_types(tmp_path, field, value):
 
 
 # the Dask engine's reading of ragged and headerless CSV: tests/test_dask.py (on that file's cluster)
+
+
+# -- salts written with covalent metal bonds, and simple cyanides --------------------------------------
+
+
+@pytest.mark.parametrize("smiles, verdict, hit", [
+    ("O=C(O[Na])Cc1ccccc1", "controlled", "PC-0014"),  # sodium phenylacetate, the O-Na bond written
+    ("O=C(O[Mg]OC(=O)Cc1ccccc1)Cc1ccccc1", "controlled", "PC-0014"),  # magnesium phenylacetate
+    ("COC(=O)C([Na])(C(C)=O)c1ccccc1", "controlled", "PC-0022"),  # MAPA's sodium enolate, C-Na written
+    ("[Na+].[C-]#N", "analog", "CW-0038"),  # sodium cyanide: a salt of hydrogen cyanide
+    ("N#C[K]", "analog", "CW-0038"),
+    ("[C-]#N.[C-]#N.[Ca+2]", "analog", "CW-0038"),
+])
+def test_salts_written_covalently_and_simple_cyanides_are_not_clear(smiles, verdict, hit):
+    p = run("smiles", smiles, "-f", "jsonl", "-q")
+    (rec,) = jsonl(p.stdout)
+    assert (rec["verdict"], rec["hits"][0]["id"]) == (verdict, hit), rec
+
+
+@pytest.mark.parametrize("smiles", [
+    "C[Mg]Br",  # a Grignard reagent is not methane
+    "CCCC[Li]",  # butyllithium is not butane
+    "[C-]#N.[C-]#N.[C-]#N.[C-]#N.[C-]#N.[C-]#N.[Fe+3].[K+].[K+].[K+]",  # ferricyanide: a complex, not HCN
+    "CC(=O)O[Na]",  # sodium acetate
+])
+def test_organometallics_and_cyanide_complexes_stay_clear(smiles):
+    (rec,) = jsonl(run("smiles", smiles, "-f", "jsonl", "-q").stdout)
+    assert rec["verdict"] == "clear", rec

@@ -326,3 +326,43 @@ def test_readme_table_matches_watchlist_stats():
     assert table == live
     assert total[2] == f"{head.group(1)} ({head.group(2)} controlled, {head.group(3)} watch)"
     assert total[3] == f"{head.group(4)} ({head.group(5)} legal, {head.group(6)} alert)"
+
+
+@pytest.mark.parametrize("smiles, verdict", [
+    ("OCCN(CCO)CCO.Cl", "controlled"),  # triethanolamine hydrochloride: Australia Group item 53
+    ("OCCN(CCO)CCO", "controlled"),  # the base: CWC Schedule 3, AG item 46
+    ("OCCN(CCO)CCO.OS(=O)(=O)O", "analog"),  # its sulfate: named by neither list
+    ("OCCN(CCO)CCO.OC(=O)c1ccccc1O", "analog"),  # its salicylate (a sunscreen salt)
+])
+def test_a_listing_that_names_one_salt_takes_only_that_salt(smiles, verdict):
+    p = run("smiles", smiles, "-f", "jsonl", "-q")
+    rec = json.loads(p.stdout)
+    assert rec["verdict"] == verdict and rec["hits"][0]["id"] == "CW-0052", rec
+    if verdict == "analog":
+        assert "names only its hydrochloride" in rec["hits"][0]["reason"]
+
+
+def test_salts_takes_true_false_or_a_list_of_names(tmp_path):
+    wl = tmp_path / "wl.yaml"
+    base = ("schema_version: 1\nwatchlist_version: t\nentries:\n  - id: X-1\n    name: Piperidine\n    cas: 110-89-4\n    smiles: C1CCNCC1\n"
+            "    listings:\n      - {{jurisdiction: US, list: List I, salts: {salts}}}\n")
+    wl.write_text(base.format(salts="[hydrochloride]"))
+    p = run("smiles", "C1CCNCC1.Cl", "C1CCNCC1.OS(=O)(=O)O", "--watchlist", wl, "--replace-watchlist", "-f", "jsonl", "-q")
+    assert [json.loads(line)["verdict"] for line in p.stdout.splitlines()] == ["controlled", "analog"]
+    wl.write_text(base.format(salts="[]"))
+    p = run("smiles", "C1CCNCC1", "--watchlist", wl, "--replace-watchlist")
+    assert p.returncode == 3 and "salts must be true, false or a list of salt names" in p.stderr
+
+
+def test_a_jurisdiction_with_nothing_listed_is_refused_not_all_clear():
+    p = run("check", "79099-07-3", "--jurisdiction", "MX")
+    assert p.returncode == 2 and "list nothing under MX" in p.stderr and not p.stdout
+
+
+def test_a_partly_encoded_list_says_so_when_screened_under_it():
+    p = run("check", "64-17-5", "--jurisdiction", "AU", "-f", "jsonl")
+    assert json.loads(p.stdout)["verdict"] == "clear"
+    assert "AU: only part of the list is encoded" in p.stderr and "does not mean not listed there" in p.stderr
+    quiet = run("check", "64-17-5", "--jurisdiction", "AU", "-f", "jsonl", "-q")
+    assert quiet.stderr == "" and quiet.stdout == p.stdout
+    assert "only part of the list" not in run("check", "64-17-5", "--jurisdiction", "US", "-f", "jsonl").stderr

@@ -205,6 +205,9 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
         elif is_salt and not lst.salts:
             excluded.append(f"{lst.jurisdiction} {lst.list} excludes its salts")
             left_out.append(lst)
+        elif is_salt and lst.salt_forms and any(r not in lst.salt_forms and r not in _SOLVENT_FORMS for r in removed):
+            excluded.append(f"{lst.jurisdiction} {lst.list} names only its {' and '.join(lst.salt_forms)}")
+            left_out.append(lst)
         else:
             applicable.append(lst)
     if applicable and not any(map(opts.applies, applicable)) and any(map(opts.applies, left_out)):
