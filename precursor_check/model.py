@@ -72,6 +72,7 @@ class Listing:
     effective: str | None = None  # ISO date
     confidence: str = "confirmed"
     salts: bool = True
+    salt_forms: tuple[str, ...] = ()  # the only salts the listing names ('hydrochloride'); empty: every salt
     isomers: bool = True
     except_smiles: tuple[str, ...] = ()
     wording: str = ""

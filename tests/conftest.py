@@ -25,14 +25,50 @@ def _cache_dir(tmp_path_factory):
     old = os.environ.get("PRECHECK_CACHE_DIR")
     os.environ["PRECHECK_CACHE_DIR"] = str(path)
     os.environ.pop("PRECHECK_WATCHLIST", None)
-    from precursor_check.identify.localdb import LocalDB
-
-    LocalDB()._connect()  # built once, up front: no test's output depends on being the first to need it
+    _local_index(tmp_path_factory, path)  # up front: no test's output depends on being the first to need it
+    _SESSION_CACHE.append(path)
     yield path
     if old is None:
         os.environ.pop("PRECHECK_CACHE_DIR", None)
     else:
         os.environ["PRECHECK_CACHE_DIR"] = old
+
+
+_SESSION_CACHE: list[Path] = []
+
+
+def empty_cache(path: Path) -> Path:
+    """A new cache directory at `path` with nothing in it but the local table's index (hard-linked
+    from the session's): for tests about what precheck caches, without a 20 s index build."""
+    path.mkdir(parents=True, exist_ok=True)
+    for index in _SESSION_CACHE[0].glob("localdb-*.sqlite"):
+        os.link(index, path / index.name)
+    return path
+
+
+def _local_index(tmp_path_factory, cache: Path) -> None:
+    """Build the local table's index in `cache`; with pytest-xdist, once for all workers (under a
+    lock in their common temporary directory) and hard-linked into each worker's private cache."""
+    from precursor_check.identify import localdb
+
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        localdb.LocalDB()._connect()
+        return
+    import fcntl
+
+    shared = tmp_path_factory.getbasetemp().parent / "precheck-shared-index"
+    shared.mkdir(exist_ok=True)
+    with open(shared / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        os.environ["PRECHECK_CACHE_DIR"] = str(shared)
+        try:
+            target = localdb.default_path()
+            if target is not None and not target.exists():
+                localdb.LocalDB()._connect()
+        finally:
+            os.environ["PRECHECK_CACHE_DIR"] = str(cache)
+    if target is not None and target.exists():
+        os.link(target, cache / target.name)
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from conftest import FIXTURE, precheck_bin, run
+from conftest import FIXTURE, empty_cache, precheck_bin, run
 
 from precursor_check.engines import answers
 
@@ -19,7 +19,7 @@ def imports_rdkit(*args, env) -> bool:
 
 
 def test_a_watchlist_cas_is_answered_again_without_rdkit(tmp_path):
-    env = {"PRECHECK_CACHE_DIR": str(tmp_path)}
+    env = {"PRECHECK_CACHE_DIR": str(empty_cache(tmp_path))}
     for args in (["CAS", "79099-07-3"], ["check", "CAS79099073", "79099-07-3", "-f", "csv"],
                  ["cas", "79099-07-3", "--jurisdiction", "US", "-f", "table"], ["CAS", "79099-07-3", "-f", "json"]):
         first = run(*args, "-q", env=env)
@@ -33,7 +33,7 @@ def test_a_watchlist_cas_is_answered_again_without_rdkit(tmp_path):
 
 
 def test_a_stale_answer_is_never_used(tmp_path):
-    env = {"PRECHECK_CACHE_DIR": str(tmp_path)}
+    env = {"PRECHECK_CACHE_DIR": str(empty_cache(tmp_path))}
     mine = tmp_path / "mine.yaml"
     mine.write_bytes(FIXTURE.read_bytes())
     args = ["CAS", "79099-07-3", "--watchlist", str(mine), "--replace-watchlist", "-f", "jsonl", "-q"]

@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import FIXTURE, run
+from conftest import FIXTURE, cli_run, run
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -338,18 +338,19 @@ def test_object_storage_in_and_out(client, tmp_path):
 
 @needs_dask
 def test_usage_errors(tmp_path):
+    """Mistakes in the options are refused before a cluster starts (in process: the binary is not the point)."""
     write_parts(tmp_path / "in", "smiles", QUERIES, files=1, rows=5)
-    r = run("screen", str(tmp_path / "in" / "*.parquet"), "--engine", "dask", *WL)
+    r = cli_run("screen", str(tmp_path / "in" / "*.parquet"), "--engine", "dask", *WL)
     assert r.returncode == 2 and "-o DIR" in r.stderr
-    r = run("screen", str(tmp_path / "in" / "*.parquet"), "--engine", "dask", "-o", tmp_path / "o", "-f", "csv", *WL)
+    r = cli_run("screen", str(tmp_path / "in" / "*.parquet"), "--engine", "dask", "-o", tmp_path / "o", "-f", "csv", *WL)
     assert r.returncode == 2
-    r = run("screen", str(tmp_path / "nothing" / "*.parquet"), "--engine", "dask", "-o", tmp_path / "o",
+    r = cli_run("screen", str(tmp_path / "nothing" / "*.parquet"), "--engine", "dask", "-o", tmp_path / "o",
             "--scheduler", "tcp://127.0.0.1:9", *WL)
     assert r.returncode == 3 and len(r.stderr.strip().splitlines()) == 1
-    r = run("screen", "-", "--engine", "dask", "-o", tmp_path / "o", *WL, input="CCO\n")
+    r = cli_run("screen", "-", "--engine", "dask", "-o", tmp_path / "o", *WL, input="CCO\n")
     assert r.returncode == 2 and "not stdin" in r.stderr and "SDF" in r.stderr and ".smi" in r.stderr
     (tmp_path / "x.json").write_text("{}")
-    r = run("screen", tmp_path / "x.json", "--engine", "dask", "-o", tmp_path / "o", "--scheduler",
+    r = cli_run("screen", tmp_path / "x.json", "--engine", "dask", "-o", tmp_path / "o", "--scheduler",
             "tcp://127.0.0.1:9", *WL)
     assert r.returncode == 3 and len(r.stderr.strip().splitlines()) == 1 and "--input-format" in r.stderr
 
@@ -400,3 +401,20 @@ def test_every_reader_fixture_gives_the_same_rows_on_both_engines(client, tmp_pa
         assert got_summary.counts == want_summary.counts, name
         got, want = _read_dir(tmp_path / f"{name}.dask"), _read_dir(local)
         pd_testing.assert_frame_equal(got, want, obj=name)
+
+
+@needs_dask
+def test_dask_engine_reads_ragged_rows_and_headerless_csv_through_the_binary(client, tmp_path):
+    """Fail closed (issue 14): a ragged row keeps its extra cells, a headerless CSV is read, as locally."""
+    rag = tmp_path / "rag.csv"
+    rag.write_text("id,cas\n1,79099-07-3,extra\n2,64-17-5\n")
+    bare = tmp_path / "bare.csv"
+    bare.write_text("79099-07-3\n64-17-5\n")
+    for f, extra in ((rag, True), (bare, False)):
+        out = tmp_path / f"{f.stem}-out"
+        p = run("screen", f, *WL, "--engine", "dask", "--scheduler", client.scheduler.address, "-o", out, "-q")
+        assert p.returncode == 1, p.stderr
+        got = pd.read_parquet(out)
+        assert got["verdict"].tolist() == ["controlled", "clear"]
+        if extra:
+            assert got["extra_cells"].tolist() == ["extra", ""]

@@ -257,9 +257,16 @@ def test_schedule_1_takes_precedence_over_schedule_2_b4(shipped_screener):
 def test_salts_and_records_of_schedule_3_chemicals(shipped_screener):
     from precursor_check.model import Verdict
 
-    # the Annex names triethanolamine, not its salts: a salt is for review, not controlled
+    from precursor_check import Screener
+
+    # the Annex names triethanolamine, not its salts: under the CWC a salt is for review, not controlled
+    cwc_only = Screener(jurisdictions=["CWC"])
+    for salt in ("OCCN(CCO)CCO.Cl", "OC1CN2CCC1CC2.Cl"):  # never clear because AG, not screened, takes the salt
+        r = cwc_only.screen(salt)
+        assert r.verdict is Verdict.ANALOG and "CWC Schedule" in r.top.reason and "excludes its salts" in r.top.reason
+    # the Australia Group lists the hydrochloride itself (item 53): controlled, and the reason says AG
     r = shipped_screener.screen("OCCN(CCO)CCO.Cl")
-    assert r.verdict is Verdict.ANALOG and "excludes its salts" in r.top.reason
+    assert r.verdict is Verdict.CONTROLLED and "AG Chemical weapons precursors" in r.top.reason
     # a record in which it is one part of several (a shampoo surfactant) is not reported (mixtures: false)
     assert shipped_screener.screen("CCCCCCCCCCCCOS(=O)(=O)O.OCCN(CCO)CCO").verdict is Verdict.CLEAR
     # aluminium powder is identified by CAS and name: an aluminium mineral is not it
@@ -274,3 +281,88 @@ def test_free_text_does_not_read_ordinary_words_as_agents():
     rows = [json.loads(line) for line in p.stdout.splitlines() if '"verdict"' in line]
     assert p.returncode == 1, p.stderr
     assert [r["text"] for r in rows] == ["triethanolamine"]
+
+
+def test_2019_schedule_1_additions_are_schedule_1_and_say_unverified(shipped_screener):
+    """Schedule 1 A.14 (a family) and A.15 (one chemical), read in a third-party copy of the amended
+    Annex: reported under Schedule 1 only (not Schedule 2 B.4, which excepts Schedule 1) and marked
+    unverified in the reason; an O-phenyl relative is not A.14."""
+    r = shipped_screener.screen("CCOP(=O)(F)N=C(C)N(CC)CC")
+    ids = {h.id for h in r.hits}
+    assert r.verdict.value == "controlled" and "R-CWC-1A14" in ids and "R-CWC-2B4" not in ids
+    r = shipped_screener.screen("CCN(CC)C(=NP(C)(=O)F)N(CC)CC")
+    ids = {h.id for h in r.hits}
+    assert "CW-0053" in ids and "R-CWC-2B4" not in ids and "(unverified)" in r.top.reason
+    assert "R-CWC-1A14" not in {h.id for h in shipped_screener.screen("CCN(CC)C(C)=NP(=O)(F)Oc1ccccc1").hits}
+
+
+def test_readme_table_matches_watchlist_stats():
+    """README's "What ships" table (counts per regime and jurisdiction, class rules, newest effective
+    date) is what `precheck watchlist stats` prints for the shipped list."""
+    p = run("watchlist", "stats")
+    assert p.returncode == 0, p.stderr
+    live, regime = {}, None
+    for line in p.stdout.splitlines():
+        m = re.match(r"^(\w[\w ]*) \(([\w-]+)\): \d+ entr", line)
+        if m:
+            regime = m.group(1)
+            continue
+        m = re.match(r"^([A-Z]+): (\d+) entr\w+ \((?:(\d+) class rules?, )?newest effective ([\d-]+|unknown)", line)
+        if m and regime:
+            live[(regime, m.group(1))] = (int(m.group(2)), int(m.group(3) or 0), m.group(4))
+    head = re.search(r"^entries: (\d+) \((\d+) controlled, (\d+) watch\); rules: (\d+) \((\d+) legal, (\d+) alert\)",
+                     p.stdout, re.M)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table, regime = {}, None
+    for row in re.findall(r"^\|(.*)\|$", readme, re.M):
+        cells = [c.strip() for c in row.split("|")]
+        if len(cells) != 5 or not cells[2][:1].isdigit():
+            continue
+        if cells[0] == "total":
+            total = cells
+            continue
+        regime = cells[0] or regime
+        table[(regime, cells[1].split()[0])] = (int(cells[2]), int(cells[3] or 0), cells[4])
+    assert table == live
+    assert total[2] == f"{head.group(1)} ({head.group(2)} controlled, {head.group(3)} watch)"
+    assert total[3] == f"{head.group(4)} ({head.group(5)} legal, {head.group(6)} alert)"
+
+
+@pytest.mark.parametrize("smiles, verdict", [
+    ("OCCN(CCO)CCO.Cl", "controlled"),  # triethanolamine hydrochloride: Australia Group item 53
+    ("OCCN(CCO)CCO", "controlled"),  # the base: CWC Schedule 3, AG item 46
+    ("OCCN(CCO)CCO.OS(=O)(=O)O", "analog"),  # its sulfate: named by neither list
+    ("OCCN(CCO)CCO.OC(=O)c1ccccc1O", "analog"),  # its salicylate (a sunscreen salt)
+])
+def test_a_listing_that_names_one_salt_takes_only_that_salt(smiles, verdict):
+    p = run("smiles", smiles, "-f", "jsonl", "-q")
+    rec = json.loads(p.stdout)
+    assert rec["verdict"] == verdict and rec["hits"][0]["id"] == "CW-0052", rec
+    if verdict == "analog":
+        assert "names only its hydrochloride" in rec["hits"][0]["reason"]
+
+
+def test_salts_takes_true_false_or_a_list_of_names(tmp_path):
+    wl = tmp_path / "wl.yaml"
+    base = ("schema_version: 1\nwatchlist_version: t\nentries:\n  - id: X-1\n    name: Piperidine\n    cas: 110-89-4\n    smiles: C1CCNCC1\n"
+            "    listings:\n      - {{jurisdiction: US, list: List I, salts: {salts}}}\n")
+    wl.write_text(base.format(salts="[hydrochloride]"))
+    p = run("smiles", "C1CCNCC1.Cl", "C1CCNCC1.OS(=O)(=O)O", "--watchlist", wl, "--replace-watchlist", "-f", "jsonl", "-q")
+    assert [json.loads(line)["verdict"] for line in p.stdout.splitlines()] == ["controlled", "analog"]
+    wl.write_text(base.format(salts="[]"))
+    p = run("smiles", "C1CCNCC1", "--watchlist", wl, "--replace-watchlist")
+    assert p.returncode == 3 and "salts must be true, false or a list of salt names" in p.stderr
+
+
+def test_a_jurisdiction_with_nothing_listed_is_refused_not_all_clear():
+    p = run("check", "79099-07-3", "--jurisdiction", "MX")
+    assert p.returncode == 2 and "list nothing under MX" in p.stderr and not p.stdout
+
+
+def test_a_partly_encoded_list_says_so_when_screened_under_it():
+    p = run("check", "64-17-5", "--jurisdiction", "AU", "-f", "jsonl")
+    assert json.loads(p.stdout)["verdict"] == "clear"
+    assert "AU: only part of the list is encoded" in p.stderr and "does not mean not listed there" in p.stderr
+    quiet = run("check", "64-17-5", "--jurisdiction", "AU", "-f", "jsonl", "-q")
+    assert quiet.stderr == "" and quiet.stdout == p.stdout
+    assert "only part of the list" not in run("check", "64-17-5", "--jurisdiction", "US", "-f", "jsonl").stderr

@@ -153,6 +153,35 @@ def test_names_resolve_through_the_users_resolve_file(tmp_path):
 def test_ordinary_prose_stays_quiet():
     text = ("Free shipping on the COVID-19 rapid test, e-mail us for the 3-phase non-ionic 24-hour offer.\n"
             "Wi-Fi smart plug, USB-C charger, x86-64 build, a so-called built-in one-liner, p-value 0.05.\n"
-            "Please decide on the formal 2-day delivery; the cyclic re-run is done by the 4-wheel drive team.\n")
+            "Please decide on the formal 2-day delivery; the cyclic re-run is done by the 4-wheel drive team.\n"
+            "Sodium is a new, easy-to-use software library for encryption.\n")  # not 'Sodium ISA', a listed name
     p, recs = scan_shipped(text)
     assert recs == [] and p.returncode == 0
+
+
+def test_listed_names_with_annotations_codes_and_index_punctuation_are_found_whole():
+    """Names of listed chemicals as the PubChem table writes them: with a language or source tag in
+    brackets, a one-letter part, an inverted index name with '.alpha.', a salt ratio."""
+    forms = [("chlorowodor [Polish]", "controlled"), ("Zyklon B", "controlled"), ("saltpeter (Chile)", "controlled"),
+             ("Benzenemethanol, .alpha.-(1-aminoethyl)-", "controlled"),
+             ("nitric acid, ammonium salt (2:1)", "controlled"),
+             ("6-methyl- 9,10- didehydroergoline- 8-carboxylic acid", "controlled"),
+             (".alpha.-Tolunitrile", "controlled"), ("Norephedrine, hydrochloride, (-)-", "controlled")]
+    text = "".join(f"Hot sale {f}, 99%, 25kg/drum\n" for f, _v in forms)
+    p, recs = scan_shipped(text)
+    assert [(r["text"], r["verdict"]) for r in recs] == forms
+    assert all(r["start"] == 9 for r in recs) and p.returncode == 1
+
+
+def test_a_metal_named_as_the_material_of_a_thing_is_not_a_chemical_mention():
+    """'aluminium foil bag' is packaging (data/vocabulary/material_words.tsv); aluminium powder is a
+    listed EU explosives precursor and stays a hit."""
+    p, recs = scan_shipped("Packing: 1kg aluminium foil bag, 25kg fiber drum; Aluminum alloy laptop stand\n")
+    assert recs == [] and p.returncode == 0
+    p, recs = scan_shipped("aluminium powder 5kg, in an aluminium-foil pouch\n")
+    assert [(r["text"], r["verdict"]) for r in recs] == [("aluminium powder", "controlled")] and p.returncode == 1
+
+
+def test_a_dash_after_a_name_is_not_part_of_it():
+    _p, recs = scan_shipped("acetone - contact us\n")
+    assert [r["text"] for r in recs] == ["acetone"]

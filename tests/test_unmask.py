@@ -170,6 +170,12 @@ def test_gates_are_sound_on_every_example():
             from rdkit import Chem
 
             assert mol.HasSubstructMatch(Chem.MolFromSmarts(unmask.skeleton(product))), (t.id, ex.name)
+            # and the product's pinned fingerprint bits (aromatic_bits) are the masked form's too
+            bits = unmask.aromatic_bits(product)
+            if bits is not None:
+                from rdkit import DataStructs
+
+                assert DataStructs.AllProbeBitsMatch(bits, chem.fingerprint(mol)), (t.id, ex.name)
 
 
 def test_names_are_readable_and_name_no_reagent():
@@ -289,6 +295,50 @@ def test_the_gates_change_no_result(shipped_screener):
             assert got == want, smi
             checked += bool(want)
     assert checked >= 40
+
+
+def test_pinned_bits_drop_no_target_on_ordinary_chemicals(shipped_screener):
+    """Every 25th chemical of the PubChem table: where the fingerprint-bit gate (aromatic_bits)
+    drops a candidate target whose strict skeleton the molecule still contains (the skeleton is
+    the looser claim), ungated unmasking does not give that target either."""
+    import copy
+
+    chemicals = pytest.importorskip("chemicals")
+    from pathlib import Path
+
+    from precursor_check.chemistry import molecules, standardise
+    from precursor_check.watchlist.match import unmasked
+
+    c = shipped_screener.compiled
+    u = c.unmasker
+    ungated = copy.copy(c)
+    ungated.unmasker = copy.copy(u)
+    everything = tuple(range(len(u.targets.ids)))
+    ungated.unmasker.possible = lambda mol, formula, fp=None: True
+    ungated.unmasker.candidates = lambda formula, ring=True: everything
+    table = Path(chemicals.__file__).resolve().parent / "Identifiers" / "chemical identifiers pubchem large.tsv"
+    with open(table, encoding="utf-8") as fh:
+        smiles = [line.split("\t")[4] for i, line in enumerate(fh) if i % 25 == 0]
+    dropped = suspects = 0
+    for smi in smiles:
+        std = standardise.standardise_smiles(smi)
+        if std is None or std.inorganic:
+            continue
+        for part in std.parts:
+            mol = part.mol
+            if not mol.GetRingInfo().NumRings() or mol.GetNumHeavyAtoms() > molecules.MAX_HEAVY_ATOMS:
+                continue
+            fp = molecules.fingerprint(mol)
+            u.possible(mol, part.formula, fp)  # builds the gates
+            cands = u.candidates(part.formula, True)
+            gone = set(cands) - set(u._with_bits(cands, fp))
+            dropped += len(gone)
+            near = {u.targets.ids[i] for i in gone if u._strict_match(mol, i)}
+            if near:
+                suspects += 1
+                found = {f.target for f in unmasked(ungated, mol, part.formula) if not f.rule}
+                assert not near & found, (smi, near & found)
+    assert dropped > 5000  # the gate was exercised
 
 
 def test_html_report_draws_the_product_beside_the_input(tmp_path):

@@ -13,7 +13,10 @@ bench/bench_design.py measures both). Most of a gate's cost is fixed per substru
 so the number of gates a molecule meets matters more than their size. Each gate therefore also
 states what it needs (`needs`): a ring (its pattern has a cycle or an aromatic atom) and the
 elements its atoms pin down. A molecule meets only the gates its ring and its molecular
-formula allow.
+formula allow: how many atoms of each element its atoms pin down (two pinned N atoms need
+two N in the formula: a match maps pattern atoms to distinct atoms), and how many independent
+cycles its pattern has (a molecule that contains the pattern contains its cycles, so its ring
+count is at least that: RDKit's ring count is never below the cycle rank).
 """
 
 from __future__ import annotations
@@ -110,6 +113,35 @@ def _conjunction_needs(text: str) -> tuple[str | None, bool]:
     return element, aromatic
 
 
+def element_counts(smarts: str) -> dict[str, int]:
+    """How many atoms of each element the pattern pins down (distinct atoms of any match).
+
+    >>> element_counts("[NX3;R1]1[CH2][CH2][CX4][CH2][CH2]1-[NX3]")
+    {'N': 2, 'C': 5}
+    >>> element_counts("[N,O]-[#6]")
+    {'C': 1}
+    """
+    out: dict[str, int] = {}
+    for bracket, bare in _BRACKET_OR_ATOM.findall(smarts):
+        el, _aro = _atom_needs(bracket if bracket else bare)
+        if el:
+            out[el] = out.get(el, 0) + 1
+    return out
+
+
+def cycle_rank(smarts: str) -> int:
+    """Independent cycles of the pattern's graph (bonds - atoms + pieces): a molecule it matches
+    has at least as many rings.
+
+    >>> cycle_rank("c1ccc2ccccc2c1"), cycle_rank("[NX3;R1]1[CH2][CH2][CX4][CH2][CH2]1"), cycle_rank("CC(=O)O")
+    (2, 1, 0)
+    """
+    from rdkit import Chem
+
+    q = Chem.MolFromSmarts(smarts)
+    return 0 if q is None else q.GetNumBonds() - q.GetNumAtoms() + len(Chem.GetMolFrags(q))
+
+
 def needs(smarts: str) -> tuple[bool, frozenset[str]]:
     """(needs a ring, elements needed) for any molecule the pattern can match.
 
@@ -137,9 +169,43 @@ def needs(smarts: str) -> tuple[bool, frozenset[str]]:
     return cyclic or aromatic, frozenset(elements)
 
 
+class LazyCatalog:
+    """Patterns searched together: an RDKit FilterCatalog, built on the second use. On the first,
+    each pattern is searched on its own: building a catalogue of n patterns costs ~4 µs an entry
+    (more when a pattern's matcher is made), more than one molecule's searches, and a single
+    query meets each of its catalogues once. `matches` gives the keys of the patterns that match,
+    in the order the keys were given (the catalogue's order too)."""
+
+    __slots__ = ("keys", "pattern", "matcher", "catalog", "used")
+
+    def __init__(self, keys, pattern, matcher):
+        self.keys = list(keys)  # what `matches` reports for each pattern
+        self.pattern = pattern  # key -> query molecule
+        self.matcher = matcher  # key -> FilterCatalog.SmartsMatcher (made once per pattern, shared)
+        self.catalog = None
+        self.used = False
+
+    def matches(self, mol) -> list:
+        catalog = self.catalog
+        if catalog is None:
+            if not self.used:
+                self.used = True
+                return [k for k in self.keys if mol.HasSubstructMatch(self.pattern(k))]
+            from rdkit.Chem import FilterCatalog
+
+            catalog = self.catalog = FilterCatalog.FilterCatalog()
+            for n, k in enumerate(self.keys):
+                catalog.AddEntry(FilterCatalog.FilterCatalogEntry(str(n), self.matcher(k)))
+        found = catalog.GetMatches(mol)
+        if not len(found):  # iterating RDKit's result costs ~13 µs even when it is empty; len() does not
+            return []
+        keys = self.keys
+        return [keys[int(e.GetDescription())] for e in found]
+
+
 class GateCatalog:
-    """Every include pattern's gate; a molecule meets the gates its ring and elements allow,
-    all in one FilterCatalog (one per kind of molecule, built on first use)."""
+    """Every include pattern's gate; a molecule meets the gates its rings and element counts
+    allow, all in one FilterCatalog (one per set of gates, built on first use)."""
 
     def __init__(self, rules):
         from rdkit import Chem
@@ -147,6 +213,8 @@ class GateCatalog:
         self.gates: list[tuple[str, int]] = []  # gate i -> (rule id, pattern index)
         self.smarts: list[str] = []  # gate i's relaxed pattern
         self.needs: list[tuple[bool, frozenset[str]]] = []  # gate i's (ring, elements)
+        self.counts: list[dict[str, int]] = []  # gate i's pinned atoms per element
+        self.cycles: list[int] = []  # gate i's cycle rank: rings a molecule needs
         for r in rules:
             for i, smarts in enumerate(r.smarts):
                 relaxed = relax_smarts(smarts)
@@ -155,12 +223,17 @@ class GateCatalog:
                 self.gates.append((r.id, i))
                 self.smarts.append(relaxed)
                 self.needs.append(needs(relaxed))
+                self.counts.append(element_counts(relaxed))
+                self.cycles.append(cycle_rank(relaxed))
         self.elements = frozenset().union(*(els for _ring, els in self.needs))  # the ones that decide anything
+        # (element, count above which every molecule is alike), for the elements some gate pins
+        self.caps = tuple((el, max(c.get(el, 0) for c in self.counts)) for el in sorted(self.elements))
+        self.max_cycles = max(self.cycles, default=0)
         self._catalogs: dict = {}
-        self._keys: Memo = Memo(50_000)  # molecular formula -> the gate elements in it
+        self._keys: Memo = Memo(50_000)  # molecular formula -> its capped counts of the gate elements
 
     def __getstate__(self):
-        return {k: v for k, v in self.__dict__.items() if k not in ("_catalogs", "_keys")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_catalogs", "_keys", "_chosen", "_matchers", "_patterns")}
 
     def __setstate__(self, state) -> None:
         self.__dict__.update(state, _catalogs={}, _keys=Memo(50_000))
@@ -173,31 +246,47 @@ class GateCatalog:
                 counts,  # the one molecular-formula parser (cached per formula here)
             )
 
-            els = self._keys.put(formula, self.elements.intersection(counts(formula)))
-        key = (mol.GetRingInfo().NumRings() > 0, els)
-        entry = self._catalogs.get(key)
-        if entry is None:
-            entry = self._catalogs[key] = self._catalog(*key)
-        catalog, index = entry
+            have = counts(formula)
+            els = self._keys.put(formula, tuple(min(have.get(el, 0), cap) for el, cap in self.caps))
+        key = (min(mol.GetRingInfo().NumRings(), self.max_cycles), els)
+        catalog = self._catalogs.get(key)
         if catalog is None:
+            catalog = self._catalogs[key] = self._catalog(*key)
+        if not catalog:
             return []
-        found = catalog.GetMatches(mol)
-        if not len(found):  # iterating RDKit's result costs ~13 µs even when it is empty; len() does not
-            return []
-        return [index[int(e.GetDescription())] for e in found]
+        gates = self.gates
+        return [gates[i] for i in catalog.matches(mol)]
 
-    def _catalog(self, ring: bool, elements: frozenset[str]):
-        """(FilterCatalog of the gates a molecule with/without a ring and these elements can pass,
-        gate number in it -> (rule id, pattern index)); (None, []) when there is none."""
-        from rdkit import Chem
-        from rdkit.Chem import FilterCatalog
+    def chosen(self, rings: int, have: dict[str, int]) -> list[int]:
+        """The gates a molecule with `rings` rings and these element counts can pass."""
+        return [i for i, ((need_ring, need_els), need, cyc) in enumerate(zip(self.needs, self.counts, self.cycles))
+                if (rings or not need_ring) and cyc <= rings and need_els <= have.keys()
+                and all(have[el] >= n for el, n in need.items())]
 
-        chosen = [i for i, (need_ring, need_els) in enumerate(self.needs) if (ring or not need_ring) and need_els <= elements]
-        if not chosen:
-            return None, []
-        catalog = FilterCatalog.FilterCatalog()
-        for n, i in enumerate(chosen):
-            name = str(n)
-            matcher = FilterCatalog.SmartsMatcher(name, Chem.MolFromSmarts(self.smarts[i]), 1)
-            catalog.AddEntry(FilterCatalog.FilterCatalogEntry(name, matcher))
-        return catalog, [self.gates[i] for i in chosen]
+    def _catalog(self, rings: int, els: tuple[int, ...]):
+        """The LazyCatalog of the gates a molecule with `rings` rings and these capped element
+        counts can pass (keys: gate numbers), or False when there is none. Molecules that meet
+        the same gates share one catalogue."""
+        chosen = tuple(self.chosen(rings, {el: n for (el, _cap), n in zip(self.caps, els) if n}))
+        shared = self.__dict__.setdefault("_chosen", {})
+        if chosen not in shared:
+            shared[chosen] = LazyCatalog(chosen, self._pattern, self._matcher) if chosen else False
+        return shared[chosen]
+
+    def _pattern(self, i: int):
+        made = self.__dict__.setdefault("_patterns", {})
+        q = made.get(i)
+        if q is None:
+            from rdkit import Chem
+
+            q = made[i] = Chem.MolFromSmarts(self.smarts[i])
+        return q
+
+    def _matcher(self, i: int):
+        made = self.__dict__.setdefault("_matchers", {})  # one matcher per gate, shared by the catalogues
+        m = made.get(i)
+        if m is None:
+            from rdkit.Chem import FilterCatalog
+
+            m = made[i] = FilterCatalog.SmartsMatcher(str(i), self._pattern(i), 1)
+        return m

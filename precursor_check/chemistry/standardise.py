@@ -94,6 +94,36 @@ def _unlabelled(mol: Chem.Mol) -> Chem.Mol | None:
         return None
 
 
+# an alkali or alkaline-earth metal written uncharged in brackets is bonded to something: sodium
+# phenylacetate written 'O=C(O[Na])Cc1ccccc1', sodium cyanide 'N#C[Na]'
+_ALKALI = ("Li", "Na", "K", "Rb", "Cs")
+_S_BLOCK = (*_ALKALI, "Be", "Mg", "Ca", "Sr", "Ba")  # the metals whose bonds and salts are ionic
+_BONDED_METAL = re.compile(r"\[(?:" + "|".join(_S_BLOCK) + r")H?\]")
+_S_BLOCK_CATIONS = frozenset(
+    [_METAL_NAMES.get(m) or Chem.GetPeriodicTable().GetElementName(Chem.GetPeriodicTable().GetAtomicNumber(m)).lower()
+     for m in _S_BLOCK] + [_METAL_NAMES["NH4"]])
+
+
+@lru_cache(maxsize=1)
+def _disconnector():
+    """RDKit's MetalDisconnector, limited to the metals whose bonds are ionic: an alkali or
+    alkaline-earth metal from N, O, S, P and the halogens, an alkali metal also from carbon (the
+    Grignard reagents' Mg-C bond and every transition metal's bonds stay as written: KMnO4 and
+    organometallics are not salts)."""
+    from rdkit.Chem.MolStandardize import rdMolStandardize
+
+    md = rdMolStandardize.MetalDisconnector()
+    md.SetMetalNof(Chem.MolFromSmarts(f"[{','.join(_S_BLOCK)}]~[#7,#8,F,#15,#16,#34,Cl,Br,I]"))
+    md.SetMetalNon(Chem.MolFromSmarts(f"[{','.join(_ALKALI)}]~[#5,#6,#14]"))
+    return md
+
+
+def _ionic(mol: Chem.Mol) -> Chem.Mol | None:
+    """The molecule with its ionic metal bonds broken into ions, or None when it has none."""
+    out = _disconnector().Disconnect(mol)
+    return out if out.GetNumBonds() < mol.GetNumBonds() else None
+
+
 _PROTONATED = re.compile(r"H\d*\+")  # a bracket atom with hydrogen and a positive charge: [NH3+], [nH+]
 
 
@@ -128,6 +158,14 @@ def _neutral(mol: Chem.Mol, smiles: str | None = None) -> tuple[Chem.Mol, str, b
     if len(out.GetSubstructMatches(any_charge)) < len(mol.GetSubstructMatches(any_charge)):
         return out, new, True
     return mol, formula, False
+
+
+@lru_cache(maxsize=1)
+def _hydrogen_cyanide() -> Part:
+    """The cyanide ion of a simple cyanide (sodium, potassium, calcium, ammonium cyanide: only
+    s-block or ammonium cations beside it) is hydrogen cyanide's anion, as an enolate is its
+    acid's; a cyanide beside a transition metal (ferrocyanide, Prussian blue) is a complex."""
+    return Part(Chem.MolFromSmiles("C#N"), "CHN", True)
 
 
 def _inorganic_name(mol: Chem.Mol) -> str:
@@ -217,6 +255,11 @@ def standardise(mol: Chem.Mol | None, smiles: str | None = None) -> Standardised
     With a SMILES, `mol` may be None (it is parsed only if needed); the result is None only
     then, when the SMILES does not parse.
     """
+    if smiles is not None and _BONDED_METAL.search(smiles):
+        whole = mol if mol is not None else parse_smiles(smiles)
+        ionic = None if whole is None else _ionic(whole)
+        if ionic is not None:  # screened as the salt it is
+            return standardise(ionic, Chem.MolToSmiles(ionic))
     labelled = smiles is None or _ISOTOPE.search(smiles) is not None
     if labelled and mol is not None:
         plain = _unlabelled(mol)
@@ -274,6 +317,8 @@ def standardise(mol: Chem.Mol | None, smiles: str | None = None) -> Standardised
     for acid, name in _free_acids(parts, removed, frags):  # HCl in methanol: a solution of the acid, not a hydrochloride
         parts.append(acid)
         removed = [r for r in removed if r != name]
+    if removed and all(r in _S_BLOCK_CATIONS for r in removed):
+        parts = [_hydrogen_cyanide() if p.formula == "CN-" else p for p in parts]
     unusual = any(r not in _known_names() for r in removed)
     # a metal with a neutral organic part is an adduct or complex (magnesium bromide etherate),
     # not a salt of that part: a salt needs the organic part to carry the opposite charge

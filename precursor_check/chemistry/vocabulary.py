@@ -13,7 +13,7 @@ from precursor_check.resources import data_path
 
 
 FILES = ("salts.tsv", "salt_words.tsv", "cations.tsv", "nonmetals.tsv", "stabilised_carbanions.tsv",
-         "grade_words.txt", "substituents.tsv")
+         "grade_words.txt", "substituents.tsv", "generic_words.tsv", "material_words.tsv")
 
 
 def files() -> list:
@@ -80,3 +80,9 @@ def grade_words() -> tuple[str, ...]:
 def substituents() -> tuple[tuple[str, str, str], ...]:
     """(name, group SMILES with * where attached, SMARTS of the group on its aromatic carbon)."""
     return tuple((name, group, smarts) for name, group, smarts in rows("substituents.tsv"))
+
+
+@lru_cache(maxsize=1)
+def generic_words() -> dict[str, str]:
+    """A word that is no chemical name on its own (lower case) -> its kind (locant, salt, prefix, class)."""
+    return {word.strip(): kind.strip() for word, kind, *_ in rows("generic_words.tsv")}

@@ -44,12 +44,13 @@ from dataclasses import dataclass, field, replace
 
 from precursor_check import __version__
 from precursor_check.engines.batch import ScreenerConfig, output_columns, screen_queries
+from precursor_check.engines.pipeline import run_meta
 from precursor_check.errors import InputError, PrecheckError
+from precursor_check.model import Verdict
 
 SUMMARY_NAME = "_precheck_summary.json"  # a leading '_' keeps Parquet dataset readers from reading it
 PART_NAME = "part-{:05d}.parquet"
 DETAILS_DIR = "_flagged"  # full JSON results of flagged rows, while --report / --audit-log are built
-VERDICTS = ("controlled", "watch", "analog", "clear", "unresolved", "invalid")
 INSTALL_HINT = "the dask engine needs dask and distributed: pip install 'precursor-check[dask]'"
 
 
@@ -87,11 +88,6 @@ def builds_in_this_process() -> int:
     return len(_BUILDS)
 
 
-def _meta(screener) -> dict:
-    wl = screener.watchlist
-    return {"tool_version": __version__, "watchlist_version": wl.version, "watchlist_sha256": wl.sha256}
-
-
 # -- client side ----------------------------------------------------------------------------------------
 
 
@@ -112,7 +108,7 @@ class DaskRun:
                 "watchlist_version": self.meta.get("watchlist_version"),
                 "watchlist_sha256": self.meta.get("watchlist_sha256"),
                 "engine": "dask", "rows": self.rows, "partitions": self.partitions,
-                "counts": {v: self.counts.get(v, 0) for v in VERDICTS},
+                "counts": {v.value: self.counts.get(v.value, 0) for v in Verdict},
                 "seconds": round(self.seconds, 3), "task_seconds": round(self.task_seconds, 3)}
 
 
@@ -298,7 +294,7 @@ def _screen_part(items: list, number: int, plan: InputPlan, config: ScreenerConf
         hook(number)
     t0 = time.perf_counter()
     screener = worker_screener(config)
-    meta = _meta(screener)
+    meta = run_meta(screener.watchlist)
     results = screen_queries(screener, [q for _, q, _ in items], plan.input_type)
     batch = Batch(results, items, list(plan.out_columns), plan.input_type)
     counts: dict[str, int] = {}
@@ -467,7 +463,7 @@ def screen_dask(input_path, output: str, config: ScreenerConfig, column: str | N
         run.meta = {k: first.get(k) for k in ("tool_version", "watchlist_version", "watchlist_sha256")}
         if not done or details:
             screener = screener or worker_screener(config)  # (the client's own, for an empty input or the report)
-            run.meta = run.meta if done else _meta(screener)
+            run.meta = run.meta if done else run_meta(screener.watchlist)
         if details:
             _side_outputs(out_fs, work, len(parts), run, report, audit_log, screener.watchlist)
         run.seconds = time.perf_counter() - t0

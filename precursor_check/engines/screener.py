@@ -21,6 +21,7 @@ from precursor_check.identify.identifiers import (
 )
 from precursor_check.identify.localdb import LocalDB
 from precursor_check.identify.resolve import Resolved, Resolver, could_be_systematic, generic_name, salt_words
+from precursor_check.errors import UsageError
 from precursor_check.model import Hit, MatchKind, Result, Verdict
 from precursor_check.watchlist.compile import Compiled, load_compiled
 from precursor_check.watchlist.load import default_paths
@@ -62,6 +63,11 @@ class Screener:
         paths = default_paths(tuple(str(p) for p in watchlists), replace)
         self.compiled: Compiled = load_compiled(paths, use_cache=use_cache)
         jur = frozenset(j.upper() for j in jurisdictions) if jurisdictions else None
+        if jur:  # a law with nothing listed under it would make every query clear
+            missing = sorted(jur - self.compiled.watchlist.listed_jurisdictions())
+            if missing:
+                raise UsageError(f"--jurisdiction {','.join(missing)}: the loaded watchlists list nothing under "
+                                 f"{' or '.join(missing)}; add such a list with --watchlist")
         reg = frozenset(r.lower() for r in regimes) if regimes else None
         self.options = Options(threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
                                jurisdictions=jur, as_of=as_of, regimes=reg)
@@ -304,6 +310,15 @@ class Screener:
         for key, fp in fps.items():
             with contextlib.suppress(Exception):
                 pre[key] = (rules[key], bulk(fp, c.fps) if c.fps else None, fp)
+        u = c.unmasker
+        if u is not None:  # the unmasking step's gates, a stage of their own too
+            for p in parts:
+                key = id(p.mol)
+                if key in pre:
+                    try:
+                        pre[key] += (u.possible(p.mol, p.formula, pre[key][2]),)
+                    except Exception:
+                        del pre[key]
         for i, q, s, std in todo:
             try:
                 r = self._screen_std(std, s, "smiles", Resolved(s, "input"), pre)

@@ -241,19 +241,6 @@ def strip_grade(text: str) -> str:
 _WORD_SPLIT = re.compile(r"[^a-z]+")
 
 
-@lru_cache(maxsize=1)
-def generic_words() -> dict[str, str]:
-    """data/generic_words.tsv: word -> kind (locant, salt, prefix, class)."""
-    from precursor_check.resources import data_path as _data_file
-
-    table: dict[str, str] = {}
-    for line in _data_file("generic_words.tsv").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            word, kind = line.split("\t")[:2]
-            table[word.strip()] = kind.strip()
-    return table
-
-
 def generic_name(text: str) -> str | None:
     """Why `text` is not a chemical name, or None: it is only locants, only salt words, or one
     prefix or class word ('hydrochloride', 'alpha', '4-ethyl', 'amine'); such a word matches an
@@ -269,7 +256,7 @@ def generic_name(text: str) -> str | None:
         from precursor_check.identify.names import normalise_name as _n  # Greek letters spelled out, full-width folded
 
         s = _n(text) if not any(ch.isspace() for ch in text) else s
-    table = generic_words()
+    table = vocabulary.generic_words()
     words = [w for w in _WORD_SPLIT.split(s) if w]
     if not words:
         return None  # digits or punctuation only: not a word at all (CAS, SMILES are decided before)

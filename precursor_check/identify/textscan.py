@@ -30,7 +30,7 @@ from precursor_check.identify.identifiers import (
     detect_type,
     format_cas,
 )
-from precursor_check.identify.nameforms import token_form, vocabulary
+from precursor_check.identify.nameforms import could_be_systematic_word, token_form, vocabulary
 from precursor_check.identify.names import normalise_name
 
 if TYPE_CHECKING:  # the watchlist is passed in; identify/ does not import watchlist/
@@ -100,6 +100,33 @@ class TextScanner:
         keys -= {normalise_name(a) for a in vocabulary().capitals_only}  # matched as written, by _names
         return frozenset(keys), frozenset(k[:i] for k in keys for i in range(1, len(k) + 1))
 
+    def _line_words(self, line: str) -> tuple[list[tuple[int, int]], list[str], bool]:
+        """The words of a line (`_words`), their lookup keys, and whether any of them can start or
+        extend a name; worked out once per distinct token (texts repeat them)."""
+        cache = self.__dict__.setdefault("_tokens", {})
+        out: list[tuple[int, int]] = []
+        keys: list[str] = []
+        any_name = False
+        for m in _NONSPACE.finditer(line):
+            tok = m.group()
+            got = cache.get(tok)
+            if got is None:
+                parts = _token_words(tok)
+                got = (parts, [_key(tok[x:y]) for x, y in parts],
+                       any(y - x >= 2 and _word_class(tok[x:y]) is not None for x, y in parts))
+                if len(cache) > 500_000:
+                    cache.clear()
+                cache[tok] = got
+            parts = got[0]
+            a = m.start()
+            if len(parts) == 1:
+                out.append((a + parts[0][0], a + parts[0][1]))
+            else:
+                out += [(a + x, a + y) for x, y in parts]
+            keys += got[1]
+            any_name = any_name or got[2]
+        return out, keys, any_name
+
     def _partial(self, digits: str) -> str | None:
         """A digit prefix that belongs to exactly one watchlist CAS ('79099' -> '79099-07-3')."""
         found = self.c.cas_starting_with(digits)
@@ -109,11 +136,16 @@ class TextScanner:
         out: list[Mention] = []
         later = []  # lines with name candidates, finished once OPSIN has been asked (once for the whole text)
         for no, line in enumerate(lines, start=1):
-            written, line = line, line.translate(_FOLD)  # '79099–07–3' is a CAS number too
+            written = line
+            if not line.isascii():
+                line = line.translate(_FOLD)  # '79099–07–3' is a CAS number too
             taken = bytearray(len(line))  # characters already inside a mention (linear, not quadratic)
             self._cas(no, written, line, taken, out)
-            words = _words(line) if self.resolver is not None else []
-            listed = self._listed_matches(line, words)
+            # the words, with one-character ones ('Zyklon B'); a line with no listed name and no word
+            # that can start or extend a name is not looked at further (most lines of a chat)
+            every, keys, names_here = self._line_words(line) if self.resolver is not None else ([], [], False)
+            listed = self._listed_matches(line, every, keys)
+            words = [w for w in every if w[1] - w[0] >= 2] if names_here or listed else []
             runs = _runs(line, words, listed) if words else []
             spans = [(a, b, line[a:b]) for a, b in listed]
             if runs:
@@ -156,9 +188,9 @@ class TextScanner:
             if cas_check_digit(d[:-1]) == int(d[-1]) or any(c in self.c.cas_index for c in cas_near_misses(m.group(1))):
                 self._add(out, no, written, taken, m.start(1), m.end(1), m.group(1), "cas", "cas")
 
-    def _listed_matches(self, line: str, words: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    def _listed_matches(self, line: str, words: list[tuple[int, int]], wkeys: list[str]) -> list[tuple[int, int]]:
         """Listed names in a line: the watchlist's names as written, and any run of words whose
-        normalised form is a name of a listed chemical."""
+        normalised form (`wkeys`: each word's key) is a name of a listed chemical."""
         found = []
         if self._names is not None:
             for m in self._names.finditer(line):
@@ -169,17 +201,25 @@ class TextScanner:
         if self.resolver is None:
             return found
         keys, prefixes = self._listed_keys
-        for i, (a, b) in enumerate(words):
-            key = _key(line[a:b])
-            j = i
+        for i, key in enumerate(wkeys):
+            if key not in prefixes or _ARTICLE.fullmatch(line, *words[i]):
+                continue
+            a, j = words[i][0], i
             while key in prefixes:
                 if key in keys:
-                    found.append((a, words[j][1]))
+                    found.append(_balanced(line, a, words[j][1]))
                 j += 1
-                if j == len(words) or j - i >= MAX_WORDS or \
-                        not _joins(line, words[j - 1][1], words[j][0], line[words[j][0]:words[j][1]]):
+                if j == len(words) or j - i >= MAX_KEY_WORDS or not _joins_key(line, words[j - 1][1], words[j][0]):
                     break
-                key += _key(line[words[j][0]:words[j][1]])
+                more = wkeys[j]
+                if _ARTICLE.fullmatch(line, *words[j]) and _BEFORE_A_WORD.match(line, words[j][1]):
+                    break  # 'Sodium is a new library' is not 'Sodium ISA'; 'Taboon a, 99%' is Taboon A
+                if not more:  # a dash or other punctuation between words is not part of a name; a sign
+                    if not _SIGN.fullmatch(line, *words[j]):  # of rotation after an index name is ('(-)-')
+                        break
+                    if key in keys:
+                        found.append(_balanced(line, a, words[j][1]))
+                key += more
         return found
 
     def _resolves(self, text: str) -> bool:
@@ -209,7 +249,8 @@ class TextScanner:
         for _no, _w, line, _t, spans, runs in later:
             known = {(a, b) for a, b, _q in spans}
             for run in runs:
-                asked += [line[a:b] for a, b in _windows(run) if (a, b) not in known and _systematic(run, a, b)]
+                asked += [line[a:b] for a, b in _windows(run) if (a, b) not in known
+                          and (_systematic(run, a, b) or could_be_systematic_word(line[a:b]))]
         if not asked:
             return set()
         return {n for n, (res, _why) in self.resolver.prefetch_opsin(asked).items() if res is not None}
@@ -218,15 +259,17 @@ class TextScanner:
         """Settle the names of a line longest first, report what reads like a systematic name but
         resolved nowhere (its screen says `unresolved`), then the SMILES."""
         for a, b, query in sorted(spans, key=lambda x: (x[0] - x[1], x[0])):
+            if _material_of_a_thing(line, a, b):
+                taken[a:b] = b"\x01" * (b - a)  # 'aluminium foil bag': a material, not a chemical offered
+                continue
             self._add(out, no, written, taken, a, b, query, "name", "name")
         for run in runs:
             for a, b in _unresolved_segments(run, taken):
                 self._add(out, no, written, taken, a, b, line[a:b], "name", "name")
         for m in _TOKEN.finditer(line) if _SMILES_MARKS.search(line) else ():
-            if not _SMILES_MARKS.search(m.group(0)):
-                continue
-            at, tok = _smiles_token(m.group(0))
-            if any(ch in tok for ch in "()=#[]") and detect_type(tok) == "smiles" and _parses(tok):
+            got = _smiles_in(m.group(0))
+            if got is not None:
+                at, tok = got
                 self._add(out, no, written, taken, m.start() + at, m.start() + at + len(tok), tok, "smiles", "smiles")
 
 
@@ -272,6 +315,7 @@ def listed_local_keys(local, compiled: Compiled) -> set[str]:
 
 
 MAX_WORDS = 6  # the longest name span tried, in words ('2-phenylacetic acid ethyl ester hydrochloride')
+MAX_KEY_WORDS = 12  # the longest run of words looked up as a listed name's key (each must extend a known key)
 # characters that never occur inside a chemical name as written in a text (outside brackets)
 _SEPARATOR_CHARS = frozenset(";|/\"“”«»!?<>*`=~")
 _OPEN, _CLOSE = "([{", ")]}"
@@ -298,17 +342,49 @@ def _words(line: str) -> list[tuple[int, int]]:
     '(1S,2R)'), without the full stops, quotes and unbalanced brackets around them."""
     out = []
     for m in _NONSPACE.finditer(line):
-        a, b = m.span()
-        if _SPLITS.search(line, a, b):
-            out += _split_words(line, a, b)
-        elif line[a] in _TRIM_START or line[b - 1] in _TRIM_END:
-            out += _trimmed(line, a, b)
-        elif b - a >= 2:
-            out.append((a, b))
+        a = m.start()
+        parts = _token_words(m.group())
+        if len(parts) == 1 and parts[0][0] == 0:
+            out.append((a, a + parts[0][1]))
+        else:
+            out += [(a + x, a + y) for x, y in parts]
     return out
 
 
+_TOKEN_WORDS: dict[str, tuple] = {}
+
+
+def _token_words(token: str) -> tuple:
+    """The words of one whitespace-delimited token, as (start, end) within it; cached: texts repeat
+    their tokens, and a token's words do not depend on what is around it."""
+    got = _TOKEN_WORDS.get(token)
+    if got is None:
+        b = len(token)
+        if _SPLITS.search(token):
+            got = tuple(_split_words(token, 0, b))
+        elif token[0] in _TRIM_START or token[-1] in _TRIM_END:
+            got = tuple(_trimmed(token, 0, b))
+        elif b >= 2 or token.isalnum():
+            got = ((0, b),)
+        else:
+            got = ()
+        if len(_TOKEN_WORDS) > 500_000:
+            _TOKEN_WORDS.clear()
+        _TOKEN_WORDS[token] = got
+    return got
+
+
 _NONSPACE = re.compile(r"\S+")
+# the English article, a lower-case 'a' before another word: never a part of a listed name's key
+# (a name with a letter in it writes it in capitals, 'Taboon A', or ends with it, 'taboon a, 99%')
+_ARTICLE = re.compile(r"a")
+_BEFORE_A_WORD = re.compile(r"\s+[A-Za-z0-9]")
+_SIGN = re.compile(r"\((?:[+±-]|\+/-|\+-)\)-?")  # a sign of optical rotation: '(-)-', '(+)', '(±)-'
+# a Greek letter written between full stops, as CAS index names do ('.alpha.-tolunitrile')
+_DOTTED_GREEK = re.compile(r"\.(?:alpha|beta|gamma|delta|epsilon|omega|psi|xi|mu|eta|kappa|lambda|sigma|tau)\.", re.I)
+# PubChem's synonyms write a Greek letter as a bar and a Latin one ('|a-phenyl' for alpha-phenyl,
+# '(|as)-', 'ergoline-8|a-carboxamide'): inside a name, that bar is not a separator
+_BAR_GREEK = re.compile(r"\|[abgdeo](?:[-,]|[rs]?\))")
 _TRIM_START, _TRIM_END = frozenset("'.:([{"), frozenset("'.:)]}")
 _SPLITS = re.compile(r"[;|/\"“”«»!?<>*`=~,]")
 
@@ -316,7 +392,8 @@ _SPLITS = re.compile(r"[;|/\"“”«»!?<>*`=~,]")
 def _split_words(line: str, start: int, n: int):
     i = start
     while i < n:
-        while i < n and (line[i].isspace() or line[i] in _SEPARATOR_CHARS or line[i] == ","):
+        while i < n and (line[i].isspace() or line[i] in _SEPARATOR_CHARS or line[i] == ",") and \
+                not _BAR_GREEK.match(line, i):
             i += 1
         a, depth = i, 0
         while i < n and not line[i].isspace():
@@ -325,7 +402,8 @@ def _split_words(line: str, start: int, n: int):
                 depth += 1
             elif ch in _CLOSE:
                 depth = max(0, depth - 1)
-            elif depth == 0 and (ch in _SEPARATOR_CHARS or (ch == "," and not _locant_comma(line, i))):
+            elif depth == 0 and (ch in _SEPARATOR_CHARS or (ch == "," and not _locant_comma(line, i))) and \
+                    not _BAR_GREEK.match(line, i):
                 break
             i += 1
         yield from _trimmed(line, a, i)
@@ -339,7 +417,8 @@ def _trimmed(line: str, a: int, b: int):
     window = line[a:b]
     n = {ch: window.count(ch) for ch in "()[]{}"}
     pair = {"(": ")", "[": "]", "{": "}", ")": "(", "]": "[", "}": "{"}
-    while a < b and (line[a] in "'.:" or (line[a] in _OPEN and n[line[a]] > n[pair[line[a]]])):
+    while a < b and (line[a] in "'.:" or (line[a] in _OPEN and n[line[a]] > n[pair[line[a]]])) and \
+            not _DOTTED_GREEK.match(line, a):
         if line[a] in n:
             n[line[a]] -= 1
         a += 1
@@ -352,7 +431,7 @@ def _trimmed(line: str, a: int, b: int):
         n[line[a]] -= 1
         n[line[b - 1]] -= 1
         a, b = a + 1, b - 1
-    return [(a, b)] if b - a >= 2 else []
+    return [(a, b)] if b - a >= 2 or (b > a and line[a].isalnum()) else []
 
 
 def _word_start(line: str, i: int) -> int:
@@ -381,7 +460,20 @@ def _extends(word: str) -> bool:
     v = vocabulary()
     w = word.lower().strip("()[]±")
     return (w in v.name_words or w in SALT_WORDS or w in CATION_NAMES or w in v.descriptors
-            or w in v.protecting_groups or (len(w) >= 4 and w in v.endings))
+            or w in v.protecting_groups or (len(w) >= 4 and w in v.endings)
+            or w.replace("sulph", "sulf") in _element_names() or bool(_LOCANTS_ONLY.fullmatch(w)))
+
+
+# a word of locants only, written apart from the rest of its name: '9,10-' in '6-methyl- 9,10- didehydroergoline'
+_LOCANTS_ONLY = re.compile(r"\d+[a-z]?'*(?:,\d+[a-z]?'*)*-")
+
+
+@lru_cache(maxsize=1)
+def _element_names() -> frozenset[str]:
+    """The non-metal elements' names ('sulfur chloride', 'phosphorus trichloride'): data/vocabulary/nonmetals.tsv."""
+    from precursor_check.chemistry.vocabulary import rows
+
+    return frozenset(name.lower() for _symbol, name in rows("nonmetals.tsv"))
 
 
 @lru_cache(maxsize=200_000)
@@ -399,6 +491,31 @@ def _joins(line: str, end: int, start: int, word: str) -> bool:
     if gap.strip(" \t") == ",":
         return word.endswith("-") or _extends(word) or token_form(word).chemical or _ends_like_a_class(word)
     return gap == ";" and (token_form(word).chemical or _extends(word))
+
+
+def _joins_key(line: str, end: int, start: int) -> bool:
+    """Whether the next word may continue a listed name's key: a name is known only when the whole
+    run of words is one of its exact keys, so the words may be apart by spaces, brackets, full stops
+    and one comma ('chlorowodor [Polish]', 'saltpeter (Chile)', 'Benzenemethanol, .alpha.-methyl-',
+    'nitric acid, ammonium salt (2:1)'), or by a semicolon joining a salt's ions."""
+    gap = line[end:start]
+    return gap == ";" or (len(gap) <= 6 and gap.count(",") <= 1 and not gap.strip(_KEY_GAP))
+
+
+_KEY_GAP = " \t,.:'()[]{}"
+
+
+def _balanced(line: str, a: int, b: int) -> tuple[int, int]:
+    """The span a..b widened over the brackets that close or open inside it ('saltpeter (Chile)',
+    '(phenylmethyl) 4-oxopiperidine-1-carboxylate')."""
+    text = line[a:b]
+    for o, c in ("()", "[]", "{}"):
+        missing = text.count(o) - text.count(c)
+        while missing > 0 and b < len(line) and line[b] == c:
+            b, missing = b + 1, missing - 1
+        while missing < 0 and a > 0 and line[a - 1] == o:
+            a, missing = a - 1, missing + 1
+    return a, b
 
 
 def _ends_like_a_class(word: str) -> bool:
@@ -494,6 +611,40 @@ def _unresolved_segments(run: list[_Word], taken: bytearray):
         if any(x.systematic for x in seg):
             yield seg[0].start, seg[-1].end
         seg = []
+
+
+def _material_of_a_thing(line: str, a: int, b: int) -> bool:
+    """A metal's name written as the material of a thing: 'aluminium foil bag', 'Aluminum alloy
+    stand' (data/vocabulary/material_words.tsv), not 'aluminium powder'."""
+    materials, things = _material_words()
+    if line[a:b].lower() not in materials:
+        return False
+    m = _NEXT_WORD.match(line, b)
+    return bool(m) and m.group(1).lower() in things
+
+
+_NEXT_WORD = re.compile(r"[\s-]+([A-Za-z]+)")
+
+
+@lru_cache(maxsize=1)
+def _material_words() -> tuple[frozenset, frozenset]:
+    from precursor_check.chemistry.standardise import CATION_NAMES
+    from precursor_check.chemistry.vocabulary import rows
+
+    got = rows("material_words.tsv")
+    return (frozenset(w for w, role in got if role == "material") | frozenset(CATION_NAMES),
+            frozenset(w for w, role in got if role == "thing"))
+
+
+@lru_cache(maxsize=100_000)
+def _smiles_in(token: str) -> tuple[int, str] | None:
+    """(offset, SMILES) of the SMILES a token holds, else None; cached: chats repeat their tokens."""
+    if not _SMILES_MARKS.search(token):
+        return None
+    at, tok = _smiles_token(token)
+    if any(ch in tok for ch in "()=#[]") and detect_type(tok) == "smiles" and _parses(tok):
+        return at, tok
+    return None
 
 
 def _parses(tok: str) -> bool:

@@ -107,6 +107,15 @@ class Watchlist:
     entries: tuple[Entry, ...]
     rules: tuple[Rule, ...]
     title: str = ""
+    coverage: tuple[tuple[str, str], ...] = ()  # (jurisdiction, what of its list is not encoded)
+
+    def listed_jurisdictions(self) -> frozenset[str]:
+        """The jurisdictions at least one entry or rule is listed under."""
+        return frozenset(lst.jurisdiction for item in (*self.entries, *self.rules) for lst in item.listings)
+
+    def partial(self, jurisdiction: str) -> str:
+        """What of `jurisdiction`'s list the loaded files say is not encoded ('' when nothing is said)."""
+        return next((note for j, note in self.coverage if j == jurisdiction), "")
 
     def entry(self, id_: str) -> Entry | None:
         return next((e for e in self.entries if e.id == id_), None)
@@ -181,7 +190,7 @@ _OTHER_CAS_KEYS = {"cas", "form", "source"}
 # regimes and overlays: a file's `regime` is the default of its entries, rules and listings; its
 # `listing_defaults` fill every listing it gives; its `listings` add listings to entries (or rules) by id,
 # wherever they are defined (a jurisdiction's own file over the shipped entries)
-_TOP_KEYS |= {"regime", "listing_defaults", "listings"}
+_TOP_KEYS |= {"regime", "listing_defaults", "listings", "coverage"}
 _ENTRY_KEYS |= {"regime"}
 _LISTING_KEYS |= {"regime", "limit", "mixtures"}
 _RULE_KEYS = {"id", "kind", "name", "description", "subject", "smarts", "exclude_smarts", "entries", "families",
@@ -210,15 +219,29 @@ def _known_keys(item, allowed: set[str], where: str) -> None:
             raise WatchlistError(f"{where}: unknown key {key!r}{hint}")
 
 
+_PARSED: dict[tuple[str, bytes], object] = {}  # (path, bytes) -> document: a compile reads each file twice
+
+
 def parse_yaml(path, raw: bytes):
     """The YAML document, with the safe loader; a repeated key, a syntax error or an impossible
-    value (2025-02-30) is one WatchlistError line naming the file and the place."""
+    value (2025-02-30) is one WatchlistError line naming the file and the place. The same bytes
+    are parsed once per process (callers only read the document)."""
+    key = (str(path), raw)
+    if key not in _PARSED:
+        if len(_PARSED) >= 64:
+            _PARSED.clear()
+        _PARSED[key] = _parse_yaml(path, raw)
+    return _PARSED[key]
+
+
+def _parse_yaml(path, raw: bytes):
     import yaml
 
-    class StrictLoader(yaml.SafeLoader):
-        def compose_document(self):
-            node = super().compose_document()
-            _check_aliases(node, path)
+    class StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser when there is one
+        def get_single_node(self):
+            node = super().get_single_node()
+            if b"&" in raw:  # no anchor, no alias: nothing to expand
+                _check_aliases(node, path)
             return node
 
         def construct_mapping(self, node, deep=False):
@@ -316,6 +339,7 @@ def load(paths: list[Path] | None = None) -> Watchlist:
     rules: list[Rule] = []
     versions: list[str] = []
     overlays: list[tuple[str, str, tuple[Listing, ...]]] = []  # (file, entry or rule id, listings to add)
+    coverage: list[tuple[str, str]] = []
     title = ""
     for path, raw in files:
         doc = parse_yaml(path, raw)
@@ -328,6 +352,7 @@ def load(paths: list[Path] | None = None) -> Watchlist:
         if doc.get("watchlist_version"):
             versions.append(str(doc["watchlist_version"]))
         title = title or str(doc.get("title") or "")
+        coverage.extend(_coverage(doc.get("coverage"), where))
         defaults = _file_defaults(doc, where)
         for i, item in enumerate(_items(doc.get("entries"), where, "entries")):
             entries.append(_entry(item, f"{where}: entries[{i}]", where, defaults))
@@ -362,7 +387,23 @@ def load(paths: list[Path] | None = None) -> Watchlist:
         entries=tuple(entries),
         rules=tuple(rules),
         title=title,
+        coverage=tuple(coverage),
     )
+
+
+def _coverage(value, where: str) -> list[tuple[str, str]]:
+    """A file's `coverage`: jurisdiction code -> what of that list is not encoded (a partial list)."""
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        raise WatchlistError(f"{where}: coverage must map jurisdiction codes to what of the list is not encoded")
+    out = []
+    for jur, note in value.items():
+        if str(jur).upper() not in JURISDICTIONS or not isinstance(note, str) or not note.strip():
+            raise WatchlistError(f"{where}: coverage: {jur!r} must be one of {', '.join(JURISDICTIONS)} "
+                                 "with a sentence saying what is not encoded")
+        out.append((str(jur).upper(), note.strip()))
+    return out
 
 
 def _file_defaults(doc: dict, where: str) -> dict:
@@ -436,6 +477,7 @@ def _listing(item, where: str, defaults: dict | None = None) -> Listing:
         raise WatchlistError(f"{where}: confidence {conf!r} is not one of {', '.join(CONFIDENCE)}")
     if not item.get("list"):
         raise WatchlistError(f"{where}: listing has no `list`")
+    salts = _salts(item.get("salts", True), where)
     return Listing(
         jurisdiction=jur,
         list=str(item["list"]),
@@ -445,7 +487,8 @@ def _listing(item, where: str, defaults: dict | None = None) -> Listing:
         citation=str(item.get("citation") or ""),
         effective=_date(item.get("effective"), where),
         confidence=conf,
-        salts=_flag(item.get("salts", True), where, "salts"),
+        salts=salts is not False,
+        salt_forms=salts if isinstance(salts, tuple) else (),
         isomers=_flag(item.get("isomers", True), where, "isomers"),
         except_smiles=_strs(item.get("except_smiles"), where, "except_smiles"),
         wording=str(item.get("wording") or ""),
@@ -453,6 +496,17 @@ def _listing(item, where: str, defaults: dict | None = None) -> Listing:
         instrument=str(item.get("instrument") or ""),
         source_url=_url(item.get("source_url"), where),
     )
+
+
+def _salts(value, where: str) -> bool | tuple[str, ...]:
+    """A listing's `salts`: true, false, or the list of the only salt forms it names
+    ([hydrochloride]: the Australia Group's item 53 is triethanolamine hydrochloride, not its sulfate)."""
+    if isinstance(value, list):
+        forms = tuple(str(v).strip().lower() for v in value if str(v).strip())
+        if not forms:
+            raise WatchlistError(f"{where}: salts must be true, false or a list of salt names, not an empty list")
+        return forms
+    return _flag(value, where, "salts")
 
 
 def _url(value, where: str) -> str:

@@ -82,7 +82,8 @@ def match_part(c: Compiled, part: standardise.Part, removed: tuple[str, ...], op
     """All hits for one standardised component, plus its nearest entries by similarity.
 
     `pre`, when given, is (`rules_matching(c, part.mol, part.formula)`, the Tanimoto similarities
-    to `c.fps`, the fingerprint) computed beforehand for a whole chunk (`Screener.screen_chunk`).
+    to `c.fps`, the fingerprint[, whether the unmasking gates pass]) computed beforehand for a
+    whole chunk (`Screener.screen_chunk`).
     """
     hits: list[Hit] = []
     identity_ids: set[str] = set()
@@ -115,7 +116,7 @@ def match_part(c: Compiled, part: standardise.Part, removed: tuple[str, ...], op
         fp = pre[2]
     else:
         fp = molecules.fingerprint(mol) if c.fps or u is not None else None  # similarity's, computed once
-    if u is not None and u.possible(mol, part.formula, fp):
+    if u is not None and (pre[3] if pre is not None and len(pre) > 3 else u.possible(mol, part.formula, fp)):
         for found in unmasked(c, mol, part.formula, identity_ids, {h.id for h in hits}):
             if not found.rule:
                 identity_ids.add(found.target)
@@ -194,15 +195,25 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
     is_salt = any(r not in _SOLVENT_FORMS and r != standardise.ISOTOPE_LABELS for r in removed) and not complex_input
     excluded: list[str] = []
     applicable: list[Listing] = []
+    left_out: list[Listing] = []
     for i, lst in enumerate(e.listings):
         if not same_stereo and not lst.isomers:
             excluded.append(f"{lst.jurisdiction} {lst.list} covers only the listed stereoisomer")
+            left_out.append(lst)
         elif iso in c.except_keys.get((eid, i), ()):
             excluded.append(f"{lst.jurisdiction} {lst.list} excludes this stereoisomer")
         elif is_salt and not lst.salts:
             excluded.append(f"{lst.jurisdiction} {lst.list} excludes its salts")
+            left_out.append(lst)
+        elif is_salt and lst.salt_forms and any(r not in lst.salt_forms and r not in _SOLVENT_FORMS for r in removed):
+            excluded.append(f"{lst.jurisdiction} {lst.list} names only its {' and '.join(lst.salt_forms)}")
+            left_out.append(lst)
         else:
             applicable.append(lst)
+    if applicable and not any(map(opts.applies, applicable)) and any(map(opts.applies, left_out)):
+        # only listings outside --jurisdiction/--regime take this form, and a screened one names the chemical
+        # but not this salt or stereoisomer: for review, as without the filter (an explicit exemption stays clear)
+        applicable = []
     form = _form_words(removed) or ("charged form" if charged else "")
     if how == "tautomer":
         kind, what = MatchKind.PARENT, f"{form + ' of a ' if form else ''}tautomer of {e.label}"

@@ -19,8 +19,8 @@ Cost stays off the hot path through two sound gates (docs/unmasking.md has the f
   2. skeleton: a target's atoms other than its chain oxygens, with its ring bonds as ring bonds
      and its aromatic atoms aromatic, are all in the query (unmasking forms no ring, no C-C or
      C-N bond and no aromatic ring: `skeleton` has the whole argument), so its `skeleton`
-     pattern must match. First the fingerprint bits of the targets' aromatic environments, then
-     the minimal cheap cores (no recursive SMARTS) of the targets left, in one FilterCatalog,
+     pattern must match. First the fingerprint bits every masked form of a target keeps
+     (`aromatic_bits`: environments of its pinned atoms), then the minimal cheap cores (no recursive SMARTS) of the targets left, in one FilterCatalog,
      then the strict skeletons behind a core that matched.
 Then the transforms whose reactant pattern matches (one more FilterCatalog) are run.
 """
@@ -31,6 +31,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+
+from precursor_check.chemistry.gates import LazyCatalog
 
 MAX_STEPS = 2
 MAX_EXTRA_CARBONS = 30  # carbons the masking groups of one query may carry (trityl 19 + Boc 5 = 24)
@@ -426,25 +428,19 @@ class Unmasker:
         self.__dict__.update(state, _built=False)
 
     def _build_gates(self) -> None:
-        from rdkit.Chem import FilterCatalog
-
         self._skel_catalogs: dict = {}
         self._bit_plans: dict = {}
         self._skel_patterns = _Lazy(self.targets.skeletons)  # compiled on first use: a single query
         self._core_patterns = _Lazy(self.targets.cores)  # meets a few of them
-        self._FilterCatalog = FilterCatalog
 
     def _build(self) -> None:
         """The reactions and their reactant catalogue (only for queries that pass the gates)."""
-        from rdkit.Chem import FilterCatalog
-
         self._rxns = _Reactions(self.library)  # (transform, reaction), each compiled when first run
         self._fg_needs = [(ring, els) for _smarts, ring, els in self.fg]
         self._fg_patterns = _Lazy([smarts for smarts, _ring, _els in self.fg])
         self._fg_catalogs: dict = {}
         if "_skel_patterns" not in self.__dict__:
             self._build_gates()
-        self._FilterCatalog = FilterCatalog
         self._built = True
 
     # -- gates
@@ -463,26 +459,50 @@ class Unmasker:
         if len(memo) > 100_000:
             memo.clear()
         plan = self.__dict__.get("_count_plan")
-        if plan is None:  # (elements some target has, with the count above which all are alike)
-            plan = self._count_plan = tuple(
-                (el, max(n.get(el, 0) for n in self.targets.need) + (MAX_EXTRA_CARBONS + 1 if el == "C" else 0))
-                for el in _COUNTED if any(n.get(el, 0) for n in self.targets.need))
-            self._cands = {}
+        if plan is None:
+            plan = self._plan_counts()
         c = dict((el, int(n) if n else 1) for el, n in _ELEMENTS.findall(formula))  # Hill formulas: each element once
-        key = (ring, *[min(c.get(el, 0), cap) for el, cap in plan])
+        key = (ring, *[min(c.get(el, 0), cap) for el, cap, _masks in plan])
         got = self._cands.get(key)
         if got is None:
-            carbons = key[1] if plan and plan[0][0] == "C" else c.get("C", 0)
-            rings = self.targets.ring
-            got = self._cands[key] = tuple(
-                i for i, need in enumerate(self.targets.need)
-                if (ring or not rings[i]) and carbons - need.get("C", 0) <= MAX_EXTRA_CARBONS
-                and all(c.get(el, 0) >= n for el, n in need.items()))
+            # the targets as bits of an int: those each element's count allows, ANDed
+            allowed = self._ring_mask[ring]
+            for (el, _cap, masks), n in zip(plan, key[1:]):
+                mask = masks.get(n)
+                if mask is None:
+                    mask = masks[n] = self._count_mask(el, n)
+                allowed &= mask
+            got = self._cands[key] = tuple(i for i in range(len(self.targets.ids)) if allowed >> i & 1)
         memo[short] = got
         return got
 
+    def _plan_counts(self):
+        """(element some target has, the count above which all are alike, {count: the targets
+        that count allows, as an int bit mask}), and the targets a molecule with and without a
+        ring allows; each mask is worked out when first met, so a new count pattern costs a few
+        int ANDs."""
+        need = self.targets.need
+        self._count_plan = plan = tuple(
+            (el, max(n.get(el, 0) for n in need) + (MAX_EXTRA_CARBONS + 1 if el == "C" else 0), {})
+            for el in _COUNTED if any(n.get(el, 0) for n in need))
+        self._ring_mask = {True: (1 << len(need)) - 1,
+                           False: sum(1 << i for i, r in enumerate(self.targets.ring) if not r)}
+        self._cands = {}
+        return plan
+
+    def _count_mask(self, el: str, have: int) -> int:
+        """The targets whose need for element `el` a (capped) count of `have` meets, as bits.
+        Carbons: also at most MAX_EXTRA_CARBONS more than the target has (the masking groups;
+        a count at the cap is above every target's need by more than that)."""
+        ok = 0
+        for i, n in enumerate(self.targets.need):
+            want = n.get(el, 0)
+            if have >= want and (el != "C" or have - want <= MAX_EXTRA_CARBONS):
+                ok |= 1 << i
+        return ok
+
     def _with_bits(self, cands: tuple[int, ...], fp) -> tuple[int, ...]:
-        """The candidates whose aromatic bits the fingerprint has: the bits all of them share
+        """The candidates whose pinned bits (aromatic_bits) the fingerprint has: the bits all of them share
         first (a molecule without a benzene ring fails them at once), then one check per
         distinct bit set."""
         plan = self._bit_plans.get(cands)
@@ -524,28 +544,33 @@ class Unmasker:
             # i goes when a weaker j stays; of skeletons that imply each other, the first stays
             minimal = [i for i in cands if not any(
                 i in implies[j] and (j < i or j not in implies[i]) for j in chosen if j != i)]
-            FilterCatalog = self._FilterCatalog
-            cat = FilterCatalog.FilterCatalog()
-            for i in minimal:
-                cat.AddEntry(FilterCatalog.FilterCatalogEntry(
-                    str(i), FilterCatalog.SmartsMatcher(str(i), self._core_patterns[i], 1)))
+            cat = LazyCatalog(minimal, self._core_patterns.__getitem__, lambda i: self._matcher("_core_matchers", i))
             # behind each core: the candidates whose strict skeleton to check when it matches
             behind = {i: [j for j in cands if j == i or j in implies[i]] for i in minimal}
             cat = self._skel_catalogs[cands] = (cat, behind)
         return cat
 
+    def _matcher(self, kind: str, i: int):
+        """Pattern i's SmartsMatcher (`_core_matchers`: the skeleton cores; `_fg_matchers`: the
+        reactant gates), made once: a catalogue entry shares it, so a new catalogue of n
+        patterns costs ~4 µs per entry instead of ~40-80 µs for copying or parsing its pattern."""
+        made = self.__dict__.setdefault(kind, {})
+        m = made.get(i)
+        if m is None:
+            from rdkit.Chem import FilterCatalog  # imported only once a catalogue is built (~5-10 ms)
+
+            pattern = self._core_patterns[i] if kind == "_core_matchers" else self._fg_patterns[i]
+            m = made[i] = FilterCatalog.SmartsMatcher(str(i), pattern, 1)
+        return m
+
     def _fg_catalog(self, ring: bool, elements: frozenset[str]):
         key = (ring, elements)
         entry = self._fg_catalogs.get(key)
         if entry is None:
-            FilterCatalog = self._FilterCatalog
             chosen = [i for i, (need_ring, need_els) in enumerate(self._fg_needs)
                       if (ring or not need_ring) and need_els <= elements]
-            cat = FilterCatalog.FilterCatalog()
-            for n, i in enumerate(chosen):
-                cat.AddEntry(FilterCatalog.FilterCatalogEntry(
-                    str(n), FilterCatalog.SmartsMatcher(str(n), self._fg_patterns[i], 1)))
-            entry = self._fg_catalogs[key] = (cat, chosen)
+            entry = self._fg_catalogs[key] = LazyCatalog(chosen, self._fg_patterns.__getitem__,
+                                                         lambda i: self._matcher("_fg_matchers", i))
         return entry
 
     def possible(self, mol, formula: str, fp=None) -> bool:
@@ -566,12 +591,12 @@ class Unmasker:
             if not cands:
                 return False
         catalog, behind = self._skeleton_catalog(cands)
-        found = catalog.GetMatches(mol)
-        if not len(found):  # iterating RDKit's empty result costs more than len()
+        found = catalog.matches(mol)
+        if not found:
             return False
         tried: set[int] = set()
-        for e in found:  # a core matched: the strict skeletons behind it decide
-            for j in behind[int(e.GetDescription())]:
+        for i in found:  # a core matched: the strict skeletons behind it decide
+            for j in behind[i]:
                 if j not in tried:
                     tried.add(j)
                     if self._strict_match(mol, j):
@@ -597,11 +622,7 @@ class Unmasker:
         if not self._built:
             self._build()
         els = frozenset(el for el in counts(formula) if el != "H")
-        cat, chosen = self._fg_catalog(mol.GetRingInfo().NumRings() > 0, els)
-        found = cat.GetMatches(mol)
-        if not len(found):
-            return []
-        return sorted(chosen[int(e.GetDescription())] for e in found)
+        return sorted(self._fg_catalog(mol.GetRingInfo().NumRings() > 0, els).matches(mol))
 
     def step(self, mol, formula: str) -> list[tuple[str, object, str, str]]:
         """(transform id, product, its canonical SMILES, its formula) of one unmasking step, for
@@ -717,10 +738,16 @@ class Unmasker:
 
 def aromatic_bits(mol):
     """The similarity fingerprint's bits (chemistry.molecules.fingerprint) that every masked form
-    of `mol` sets too, as a bit vector, or None when there are none: those of environments made
-    of aromatic carbons only (unmasking never touches an aromatic carbon's neighbours or hydrogens,
-    so such an environment, and its bit, is the same in the masked form). A monosubstituted
-    benzene ring gives the bit of its para CH at radius 2 (five CH in a row), for example."""
+    of `mol` sets too, as a bit vector, or None when there are none: those of environments whose
+    atoms are the same in every masked form (`pinned_atoms`): environments made of aromatic
+    carbons only (unmasking never touches an aromatic carbon's neighbours or hydrogens, so such an
+    environment, and its bit, is the same in the masked form), and environments of radius 1 made
+    of pinned atoms. A monosubstituted benzene ring gives the bit of its para CH at radius 2 (five
+    CH in a row), a tolyl group that of its methyl-bearing ring carbon at radius 1.
+
+    Radius 1 at most beyond aromatic carbons: RDKit drops an environment whose bonds another atom's
+    environment already covers, and at radius 1 (the bonds of one atom) that happens only in a
+    two-atom piece, so the bit cannot go missing in a larger masked form."""
     from rdkit import Chem, DataStructs
     from rdkit.Chem import rdMolDescriptors
 
@@ -730,15 +757,59 @@ def aromatic_bits(mol):
     rdMolDescriptors.GetMorganFingerprintAsBitVect(mol, FP_RADIUS, FP_BITS, bitInfo=info)
     dist = Chem.GetDistanceMatrix(mol)
     arom_c = {a.GetIdx() for a in mol.GetAtoms() if a.GetIsAromatic() and a.GetAtomicNum() == 6}
-    bits = [bit for bit, envs in info.items()
-            if any(all(j in arom_c for j in range(mol.GetNumAtoms()) if dist[center][j] <= radius)
-                   for center, radius in envs)]
+    pinned = pinned_atoms(mol)
+
+    def kept(center: int, radius: int) -> bool:
+        ball = [j for j in range(mol.GetNumAtoms()) if dist[center][j] <= radius]
+        return all(j in arom_c for j in ball) or (radius <= 1 and all(j in pinned for j in ball))
+
+    bits = [bit for bit, envs in info.items() if any(kept(center, radius) for center, radius in envs)]
     if not bits:
         return None
     bv = DataStructs.ExplicitBitVect(FP_BITS)
     for b in bits:
         bv.SetBit(b)
     return bv
+
+
+def pinned_atoms(mol) -> set[int]:
+    """Atoms of a target whose fingerprint invariants (element, neighbours, hydrogens, charge,
+    ring membership) and bonds to each other are the same in every masked form of it:
+      - aromatic carbons (unmasking forms no aromatic ring and never touches their neighbours);
+      - halogens on an aromatic carbon (an atom bonded to an aromatic carbon that stays is kept,
+        and a halogen has one neighbour);
+      - ring oxygens with two neighbours (ring bonds stay ring bonds, and the skeleton keeps the
+        O: `skeleton`);
+      - uncharged sp3 carbons no mask reaches (no chain oxygen on them or on a carbon next to
+        them: their neighbours stay, `skeleton`), bonded only to ring oxygens and to carbons
+        without a double or triple bond (so no double bond can move onto them: their hydrogens
+        stay), that are ring atoms (they stay in a ring) or have one neighbour (they cannot be in
+        one)."""
+    from rdkit import Chem
+
+    def chain_o(a) -> bool:
+        return a.GetAtomicNum() == 8 and not a.IsInRing()
+
+    out: set[int] = set()
+    for a in mol.GetAtoms():
+        z = a.GetAtomicNum()
+        if a.GetFormalCharge() or a.GetIsotope() or a.GetNumRadicalElectrons():
+            continue
+        nbrs = a.GetNeighbors()
+        if z == 6 and a.GetIsAromatic():
+            out.add(a.GetIdx())
+        elif z in (9, 17, 35, 53) and len(nbrs) == 1 and nbrs[0].GetIsAromatic() and nbrs[0].GetAtomicNum() == 6:
+            out.add(a.GetIdx())
+        elif z == 8 and a.IsInRing() and a.GetDegree() == 2 and not a.GetIsAromatic():
+            out.add(a.GetIdx())
+        elif z == 6 and (a.IsInRing() or a.GetDegree() == 1) \
+                and all(b.GetBondType() in (Chem.BondType.SINGLE, Chem.BondType.AROMATIC) for b in a.GetBonds()) \
+                and all((n.GetAtomicNum() == 6 and all(b.GetBondType() in (Chem.BondType.SINGLE, Chem.BondType.AROMATIC)
+                                                       for b in n.GetBonds()))
+                        or (n.GetAtomicNum() == 8 and n.IsInRing()) for n in nbrs) \
+                and not any(n.GetAtomicNum() == 6 and any(chain_o(x) for x in n.GetNeighbors()) for n in nbrs):
+            out.add(a.GetIdx())
+    return out
 
 
 def _all_bits(probe, fp) -> bool:
