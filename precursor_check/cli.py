@@ -435,7 +435,8 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
                                 fmt=opts.get("fmt")), opts)
     run = FileRun(input_path, config, column=column, input_type=input_type, input_format=input_format,
                   workers=workers, chunk_size=chunk_size, row_timeout=row_timeout, quiet=bool(opts.get("quiet")))
-    coverage_notes(run.screener.watchlist, opts)
+    if opts["jurisdictions"]:  # (the watchlist is not loaded for a batch the store of known chemicals answers)
+        coverage_notes(run.watchlist, opts)
     sinks = _sinks(opts, run, extra_columns=run.columns, extra_types=run.arrow_types, batch=True)  # (run.watchlist)
     with _progress(run, opts) as progress:
         summary = feed(run.batches(progress, sinks), sinks, run.summary)
