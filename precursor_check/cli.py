@@ -43,6 +43,7 @@ class Group(click.Group):
         try:  # a signal while the command line is parsed: as during the run (click would say "Aborted!", 1)
             return super().make_context(*args, **kwargs)
         except KeyboardInterrupt:
+            _EXITING.append(True)
             click.echo("precheck: interrupted; no report written", err=True)
             sys.exit(130)
 
@@ -54,6 +55,7 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM/SIGHUP (see main): every sink has been aborted
+            _EXITING.append(True)
             click.echo("precheck: interrupted; no report written", err=True)
             sys.exit(130)
         except PrecheckError as exc:
@@ -811,7 +813,12 @@ def text_cmd(source, **opts):
     finish(scan_text(text, screener, sinks=_sinks(opts, screener, extra_columns=TEXT_COLUMNS)), opts)
 
 
+_EXITING = []  # set once an interrupt has reached the command's handler (Group.invoke): the run is ending
+
+
 def _interrupt(signum, frame):
+    if isinstance(sys.exc_info()[1], KeyboardInterrupt):
+        return  # sent again while the first one is being handled (cleanup): one is enough
     raise KeyboardInterrupt
 
 
@@ -851,12 +858,17 @@ def _take_ctrl_c() -> None:
     main_thread = threading.get_ident()
 
     def wait() -> None:
-        while True:
-            signal.sigwait({signal.SIGINT})
+        import time
+
+        signal.sigwait({signal.SIGINT})
+        # sent again until the run ends: a signal whose handler runs just before the main thread
+        # blocks in a read (stdin) is taken but raises nothing until the read returns
+        while not _EXITING:
             try:
                 signal.pthread_kill(main_thread, signal.SIGTERM)
             except (OSError, ProcessLookupError):
                 return
+            time.sleep(0.5)
 
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     threading.Thread(target=wait, name="precheck-ctrl-c", daemon=True).start()
