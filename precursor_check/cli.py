@@ -209,10 +209,13 @@ def _as_of(value: str | None) -> str | None:
 
 def coverage_notes(watchlist, opts: dict) -> None:
     """On stderr (unless -q), for each --jurisdiction whose list is only partly encoded: a `clear`
-    under it does not mean that chemical is not listed there."""
-    if opts.get("quiet"):
+    under it does not mean that chemical is not listed there. `watchlist` may be a function that
+    gives it (a batch the store of known chemicals answers loads no watchlist unless needed here)."""
+    selected = _jurisdictions(opts["jurisdictions"])
+    if opts.get("quiet") or not selected:
         return
-    for j in _jurisdictions(opts["jurisdictions"]) or ():
+    watchlist = watchlist() if callable(watchlist) else watchlist
+    for j in selected:
         if watchlist.partial(j):
             click.echo(f"precheck: note: {j}: only part of the list is encoded ({watchlist.partial(j)}); "
                        f"`clear` under --jurisdiction {j} does not mean not listed there", err=True)
@@ -437,8 +440,7 @@ def screen_command(input_path, column, input_type, input_format, workers, chunk_
                                 fmt=opts.get("fmt")), opts)
     run = FileRun(input_path, config, column=column, input_type=input_type, input_format=input_format,
                   workers=workers, chunk_size=chunk_size, row_timeout=row_timeout, quiet=bool(opts.get("quiet")))
-    if opts["jurisdictions"]:  # (the watchlist is not loaded for a batch the store of known chemicals answers)
-        coverage_notes(run.watchlist, opts)
+    coverage_notes(lambda: run.screener.watchlist, opts)
     sinks = _sinks(opts, run, extra_columns=run.columns, extra_types=run.arrow_types, batch=True)  # (run.watchlist)
     with _progress(run, opts) as progress:
         summary = feed(run.batches(progress, sinks), sinks, run.summary)
