@@ -93,6 +93,22 @@ def shipped_screener():
     return Screener()
 
 
+def pubchem_parts(every: int):
+    """(SMILES, standardised part) of every `every`-th chemical of the `chemicals` package's PubChem
+    table (ordinary chemicals; inorganic and unparsable records skipped)."""
+    chemicals = pytest.importorskip("chemicals")
+    from precursor_check.chemistry import standardise
+
+    table = Path(chemicals.__file__).resolve().parent / "Identifiers" / "chemical identifiers pubchem large.tsv"
+    with open(table, encoding="utf-8") as fh:
+        smiles = [line.split("\t")[4] for i, line in enumerate(fh) if i % every == 0]
+    for smi in smiles:
+        std = standardise.standardise_smiles(smi)
+        if std is not None and not std.inorganic:
+            for part in std.parts:
+                yield smi, part
+
+
 def precheck_bin() -> str:
     exe = Path(sys.executable).parent / "precheck"
     return str(exe) if exe.exists() else shutil.which("precheck")

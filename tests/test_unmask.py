@@ -303,10 +303,9 @@ def test_pinned_bits_drop_no_target_on_ordinary_chemicals(shipped_screener):
     the looser claim), ungated unmasking does not give that target either."""
     import copy
 
-    chemicals = pytest.importorskip("chemicals")
-    from pathlib import Path
+    from conftest import pubchem_parts
 
-    from precursor_check.chemistry import molecules, standardise
+    from precursor_check.chemistry import molecules
     from precursor_check.watchlist.match import unmasked
 
     c = shipped_screener.compiled
@@ -316,18 +315,10 @@ def test_pinned_bits_drop_no_target_on_ordinary_chemicals(shipped_screener):
     everything = tuple(range(len(u.targets.ids)))
     ungated.unmasker.possible = lambda mol, formula, fp=None: True
     ungated.unmasker.candidates = lambda formula, ring=True: everything
-    table = Path(chemicals.__file__).resolve().parent / "Identifiers" / "chemical identifiers pubchem large.tsv"
-    with open(table, encoding="utf-8") as fh:
-        smiles = [line.split("\t")[4] for i, line in enumerate(fh) if i % 25 == 0]
     dropped = suspects = 0
-    for smi in smiles:
-        std = standardise.standardise_smiles(smi)
-        if std is None or std.inorganic:
-            continue
-        for part in std.parts:
-            mol = part.mol
-            if not mol.GetRingInfo().NumRings() or mol.GetNumHeavyAtoms() > molecules.MAX_HEAVY_ATOMS:
-                continue
+    for smi, part in pubchem_parts(25):
+        mol = part.mol
+        if mol.GetRingInfo().NumRings() and mol.GetNumHeavyAtoms() <= molecules.MAX_HEAVY_ATOMS:
             fp = molecules.fingerprint(mol)
             u.possible(mol, part.formula, fp)  # builds the gates
             cands = u.candidates(part.formula, True)
