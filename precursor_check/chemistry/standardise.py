@@ -99,9 +99,7 @@ def _unlabelled(mol: Chem.Mol) -> Chem.Mol | None:
 _ALKALI = ("Li", "Na", "K", "Rb", "Cs")
 _S_BLOCK = (*_ALKALI, "Be", "Mg", "Ca", "Sr", "Ba")  # the metals whose bonds and salts are ionic
 _BONDED_METAL = re.compile(r"\[(?:" + "|".join(_S_BLOCK) + r")H?\]")
-_S_BLOCK_CATIONS = frozenset(
-    [_METAL_NAMES.get(m) or Chem.GetPeriodicTable().GetElementName(Chem.GetPeriodicTable().GetAtomicNumber(m)).lower()
-     for m in _S_BLOCK] + [_METAL_NAMES["NH4"]])
+_S_BLOCK_CATIONS = frozenset(_METAL_NAMES[m] for m in (*_S_BLOCK, "NH4"))  # each in cations.tsv
 
 
 @lru_cache(maxsize=1)
