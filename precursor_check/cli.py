@@ -207,14 +207,14 @@ def _as_of(value: str | None) -> str | None:
         raise click.BadParameter(f"{value!r} is not a date like 2024-06-30", param_hint="--as-of") from None
 
 
-def coverage_notes(watchlist, opts: dict) -> None:
+def coverage_notes(get_watchlist, opts: dict) -> None:
     """On stderr (unless -q), for each --jurisdiction whose list is only partly encoded: a `clear`
-    under it does not mean that chemical is not listed there. `watchlist` may be a function that
-    gives it (a batch the store of known chemicals answers loads no watchlist unless needed here)."""
+    under it does not mean that chemical is not listed there. The watchlist is got only then (a
+    batch the store of known chemicals answers loads none)."""
     selected = _jurisdictions(opts["jurisdictions"])
     if opts.get("quiet") or not selected:
         return
-    watchlist = watchlist() if callable(watchlist) else watchlist
+    watchlist = get_watchlist()
     for j in selected:
         if watchlist.partial(j):
             click.echo(f"precheck: note: {j}: only part of the list is encoded ({watchlist.partial(j)}); "
@@ -223,7 +223,7 @@ def coverage_notes(watchlist, opts: dict) -> None:
 
 def make_screener(opts: dict):
     screener = _make_screener(opts)
-    coverage_notes(screener.watchlist, opts)
+    coverage_notes(lambda: screener.watchlist, opts)
     return screener
 
 
