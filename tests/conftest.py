@@ -109,6 +109,17 @@ def pubchem_parts(every: int):
                 yield smi, part
 
 
+def java_spy(tmp_path: Path) -> tuple[str, Path]:
+    """A `java` that only records being started: (a PATH that finds it first, the mark it leaves)."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    mark = tmp_path / "java-started"
+    java = bindir / "java"
+    java.write_text(f"#!/bin/sh\ntouch {mark}\nexit 1\n")
+    java.chmod(0o755)
+    return f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}", mark
+
+
 def precheck_bin() -> str:
     exe = Path(sys.executable).parent / "precheck"
     return str(exe) if exe.exists() else shutil.which("precheck")

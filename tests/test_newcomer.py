@@ -108,15 +108,10 @@ def test_common_chemical_in_no_offline_source_says_how_to_supply_it():
 @pytest.mark.opsin  # OPSIN on: the point is that it is not asked
 def test_a_plain_trivial_name_does_not_start_java(tmp_path):
     """A `java` on PATH that records being started: a one-word trivial name never starts it."""
-    import os
+    from conftest import java_spy
 
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    marker = tmp_path / "java-started"
-    java = bindir / "java"
-    java.write_text(f"#!/bin/sh\ntouch {marker}\nexit 1\n")
-    java.chmod(0o755)
-    env = {"PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}"}
+    path, marker = java_spy(tmp_path)
+    env = {"PATH": path}
     p = run("name", "aspirin", "-f", "jsonl", "-q", env=env)
     assert json.loads(p.stdout)["verdict"] == "unresolved" and not marker.exists()
     run("name", "2-(4-fluorophenyl)-nonsense-ylidene-4-one", "-f", "jsonl", "-q", env=env)

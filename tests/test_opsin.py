@@ -13,7 +13,7 @@ import shutil
 import sys
 
 import pytest
-from conftest import FIXTURE, MINI, run
+from conftest import FIXTURE, MINI, java_spy, run
 
 from precursor_check.identify import resolve
 
@@ -128,13 +128,8 @@ def test_switched_off_never_starts_java(tmp_path):
     """PRECHECK_OPSIN=0: a systematic name is unresolved, saying OPSIN is off, and Java never
     starts (a `java` first on PATH would leave a mark), for one query and for a batch."""
     pytest.importorskip("py2opsin")
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    mark = tmp_path / "java-started"
-    java = bin_dir / "java"
-    java.write_text(f"#!/bin/sh\ntouch {mark}\nexit 1\n")
-    java.chmod(0o755)
-    env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "PRECHECK_OPSIN": "0"}
+    path, mark = java_spy(tmp_path)
+    env = {"PATH": path, "PRECHECK_OPSIN": "0"}
     rec, _ = screen_binary(tmp_path, env, "-q")
     assert f"; {resolve.OPSIN_OFF})" in rec["error"]  # what is missing, then how to supply the structure
     batch = tmp_path / "names.csv"
