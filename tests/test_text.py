@@ -206,14 +206,15 @@ def test_names_as_exports_and_scrapes_write_them_are_found_as_written():
 
 def test_ordinary_words_with_a_label_and_lower_case_abbreviations_in_prose_are_not_names():
     """'Agent T', 'Vitamin L' and 'Symptom 2' are PubChem synonyms of listed chemicals and 'PCC' is a
-    listed abbreviation; in ordinary prose they are the words they read as. A lower-case
-    abbreviation still counts with chemical context on its line."""
+    listed abbreviation; in ordinary prose they are the words they read as. With chemical context
+    on their line (a quantity, a chemical word, a trade word) they count."""
     text = ("Secret agent T action figure with cape\n"
             "Symptom 2 on the checklist: a headache\n"
             "Our vitamin L blend supports healthy joints\n"
             "I will pcc you on the next email\n")
     p, recs = scan_shipped(text)
     assert recs == [] and p.returncode == 0
-    _p, recs = scan_shipped("PCC in stock\nneed 5g pcc\nbro u got npp? pmk oil too\nZyklon B, Taboon A\n")
+    _p, recs = scan_shipped("PCC in stock\nneed 5g pcc\nbro u got npp? pmk oil too\nZyklon B, Taboon A\n"
+                            "Agent T, 99%, 25kg/drum\n")
     assert [(r["line"], r["text"]) for r in recs] == [
-        (1, "PCC"), (2, "pcc"), (3, "npp"), (3, "pmk"), (4, "Zyklon B"), (4, "Taboon A")]
+        (1, "PCC"), (2, "pcc"), (3, "npp"), (3, "pmk"), (4, "Zyklon B"), (4, "Taboon A"), (5, "Agent T")]

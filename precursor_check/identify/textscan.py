@@ -205,9 +205,10 @@ class TextScanner:
     def _listed_matches(self, line: str, words: list[tuple[int, int]], wkeys: list[str],
                         context=lambda: True) -> list[tuple[int, int]]:
         """Listed names in a line: the watchlist's names as written, and any run of words whose
-        normalised form (`wkeys`: each word's key) is a name of a listed chemical. An abbreviation
-        written in lower case counts only when `context()` says the line is about chemicals ('pcc'
-        in 'I'll pcc you' is not PCC); a label after an ordinary word ('agent T') is not a name."""
+        normalised form (`wkeys`: each word's key) is a name of a listed chemical. What also reads as
+        ordinary English counts only when `context()` says the line is about chemicals, or another
+        listed name is on it: an abbreviation written in lower case ('pcc' in 'I'll pcc you' is not
+        PCC), an ordinary word with a one-letter label ('agent T', 'vitamin L')."""
         found, lower_abbr = [], []
         if self._names is not None:
             for m in self._names.finditer(line):
@@ -220,9 +221,8 @@ class TextScanner:
         kept = []
         for a, b in found:
             text = line[a:b]
-            if _labelled_word(text):
-                continue
-            (lower_abbr if text.islower() and _key(text) in self._abbreviation_keys else kept).append((a, b))
+            ordinary = _labelled_word(text) or (text.islower() and _key(text) in self._abbreviation_keys)
+            (lower_abbr if ordinary else kept).append((a, b))
         if lower_abbr and (kept or context()):
             kept += lower_abbr
         return kept
@@ -435,7 +435,7 @@ _LABELLED = re.compile(r"([A-Za-z]+)[\s-]+[A-Za-z0-9]")
 def _labelled_word(text: str) -> bool:
     """An ordinary English word with a one-letter or one-digit label after it ('agent T', 'vitamin
     L', 'Symptom 2'; data/name_forms.yaml label_words): PubChem keeps a few as synonyms of listed
-    chemicals, but in text they are the words they read as."""
+    chemicals, but in ordinary text they are the words they read as."""
     m = _LABELLED.fullmatch(text)
     return bool(m) and m.group(1).lower() in vocabulary().label_words
 
@@ -449,7 +449,7 @@ _DOTTED_GREEK = re.compile(r"\.(?:alpha|beta|gamma|delta|epsilon|omega|psi|xi|mu
 # PubChem's synonyms write a Greek letter as a bar and a Latin one ('|a-phenyl' for alpha-phenyl,
 # '(|as)-', 'ergoline-8|a-carboxamide', 'pentachloro-|e5-phosphane' for lambda5): inside a name,
 # that bar is not a separator
-_BAR_GREEK = re.compile(r"\|[a-z]\d*(?:[-,]|[rs]?\))")
+_BAR_GREEK = re.compile(r"\|[a-z?]\d*(?:[-,]|[rs]?\))")
 # a character lost to an encoding ('?-[(1R)-1-(methylamino)ethyl]', '(?R)-' for alpha and (alphaR)):
 # a '?' at the start of a word part, before a hyphen, a comma or an R/S descriptor's bracket
 _LOST = re.compile(r"\?(?:[-,]|[rs]?\))", re.I)
