@@ -466,7 +466,7 @@ def _inside_name(line: str, i: int) -> bool:
     if ch == "|":
         return bool(_BAR_GREEK.match(line, i))
     if ch == "?":
-        return (i == 0 or line[i - 1] in " \t(,[-") and bool(_LOST.match(line, i))
+        return (i == 0 or line[i - 1] in " \t(,[-|") and bool(_LOST.match(line, i))
     if ch == '"':
         k, j = i, i
         while k > 0 and line[k - 1] == '"':
