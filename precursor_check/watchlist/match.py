@@ -109,7 +109,9 @@ def match_part(c: Compiled, part: standardise.Part, removed: tuple[str, ...], op
     mol = part.mol
     # 2. class rules: cheap necessary conditions first (gates.py), full patterns where they pass
     for rid, atoms in (pre[0] if pre is not None else rules_matching(c, mol, part.formula)):
-        hits.append(_rule_hit(c, rid, mol, atoms, opts, fragment))
+        rule_hit = _rule_hit(c, rid, mol, atoms, opts, fragment, complex_input)
+        if rule_hit is not None:
+            hits.append(rule_hit)
     # 3. masked forms: what gives a mask target back in one or two unmasking steps (two sound gates first)
     u = c.unmasker
     if pre is not None and len(pre) > 2:  # the chunk's (Screener.screen_chunk): similarity's fingerprint
@@ -264,16 +266,24 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
                lists=tuple(applicable), reason=reason, families=e.families, fragment=fragment, counted=counted)
 
 
-def _rule_hit(c: Compiled, rid: str, mol, atoms: tuple[int, ...], opts: Options, fragment: str | None) -> Hit:
+def _rule_hit(c: Compiled, rid: str, mol, atoms: tuple[int, ...], opts: Options, fragment: str | None,
+              complex_input: bool = False) -> Hit | None:
+    """The hit for a class rule, or None when the rule's every listing names pure substances
+    (`mixtures: false`) and the input is a multi-component record (mixture, polymer, complex)."""
     r = c.rule(rid)
+    listings = r.listings
+    if r.kind == "legal" and complex_input:
+        listings = tuple(lst for lst in listings if lst.mixtures)
+        if not listings:
+            return None
     atoms = molecules.atoms_in_canonical(mol, atoms)  # index the reported SMILES, not the matcher's molecule
     first = c.entry(r.entries[0]) if r.entries and r.entries[0] in c._entries else None
     if r.kind == "legal":
         verdict = Verdict.CONTROLLED
         kind = MatchKind.CLASS_RULE
         what = "scheduled drug class" if r.subject == "drug" else "class clause"
-        reason = f"{what}: {r.name} ({describe_lists(r.listings)})"
-        counted = any(opts.applies(lst) for lst in r.listings)
+        reason = f"{what}: {r.name} ({describe_lists(listings)})"
+        counted = any(opts.applies(lst) for lst in listings)
     else:
         verdict = Verdict.WATCH if r.verdict == "watch" else Verdict.ANALOG
         kind = MatchKind.SUBSTRUCTURE
@@ -282,7 +292,7 @@ def _rule_hit(c: Compiled, rid: str, mol, atoms: tuple[int, ...], opts: Options,
         counted = opts.screens_regime(r.regime) and (
             r.jurisdiction is None or opts.jurisdictions is None or r.jurisdiction in opts.jurisdictions)
     return Hit(id=r.id, name=r.name, cas=first.cas if first else None, match=kind, verdict=verdict, score=None,
-               lists=r.listings, reason=reason, families=r.families, subject=r.subject, fragment=fragment,
+               lists=listings, reason=reason, families=r.families, subject=r.subject, fragment=fragment,
                atoms=atoms, counted=counted)
 
 
