@@ -233,6 +233,26 @@ def test_schedule_2_families_name_pure_substances_not_records_that_contain_one(s
     assert "R-US-ANTHRANILIC-ESTERS" in ids(f"CCOC(=O)c1ccccc1N.{blend}")
 
 
+def test_families_that_name_protonated_salts_take_those_and_not_metal_salts(shipped_screener):
+    """Schedule 2 B.10-B.12 name "corresponding protonated salts" (Schedule 1 A.3, A.13, A.14, B.10 "alkylated or
+    protonated"): a hydrochloride, hydrobromide or methiodide is the listed chemical; a sodium thiolate or alkoxide
+    is a salt the clause does not name, so `analog` for review (found by the calibration: sodium
+    2-(dimethylamino)ethanethiolate), never `clear`. Schedule 2 B.4 names no salts but defines its members by a
+    phosphorus atom, which a salt still contains."""
+    def hit(smiles, rid):
+        r = shipped_screener.screen(smiles)
+        return r.verdict.value, next(h for h in r.hits if h.id == rid)
+
+    for smiles in ("CN(C)CCS.Cl", "C[NH+](C)CCS.[Br-]"):
+        assert hit(smiles, "R-CWC-2B12")[0] == "controlled", smiles
+    verdict, h = hit("CN(C)CC[S-].[Na+]", "R-CWC-2B12")
+    assert verdict == "analog" and h.verdict.value == "analog"
+    assert "sodium salt" in h.reason and "names only protonated salts" in h.reason
+    assert hit("CC(C)N(CC[O-])C(C)C.[Na+]", "R-CWC-2B11")[1].verdict.value == "analog"
+    assert hit("CCOP(=O)(C)SCC[N+](C)(C(C)C)C(C)C.[I-]", "R-CWC-1A3")[1].verdict.value == "controlled"
+    assert hit("C[P](=O)([O-])[O-].[Na+].[Na+]", "R-CWC-2B4")[1].verdict.value == "controlled"
+
+
 # ---- through the real binary ----------------------------------------------------------------------
 
 def _rows(p):
@@ -264,6 +284,9 @@ def test_regime_filter_through_the_cli():
     p = run("cas", "7722-84-1", "--regime", "explosives-precursors", "-f", "json")
     hit = _rows(p)[0]["hits"][0]
     assert p.returncode == 1 and "above 12 % w/w" in hit["reason"] and hit["lists"][0]["limit"] == "above 12 % w/w"
+    # calcium ammonium nitrate, a fertiliser mixture with no structure, by the CAS number Annex II gives it (was unresolved)
+    p = run("cas", "15245-12-2", "--regime", "explosives-precursors", "-f", "json")
+    assert p.returncode == 1 and "EU Annex II (reportable)" in _rows(p)[0]["hits"][0]["reason"]
 
 
 def test_new_jurisdictions_through_the_cli():
