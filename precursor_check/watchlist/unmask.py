@@ -358,7 +358,7 @@ class Targets:
     plain_limits: list = field(default_factory=list)  # [(skeleton atom, most plain carbon neighbours)], checked on a match
     cores: list[str] = field(default_factory=list)  # skeleton(strict=False): the catalogue's, cheap
     ring: list[bool] = field(default_factory=list)  # the target has a ring
-    aromatic_bits: list = field(default_factory=list)  # fingerprint bits every masked form has (aromatic_bits())
+    aromatic_bits: list = field(default_factory=list)  # fingerprint bits every masked form has (aromatic_bits()), as ints, or None
     implies: list[list[int]] = field(default_factory=list)  # i -> targets j whose skeleton matching implies i's
 
     def __getstate__(self):
@@ -385,7 +385,8 @@ def compile_targets(parts: dict[str, object]) -> Targets:
         sk = skeleton_mol(mol)
         t.plain_limits.append([(a.GetIdx(), int(a.GetProp("carbons"))) for a in sk.GetAtoms() if a.HasProp("carbons")])
         t.ring.append(mol.GetRingInfo().NumRings() > 0)
-        t.aromatic_bits.append(aromatic_bits(mol))
+        bv = aromatic_bits(mol)
+        t.aromatic_bits.append(tuple(bv.GetOnBits()) if bv is not None else None)  # plain ints: cheap to unpickle
         mols.append(skeleton_mol(mol))
     pats = [Chem.MolFromSmarts(s) for s in t.cores]
     for i, p in enumerate(pats):
@@ -435,16 +436,16 @@ class Unmasker:
         self._core_patterns = _Lazy(self.targets.cores)  # meets a few of them
         # the pinned-bit gate (_with_bits): the union of every target's bits, and per pattern of
         # those bits that a fingerprint has, the targets it allows (bits of an int)
-        bits = self.targets.aromatic_bits
-        self._bit_targets = sum(1 << i for i, bv in enumerate(bits) if bv is not None)
-        self._bit_union = DataStructs.ExplicitBitVect(next((bv.GetNumBits() for bv in bits if bv is not None), 1))
+        from precursor_check.chemistry.molecules import FP_BITS
+
         groups: dict[frozenset, int] = {}  # a target's bits -> the targets that have just those
-        for i, bv in enumerate(bits):
-            if bv is not None:
-                self._bit_union |= bv
-                on = frozenset(bv.GetOnBits())
-                groups[on] = groups.get(on, 0) | 1 << i
+        for i, on in enumerate(self.targets.aromatic_bits):
+            if on is not None:
+                groups[frozenset(on)] = groups.get(frozenset(on), 0) | 1 << i
         self._bit_groups = tuple(groups.items())
+        self._bit_targets = sum(groups.values())
+        self._bit_union = DataStructs.ExplicitBitVect(FP_BITS)
+        self._bit_union.SetBitsFromList(sorted(set().union(*groups)))
         self._bit_keys: dict[str, int] = {}
 
     def _build(self) -> None:
