@@ -28,6 +28,24 @@ MASKED = [
     ("COC(OC)c1ccc2c(c1)OCO2", "PC-0011", ("T-CO-ACETAL",)),  # 5-(dimethoxymethyl)-2H-1,3-benzodioxole
     # two steps: a Boc group and a ketal together
     ("CC(C)(C)OC(=O)N1CCC2(CC1)OCCO2", "PC-0026", ("T-N-CARBAMATE", "T-CO-ACETAL")),  # tert-butyl 1,4-dioxa-8-azaspiro[4.5]decane-8-carboxylate
+    # adversary check: masks of listed non-commodity precursors that no transform example shows
+    ("CC(C(O[Si](C)(C)C(C)(C)C)c1ccccc1)N(C)C(=O)OC(C)(C)C", "PC-0003", ("T-N-CARBAMATE", "T-O-SILYL")),  # tert-butyl N-[1-[tert-butyl(dimethyl)silyl]oxy-1-phenylpropan-2-yl]-N-methylcarbamate
+    ("CCC(=O)N(c1ccccc1)C1CCN(C(=O)OCc2ccccc2)CC1", "PC-0025", ("T-N-CARBAMATE",)),  # benzyl 4-[phenyl(propanoyl)amino]piperidine-1-carboxylate
+    ("CNC(C)C(O[Si](C)(C)C(C)(C)C)c1ccccc1", "PC-0003", ("T-O-SILYL",)),  # 1-[tert-butyl(dimethyl)silyl]oxy-N-methyl-1-phenylpropan-2-amine
+    ("CC(Cc1ccc2c(c1)OCO2)=NO", "PC-0012", ("T-CO-OXIME",)),  # N-[1-(2H-1,3-benzodioxol-5-yl)propan-2-ylidene]hydroxylamine
+    ("CCCCCOC(=O)C1(C)OC1c1ccc2c(c1)OCO2", "PC-0020", ("T-ACID-ESTER",)),  # pentyl 3-(2H-1,3-benzodioxol-5-yl)-2-methyloxirane-2-carboxylate
+    ("CC1(C(=O)OCc2ccccc2)OC1c1ccccc1", "PC-0028", ("T-ACID-ESTER",)),  # benzyl 2-methyl-3-phenyloxirane-2-carboxylate
+    ("CC=C(OC(C)=O)c1ccc(C)cc1", "PC-0064", ("T-CO-ENOL-ESTER",)),  # 1-(4-methylphenyl)prop-1-en-1-yl acetate
+    ("CCC(OC)(OC)c1ccc(Cl)cc1", "PC-0066", ("T-CO-ACETAL",)),  # 1-chloro-4-(1,1-dimethoxypropyl)benzene
+    ("CCOC(OCC)c1ccc2c(c1)OCO2", "PC-0011", ("T-CO-ACETAL",)),  # 5-(diethoxymethyl)-2H-1,3-benzodioxole
+    ("O=CN1CCC(Nc2ccccc2)CC1", "PC-0023", ("T-N-ACYL",)),  # 4-(phenylamino)piperidine-1-carbaldehyde
+    ("COC(OC)C(C)Cc1ccc2c(c1)OCO2", "PC-1001", ("T-CO-ACETAL",)),  # 5-(3,3-dimethoxy-2-methylpropyl)-2H-1,3-benzodioxole
+    ("CC(NC(=O)C(F)(F)F)C(O)c1ccccc1", "PC-0005", ("T-N-ACYL",)),  # 2,2,2-trifluoro-N-(1-hydroxy-1-phenylpropan-2-yl)acetamide
+    ("CC1(Cc2ccc3c(c2)OCO3)OCCCO1", "PC-0012", ("T-CO-ACETAL",)),  # 2-[(2H-1,3-benzodioxol-5-yl)methyl]-2-methyl-1,3-dioxane
+    ("CC(C)(C)OC(=O)NC1(c2ccccc2)CCCCC1", "PC-0091", ("T-N-CARBAMATE",)),  # tert-butyl N-(1-phenylcyclohexyl)carbamate
+    ("COC1(OC)CCN(C(=O)OC(C)(C)C)CC1", "PC-0027", ("T-CO-ACETAL",)),  # tert-butyl 4,4-dimethoxypiperidine-1-carboxylate
+    ("O=C(Cc1ccccc1)N1CCCCC1", "PC-0014", ("T-ACID-AMIDE",)),  # 2-phenyl-1-(piperidin-1-yl)ethan-1-one
+    ("CON=C1CCN(CCc2ccccc2)CC1", "PC-0017", ("T-CO-OXIME",)),  # N-methoxy-1-(2-phenylethyl)piperidin-4-imine
     # the PMK analogue of a listed glycidate, methoxy instead of methylenedioxy, is not a mask of anything listed
 ]
 
