@@ -170,15 +170,17 @@ def needs(smarts: str) -> tuple[bool, frozenset[str]]:
 
 
 class LazyCatalog:
-    """Patterns searched together: an RDKit FilterCatalog, built once it has been used BUILD_AFTER
-    times. Until then each pattern is searched on its own: building a catalogue of n patterns
-    costs ~4 µs an entry (more when a pattern's matcher is made) and, the first time in a
-    process, the import of RDKit's FilterCatalog module (~3 ms), more than a few molecules'
-    searches; a single query meets each of its catalogues once, a masked one (its products are
-    screened too) a few times. `matches` gives the keys of the patterns that match, in the order
-    the keys were given (the catalogue's order too)."""
+    """Patterns searched together: an RDKit FilterCatalog, built on its second use once the
+    process has made QUIET catalogue searches. Until then each pattern is searched on its own:
+    building a catalogue of n patterns costs ~4 µs an entry (more when a pattern's matcher is
+    made) and, the first time in a process, the import of RDKit's FilterCatalog module (~3 ms),
+    more than a few molecules' searches. A single query meets each of its catalogues once, a
+    masked one (its products are screened too) a few times: about a dozen searches in all, so it
+    builds none; a batch builds each catalogue it meets twice. `matches` gives the keys of the
+    patterns that match, in the order the keys were given (the catalogue's order too)."""
 
-    BUILD_AFTER = 8
+    QUIET = 64
+    searches = 0  # catalogue searches this process has made without a built catalogue
     __slots__ = ("keys", "pattern", "matcher", "catalog", "used")
 
     def __init__(self, keys, pattern, matcher):
@@ -186,13 +188,14 @@ class LazyCatalog:
         self.pattern = pattern  # key -> query molecule
         self.matcher = matcher  # key -> FilterCatalog.SmartsMatcher (made once per pattern, shared)
         self.catalog = None
-        self.used = 0
+        self.used = False
 
     def matches(self, mol) -> list:
         catalog = self.catalog
         if catalog is None:
-            if self.used < self.BUILD_AFTER:
-                self.used += 1
+            LazyCatalog.searches += 1
+            if not self.used or LazyCatalog.searches <= self.QUIET:
+                self.used = True
                 return [k for k in self.keys if mol.HasSubstructMatch(self.pattern(k))]
             from rdkit.Chem import FilterCatalog
 

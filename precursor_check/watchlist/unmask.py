@@ -593,10 +593,14 @@ class Unmasker:
         """Whether any target could come out of this molecule (the gates). `fp`: its similarity
         fingerprint, when the caller has it (else computed here for molecules with a ring)."""
         ring = mol.GetRingInfo().NumRings() > 0
-        cands = self.candidates(formula, ring)
+        d = self.__dict__
+        by_formula = d.get("_by_formula")  # (candidates' cache, read here first: this runs on every part)
+        cands = by_formula[ring].get(formula) if by_formula is not None else None
+        if cands is None:
+            cands = self.candidates(formula, ring)
         if not cands:
             return False
-        if "_skel_patterns" not in self.__dict__:
+        if "_skel_patterns" not in d:
             self._build_gates()
         if ring and cands & self._bit_targets:  # targets with a benzene ring: their ring's bits (aromatic_bits)
             if fp is None:
@@ -606,7 +610,8 @@ class Unmasker:
             cands = self._with_bits(cands, fp)
             if not cands:
                 return False
-        catalog, behind = self._skeleton_catalog(cands)
+        got = self._skel_catalogs.get(cands)
+        catalog, behind = got if got is not None else self._skeleton_catalog(cands)
         found = catalog.matches(mol)
         if not found:
             return False
