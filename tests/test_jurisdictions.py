@@ -101,3 +101,32 @@ def test_uk_listings_are_the_retained_eu_categories_and_say_they_are_unverified(
     assert "UK Category 1 (unverified)" in recs["39742-60-4"]["hits"][0]["reason"]
     # red phosphorus entered EU Category 2A on 13 Jan 2021, after the UK's retained text was fixed
     assert recs["7723-14-0"]["verdict"] == "clear" and not _listings(recs["7723-14-0"], "UK")
+
+
+def test_mexico_article_4_fractions_cite_their_item_date_and_salts():
+    recs, err = _screen("MX", "14838-15-4", "75-52-5", "23056-29-3", "7647-01-0", "7722-64-7", "103-82-2")
+    ppa = _main_listings(recs["14838-15-4"], "MX")[0]  # fenilpropanolamina, fraction I item h
+    assert recs["14838-15-4"]["verdict"] == "controlled"
+    assert ppa["list"] == "Chemical precursor (art. 4, fraction I)" and ppa["citation"] == "LFCPQ art. 4, fraction I, item h"
+    assert ppa["effective"] == "1998-03-26" and ppa["confidence"] == "unverified" and ppa["salts"] and ppa["isomers"]
+    assert "diputados.gob.mx" in ppa["source_url"]
+    # nitromethane: added by the Acuerdo of DOF 28 Oct 2015, in force 90 days later; listed on the EU explosives entry
+    nm = recs["75-52-5"]
+    assert nm["verdict"] == "controlled" and nm["hits"][0]["id"] == "EX-0002"
+    mx = _main_listings(nm, "MX")[0]
+    assert mx["regime"] == "drug-precursors" and mx["effective"] == "2016-01-26" and "28 Oct 2015" in mx["citation"]
+    assert _main_listings(recs["23056-29-3"], "MX")[0]["effective"] == "2021-05-14"  # 4-AP
+    # fraction II: hydrochloric acid without its salts; potassium permanganate as itself
+    hcl = _main_listings(recs["7647-01-0"], "MX")[0]
+    assert hcl["list"] == "Essential chemical product (art. 4, fraction II)" and hcl["salts"] is False
+    assert _main_listings(recs["7722-64-7"], "MX")[0]["citation"] == "LFCPQ art. 4, fraction II, item i"
+    paa = _main_listings(recs["103-82-2"], "MX")[0]
+    assert paa["effective"] == "2009-11-24" and "derivatives" in paa["note"]
+    assert "MX: only part of the list is encoded" in err and "phenylacetic acid derivatives" in err
+
+
+def test_mexico_takes_the_salts_of_fraction_i_and_the_dihydrochloride_of_4_ap():
+    p = run("smiles", "Cl.Cl.C1CNCCC1NC2=CC=CC=C2", "CC(N)C(O)c1ccccc1.Cl", "--jurisdiction", "MX", "-f", "jsonl", "-q")
+    recs = [json.loads(line) for line in p.stdout.splitlines()]
+    assert [r["verdict"] for r in recs] == ["controlled", "controlled"], recs
+    assert [r["hits"][0]["id"] for r in recs] == ["PC-0023", "PC-0005"]
