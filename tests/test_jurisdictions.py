@@ -83,7 +83,7 @@ def test_australia_restricted_listing_items_and_the_unencoded_main_table():
 
 
 def test_india_controlled_substances_cite_their_notification_and_table_item():
-    recs, _ = _screen("IN", "120-57-0", "103-82-2", "41661-47-6")
+    recs, err = _screen("IN", "120-57-0", "103-82-2", "41661-47-6")
     piperonal = _main_listings(recs["120-57-0"], "IN")[0]
     assert piperonal["citation"] == "S.O. 834(E) of 26 Mar 2013, Table item 10" and piperonal["confidence"] == "confirmed"
     paa = _main_listings(recs["103-82-2"], "IN")[0]
@@ -91,16 +91,18 @@ def test_india_controlled_substances_cite_their_notification_and_table_item():
     piperidone = _main_listings(recs["41661-47-6"], "IN")[0]
     assert piperidone["citation"].startswith("G.S.R. 71(E) of 23 Jan 2025") and piperidone["confidence"] == "unverified"
     assert all(recs[c]["verdict"] == "controlled" for c in recs)
+    assert "IN: only part of the list is encoded" in err and "earlier notifications" in err
 
 
 def test_uk_listings_are_the_retained_eu_categories_and_say_they_are_unverified():
-    recs, _ = _screen("UK", "39742-60-4", "7723-14-0")
+    recs, err = _screen("UK", "39742-60-4", "7723-14-0")
     npp = _main_listings(recs["39742-60-4"], "UK")
     assert recs["39742-60-4"]["verdict"] == "controlled"
     assert npp[0]["list"] == "Category 1" and npp[0]["confidence"] == "unverified"
     assert "UK Category 1 (unverified)" in recs["39742-60-4"]["hits"][0]["reason"]
     # red phosphorus entered EU Category 2A on 13 Jan 2021, after the UK's retained text was fixed
     assert recs["7723-14-0"]["verdict"] == "clear" and not _listings(recs["7723-14-0"], "UK")
+    assert "UK: only part of the list is encoded" in err and "31 Dec 2020" in err
 
 
 def test_mexico_article_4_fractions_cite_their_item_date_and_salts():
@@ -130,3 +132,16 @@ def test_mexico_takes_the_salts_of_fraction_i_and_the_dihydrochloride_of_4_ap():
     recs = [json.loads(line) for line in p.stdout.splitlines()]
     assert [r["verdict"] for r in recs] == ["controlled", "controlled"], recs
     assert [r["hits"][0]["id"] for r in recs] == ["PC-0023", "PC-0005"]
+
+
+def test_mexico_names_six_phenylacetic_acid_derivatives_that_are_not_esters():
+    recs, err = _screen("MX", "60-12-8", "122-78-1", "103-81-1", "101-97-3")
+    for cas, wording in (("60-12-8", "Feniletanol"), ("122-78-1", "Fenilacetaldehído"), ("103-81-1", "2 Fenil acetamida")):
+        rec = recs[cas]
+        assert rec["verdict"] == "controlled" and rec["hits"][0]["id"].startswith("PC-100"), rec
+        mx = _main_listings(rec, "MX")[0]
+        assert mx["effective"] == "2010-12-24" and wording in mx["wording"]
+    # the Acuerdo's esters are not listed under MX (ethyl phenylacetate): not `controlled` there, and stderr says so
+    assert recs["101-97-3"]["verdict"] != "controlled" and "phenylacetate esters" in err
+    by_name = json.loads(run("name", "phenylacetyl bromide", "--jurisdiction", "MX", "-f", "jsonl", "-q").stdout)
+    assert by_name["verdict"] == "controlled" and by_name["hits"][0]["id"] == "PC-1006"
