@@ -111,7 +111,7 @@ def name_forms() -> tuple[list[str], int]:
     from precursor_check import Screener
 
     wl = Screener(local_db=False, opsin=False).watchlist
-    forms = [n for e in wl.entries for n in (e.name, *e.synonyms, *e.abbreviations)]
+    forms = [n for e in wl.entries for n in e.names]
     extra, codes = table_names({c for e in wl.entries for c in ([e.cas] if e.cas else []) + [o.cas for o in e.other_cas]})
     forms += extra
     forms += [ln.strip() for ln in (CORPORA / "name_forms.txt").read_text(encoding="utf-8").splitlines()

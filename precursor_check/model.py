@@ -79,6 +79,7 @@ class Listing:
     note: str = ""
     instrument: str = ""  # the act that put it there: CND decision, FR document, regulation, SOR, notice
     source_url: str = ""  # the official (or best available) text this listing was checked against
+    listed_as: tuple[str, ...] = ()  # the names the list itself writes, in its own language ('麻黄素')
 
     def short(self) -> str:
         """The list, the confidence of the fact when it is not confirmed, and the head of the

@@ -42,3 +42,37 @@ def test_near_misses_cover_one_digit_and_neighbour_swaps():
 ])
 def test_strict_type_detection(text, kind):
     assert detect_type(text) == kind
+
+
+# -- CAS numbers written wrongly: never a silent `unresolved` or a wrong type ------------------------
+
+
+def _one(query):
+    import json
+
+    from conftest import cli_run
+
+    p = cli_run("check", query, "-f", "jsonl")
+    return p.returncode, json.loads(p.stdout.splitlines()[0])
+
+
+@pytest.mark.parametrize("query", ["[79099-07-3]", "(79099-07-3)", "'79099-07-3", '"79099-07-3"'])
+def test_a_cas_number_in_brackets_or_quotes_is_that_cas_number(query):
+    code, r = _one(query)
+    assert (r["input_type"], r["verdict"], r["hits"][0]["id"]) == ("cas", "controlled", "PC-0027")
+    assert code == 1
+
+
+@pytest.mark.parametrize("query", ["79099-7-3", "79O99-07-3", "79099-007-3"])
+def test_a_malformed_cas_number_is_invalid_with_the_listed_one_it_may_mean(query):
+    code, r = _one(query)
+    assert (r["input_type"], r["verdict"]) == ("cas", "invalid")
+    assert r["suggestions"][0] == "79099-07-3" and "did you mean 79099-07-3" in r["error"]
+    assert code == 3
+
+
+def test_two_cas_numbers_in_one_cell_are_invalid_and_say_which_are_listed():
+    code, r = _one("79099-07-3; 64-17-5")
+    assert r["verdict"] == "invalid" and code == 3
+    assert "2 CAS numbers in one query" in r["error"] and "79099-07-3 (1-boc-4-Piperidone, listed)" in r["error"]
+    assert "64-17-5 (" not in r["error"]  # ethanol is not listed

@@ -12,7 +12,7 @@ from functools import lru_cache
 from precursor_check.resources import data_path
 
 
-FILES = ("salts.tsv", "salt_words.tsv", "cations.tsv", "nonmetals.tsv", "stabilised_carbanions.tsv",
+FILES = ("salts.tsv", "salt_words.tsv", "salt_affixes.tsv", "cations.tsv", "nonmetals.tsv", "stabilised_carbanions.tsv",
          "grade_words.txt", "substituents.tsv", "generic_words.tsv", "material_words.tsv")
 
 
@@ -44,6 +44,14 @@ def solvent_names() -> frozenset[str]:
 def salt_words() -> dict[str, str]:
     """A salt or hydrate word after a name (lower case) -> the name reasons use ('hcl' -> 'hydrochloride')."""
     return {word: name for word, name in rows("salt_words.tsv")}
+
+
+@lru_cache(maxsize=1)
+def salt_affixes() -> tuple[tuple[str, bool, str], ...]:
+    """(affix, written before the name?, the name reasons use) of the salt words that Chinese names
+    write without a space ('盐酸麻黄素', '苯乙酸钠'), longest first."""
+    got = ((affix, where == "before", name) for affix, where, name in rows("salt_affixes.tsv"))
+    return tuple(sorted(got, key=lambda r: -len(r[0])))
 
 
 @lru_cache(maxsize=1)

@@ -12,7 +12,9 @@ from rdkit import DataStructs
 
 from precursor_check.chemistry import molecules, standardise
 from precursor_check.identify.identifiers import (
+    cas_list,
     cas_near_misses,
+    cas_regroupings,
     detect_type,
     looks_like_inchikey,
     looks_like_smiles,
@@ -133,8 +135,15 @@ class Screener:
         try:
             cas = normalise_cas(q)
         except ValueError as exc:
-            near = [c for c in cas_near_misses(q) if self.resolver.known_cas(c)]
-            msg = str(exc) + (f"; did you mean {' or '.join(near[:3])}?" if near else "")
+            several = cas_list(q)
+            if several:  # one query, one chemical: say which of them are listed
+                named = ", ".join(f"{c} ({self.compiled.entry(self.compiled.cas_index[c][0]).name}, listed)"
+                                  if c in self.compiled.cas_index else c for c in several)
+                return Result(q, "cas", Verdict.INVALID, suggestions=tuple(several[:3]),
+                              error=f"{len(several)} CAS numbers in one query: {named}; screen one per query "
+                                    "or row, or scan the cell with `precheck text`")
+            near = [c for c in (*cas_regroupings(q), *cas_near_misses(q)) if self.resolver.known_cas(c)]
+            msg = str(exc) + (f"; did you mean {' or '.join(dict.fromkeys(near[:3]))}?" if near else "")
             partial = self._partial_cas(q)
             if partial:  # 'CAS79099': the first digits of a listed CAS, as sellers write them
                 named = ", ".join(f"{cas} ({self.compiled.entry(self.compiled.cas_index[cas][0]).name})"

@@ -69,8 +69,19 @@ def cas_is_valid(cas: str) -> bool:
 
 
 def strip_cas_prefix(text: str) -> str:
-    """The text without a leading 'CAS', 'CAS No.' ..., typographic dashes written as '-'."""
-    return _CAS_PREFIX.sub("", fold_typography(text), count=1).strip()
+    """The text without a leading 'CAS', 'CAS No.' ..., typographic dashes written as '-', and
+    without brackets or quotes around it ('[79099-07-3]', Excel's leading apostrophe).
+
+    >>> strip_cas_prefix("[79099-07-3]"), strip_cas_prefix("'79099-07-3"), strip_cas_prefix("CAS (79099-07-3)")
+    ('79099-07-3', '79099-07-3', '79099-07-3')
+    """
+    body = _CAS_PREFIX.sub("", fold_typography(text), count=1).strip()
+    wrapped = _WRAPPED.match(body)
+    return wrapped.group(1) if wrapped else body
+
+
+# a CAS number in brackets or quotes, or after a spreadsheet's text apostrophe
+_WRAPPED = re.compile(r"""^[\[("'](\d[\d-]*\d)[\])"']?$""")
 
 
 def cas_digits(text: str) -> str | None:
@@ -125,6 +136,44 @@ def cas_near_misses(text: str) -> list[str]:
     return out
 
 
+# CAS-shaped but malformed: a group of the wrong length ('79099-7-3'), a letter O or l for a digit
+_CAS_LOOSE = re.compile(r"^[\dOoIl]{1,9}-[\dOoIl]{1,3}-[\dOoIl]{1,2}$")
+_LOOKALIKE_DIGITS = str.maketrans("OoIl", "0011")
+# several CAS numbers in one query or cell ('79099-07-3; 103-79-7', '79099-07-3 / 103-79-7')
+_CAS_SEPARATORS = re.compile(r"\s*(?:[;,/|&+]|\band\b)\s*|\s+", re.I)
+
+
+def cas_regroupings(text: str) -> list[str]:
+    """Valid CAS numbers a malformed CAS-shaped string may mean: a letter O or l written for a
+    digit, or a middle group written with one digit or three.
+
+    >>> cas_regroupings("79099-7-3"), cas_regroupings("79O99-07-3"), cas_regroupings("103-079-7")
+    (['79099-07-3'], ['79099-07-3'], ['103-79-7'])
+    """
+    body = strip_cas_prefix(text)
+    if not _CAS_LOOSE.match(body):
+        return []
+    a, b, c = body.translate(_LOOKALIKE_DIGITS).split("-")
+    out = []
+    for mid in dict.fromkeys((b.zfill(2), b.lstrip("0").zfill(2) if len(b) > 2 else b)):
+        digits = (a.lstrip("0") or "0") + mid + c
+        if len(mid) == 2 and len(c) == 1 and len(a.lstrip("0")) >= 2 and cas_check_digit(digits[:-1]) == int(c):
+            out.append(format_cas(digits))
+    return list(dict.fromkeys(out))
+
+
+def cas_list(text: str) -> list[str]:
+    """The CAS numbers of a query that holds two or more of them (and nothing else), else [].
+
+    >>> cas_list("79099-07-3; 103-79-7"), cas_list("CAS 79099-07-3 / 103-79-7"), cas_list("79099-07-3")
+    (['79099-07-3', '103-79-7'], ['79099-07-3', '103-79-7'], [])
+    """
+    parts = [p for p in _CAS_SEPARATORS.split(strip_cas_prefix(text)) if p]
+    if len(parts) < 2 or not all(_CAS_BODY.match(p) and "-" in p for p in parts):
+        return []
+    return [format_cas(cas_digits(p)) for p in parts]
+
+
 def detect_type(text: str) -> str:
     """Classify a query: 'cas', 'inchi', 'inchikey', 'smiles', 'name' or 'empty'.
 
@@ -143,6 +192,9 @@ def detect_type(text: str) -> str:
         return "inchikey"
     if looks_like_cas(s) or _CAS_WORD.match(fold_typography(s)):
         return "cas"
+    loose = strip_cas_prefix(s)
+    if (_CAS_LOOSE.match(loose) and sum(ch.isdigit() for ch in loose) >= 4) or cas_list(s):
+        return "cas"  # a malformed CAS number, or several: `invalid`, with what they may mean
     if _SPACE.search(s):  # a name, unless a CXSMILES: 'SMILES |extensions|'
         head, _, tail = s.partition(" ")
         cxsmiles = tail.strip().startswith("|") and _is_smiles_tokens(head)

@@ -23,6 +23,7 @@ from precursor_check.memo import Memo
 if TYPE_CHECKING:  # the watchlist is passed in; identify/ does not import watchlist/
     from precursor_check.watchlist.compile import Compiled
 
+_HAN = re.compile(r"[\u3400-\u9fff]")  # a Chinese (or Japanese kanji) character
 SALT_WORDS = vocabulary.salt_words()  # 'hcl' -> 'hydrochloride': data/vocabulary/salt_words.tsv
 
 
@@ -198,7 +199,7 @@ class Resolver:
         if cas:
             return cas[:limit]
         choices = {normalise_name(n): n for e in self.c.watchlist.entries
-                   for n in (e.name, *e.synonyms, *e.abbreviations)}
+                   for n in e.names}
         best = process.extract(key, list(choices), scorer=fuzz.ratio, limit=limit, score_cutoff=75)
         out = [choices[k] for k, _s, _i in best]
         if self.local and len(out) < limit:
@@ -295,7 +296,19 @@ def could_be_systematic(name: str) -> bool:
 
 def split_salt_word(text: str) -> tuple[str, str | None]:
     """'NPP hydrochloride' -> ('NPP', 'hydrochloride'); 'PMK glycidic acid sodium salt' and
-    'PMK glycidic acid sodium' -> ('PMK glycidic acid', 'sodium')."""
+    'PMK glycidic acid sodium' -> ('PMK glycidic acid', 'sodium'); Chinese names write the salt
+    word without a space, before or after the name ('盐酸麻黄素', '苯乙酸钠').
+
+    >>> split_salt_word("盐酸麻黄素"), split_salt_word("麻黄素盐酸盐"), split_salt_word("苯乙酸钠")
+    (('麻黄素', 'hydrochloride'), ('麻黄素', 'hydrochloride'), ('苯乙酸', 'sodium'))
+    """
+    plain = text.strip()
+    if _HAN.search(plain):
+        for affix, before, form in vocabulary.salt_affixes():
+            rest = plain[len(affix):] if before and plain.startswith(affix) else (
+                plain[:-len(affix)] if not before and plain.endswith(affix) else "")
+            if len(rest) >= 2:
+                return rest.strip(), form
     words = re.split(r"[\s·.]+", text.strip())
     if len(words) > 2 and words[-1].lower() == "salt" and words[-2].lower() in CATION_NAMES:
         return " ".join(words[:-2]), words[-2].lower()

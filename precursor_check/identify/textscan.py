@@ -43,6 +43,8 @@ _HYPHENATED = re.compile(r"(?<![0-9])(?<![0-9]-)(\d{2,7}-\d{2}-\d)(?![0-9])(?!-[
 _AFTER_CAS = re.compile(
     r"(?<![A-Za-z0-9])CAS(?:[\s.:#-]*(?:RN|Number|No|Nr|Reg\.?\s*No|号|番号))?[\s.:#-]*(\d[\d-]{2,11}\d)(?![0-9])(?!-[0-9])",
     re.I)
+_HAN_CHAR = r"[\u3400-\u9fff]"  # a Chinese character (or a Japanese kanji)
+_HAN_ONLY = re.compile(rf"{_HAN_CHAR}+")
 _SMILES_MARKS = re.compile(r"[()=#\[\]]")  # a SMILES worth parsing has a branch, a bond or a bracket atom
 _TOKEN = re.compile(r"[^\s,;\"'<>`]{5,}")
 _KEY = re.compile(r"[A-Za-z_]{3,}[=:]")  # 'smiles=', 'SMILES:' in front of a pasted SMILES
@@ -75,9 +77,13 @@ class TextScanner:
     def _names(self) -> re.Pattern | None:
         """Names, synonyms and abbreviations, in any case (chats write 'npp', 'pmk oil'). A name may
         be followed by a hyphen ('NPP-HCl', 'GBL-Reiniger'); one preceded by a hyphen counts only
-        after a stereo descriptor ('dl-', '(+)-'), not inside another name ('1-boc-4-piperidone')."""
-        terms = {n.strip() for e in self.c.watchlist.entries for n in (e.name, *e.synonyms, *e.abbreviations)
-                 if len(n.strip()) >= 3}
+        after a stereo descriptor ('dl-', '(+)-'), not inside another name ('1-boc-4-piperidone').
+        Chinese text has no spaces: a name in Han characters counts inside a run of them
+        ('供应盐酸麻黄素'), except a two-character one, which must stand alone ('丙酮 25kg'): '甲苯'
+        (toluene) inside '甲苯磺酰氯' (tosyl chloride) or '硫酸' inside '硫酸铜' is another chemical."""
+        every = {n.strip() for e in self.c.watchlist.entries for n in e.names}
+        terms = {n for n in every if len(n) >= 3}
+        short_han = sorted(n for n in every if len(n) == 2 and _HAN_ONLY.fullmatch(n))
         capitals = vocabulary().capitals_only  # 'TEA', never 'tea'
         terms -= capitals
         if not terms:
@@ -85,6 +91,8 @@ class TextScanner:
         rx = rf"(?:{_alternatives(terms)})"
         if capitals:
             rx = rf"(?:(?-i:{'|'.join(map(re.escape, sorted(capitals)))})|{rx})"
+        if short_han:
+            rx = rf"(?:(?<!{_HAN_CHAR})(?:{'|'.join(short_han)})(?!{_HAN_CHAR})|{rx})"
         return re.compile(rf"(?<![A-Za-z0-9_]){rx}(?![A-Za-z0-9_])", re.I)
 
     @cached_property

@@ -113,7 +113,7 @@ def compile_watchlist(wl: Watchlist, check_examples: bool = True) -> Compiled:
             if prev and prev[0] != e.id:
                 raise WatchlistError(f"{e.origin}: entry {e.id}: CAS {cas} is also used by entry {prev[0]}")
             c.cas_index[cas] = (e.id, form)
-        for n in (e.name, *e.synonyms, *e.abbreviations):
+        for n in e.names:
             c.name_index.setdefault(normalise_name(n), e.id)
         for a in e.abbreviations:
             c.abbreviations.setdefault(a.upper(), e.id)

@@ -62,6 +62,13 @@ class Entry:
         return tuple(dict.fromkeys(lst.regime for lst in self.listings)) or (self.regime,)
 
     @property
+    def names(self) -> tuple[str, ...]:
+        """Every name the entry is found by: its name, synonyms, abbreviations, and the names its
+        lists write in their own language (a listing's `listed_as`: '1-苯基-2-丙酮')."""
+        listed = (n for lst in self.listings for n in lst.listed_as)
+        return tuple(dict.fromkeys((self.name, *self.synonyms, *self.abbreviations, *listed)))
+
+    @property
     def label(self) -> str:
         """Short name for reasons: the first abbreviation, else the name."""
         return self.abbreviations[0] if self.abbreviations else self.name
@@ -193,6 +200,7 @@ _OTHER_CAS_KEYS = {"cas", "form", "source"}
 _TOP_KEYS |= {"regime", "listing_defaults", "listings", "coverage"}
 _ENTRY_KEYS |= {"regime"}
 _LISTING_KEYS |= {"regime", "limit", "mixtures"}
+_LISTING_KEYS |= {"listed_as"}
 _RULE_KEYS = {"id", "kind", "name", "description", "subject", "smarts", "exclude_smarts", "entries", "families",
               "verdict", "jurisdiction", "listings", "examples", "regime", "except_rules"}
 
@@ -495,6 +503,7 @@ def _listing(item, where: str, defaults: dict | None = None) -> Listing:
         note=str(item.get("note") or ""),
         instrument=str(item.get("instrument") or ""),
         source_url=_url(item.get("source_url"), where),
+        listed_as=_strs(item.get("listed_as"), where, "listed_as"),
     )
 
 
