@@ -256,3 +256,10 @@ def test_progress_bar_counts_rows_done(tmp_path):
     for pct, n in frames:
         expected = 100 * ends[n - 1] / ends[-1] if n else 0
         assert abs(pct - expected) <= 1, (pct, n, expected)
+
+
+def test_first_run_on_a_terminal_draws_the_index_build_progress_bar(tmp_path):
+    """Not only `precheck index build`: the first screen that needs the index shows the bar too."""
+    code, screen = run_on_a_terminal("cas", "78-96-6", "-q", "-f", "csv", env=small_chemicals(tmp_path))
+    assert code == 0 and "building the offline name/CAS index" in screen and "100%" in screen, screen[-2000:]
+    assert "built the offline name/CAS index" in screen

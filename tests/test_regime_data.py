@@ -185,6 +185,74 @@ def test_every_cwc_family_rule_cites_schedule_and_quotes_the_annex(shipped_scree
         assert len(r.examples_match) >= 3 and len(r.examples_no_match) >= 3, r.id
 
 
+# Every item of the Annex on Chemicals (Schedule 1 Part A numbers 1-8, Part B 9-12, and the 2019 amendment's
+# A.13-A.16, in force 7 Jun 2020), and which items define a family rather than name chemicals. Schedule 3
+# defines no family.
+ANNEX_ITEMS = {
+    "Schedule 1 A": [*range(1, 9), *range(13, 17)], "Schedule 1 B": range(9, 13),
+    "Schedule 2 A": range(1, 4), "Schedule 2 B": range(4, 15),
+    "Schedule 3 A": range(1, 5), "Schedule 3 B": range(5, 18),
+}
+ANNEX_FAMILIES = {"Schedule 1 A.1", "Schedule 1 A.2", "Schedule 1 A.3", "Schedule 1 A.13", "Schedule 1 A.14",
+                  "Schedule 1 A.16", "Schedule 1 B.9", "Schedule 1 B.10", "Schedule 2 B.4", "Schedule 2 B.5",
+                  "Schedule 2 B.6", "Schedule 2 B.10", "Schedule 2 B.11", "Schedule 2 B.12"}
+
+
+def test_every_item_of_the_annex_is_encoded_or_declared_missing(docs):
+    """Each item of Schedules 1-3 is cited by an entry or a rule; each family item by a `legal` class
+    rule (the shipped examples are run by `precheck watchlist validate`); an item that is not encoded
+    is named in the file's `coverage` note, which precheck prints when --jurisdiction CWC is screened."""
+    (doc,) = [d for p, d in docs.items() if p.name == "cwc.yaml"]
+    cited_by_entry, cited_by_rule = set(), set()
+    for e in doc["entries"]:
+        cited_by_entry |= {lst["citation"].removeprefix("Annex on Chemicals, ") for lst in e["listings"]}
+    for r in doc["rules"]:
+        if r["kind"] == "legal":
+            cited_by_rule |= {lst["citation"].removeprefix("Annex on Chemicals, ") for lst in r["listings"]}
+    items = {f"{part}.{n}" for part, numbers in ANNEX_ITEMS.items() for n in numbers}
+    missing = sorted(items - cited_by_entry - cited_by_rule)
+    assert missing == ["Schedule 1 A.16"], missing
+    assert "Schedule 1 A.16" in doc["coverage"]["CWC"]
+    assert ANNEX_FAMILIES - {"Schedule 1 A.16"} <= cited_by_rule
+    assert not cited_by_rule - ANNEX_FAMILIES, "a class rule for an item that names chemicals only"
+
+
+def test_schedule_2_families_name_pure_substances_not_records_that_contain_one(shipped_screener):
+    """Schedule 2's family rules have `mixtures: false`, as its named chemicals do: a PubChem record in which
+    a member is one component of a mixture, polymer or metal complex is not reported under the family (found
+    by the calibration: a DMMP blend, a polymer with oxirane, a platinum complex drawn with a P-methyl). A
+    pure member still is; Schedule 1 and the drug-precursor clauses still reach such records."""
+    def ids(smiles):
+        return {h.id for h in shipped_screener.screen(smiles).hits if h.verdict.value == "controlled"}
+
+    blend = "C(CCl)OP(=O)(OCCCl)OCCCl"  # tris(2-chloroethyl) phosphate
+    assert "R-CWC-2B4" in ids("CC(C)OP(=O)(C)OC(C)C")
+    assert not ids(f"CC(C)OP(=O)(C)OC(C)C.{blend}")
+    assert "R-CWC-2B11" in ids("CC(C)N(CCO)C(C)C") and "R-CWC-2B11" not in ids(f"CC(C)N(CCO)C(C)C.{blend}")
+    assert "R-CWC-1A1" in ids(f"CC(C)OP(C)(=O)F.{blend}")
+    assert "R-US-ANTHRANILIC-ESTERS" in ids(f"CCOC(=O)c1ccccc1N.{blend}")
+
+
+def test_families_that_name_protonated_salts_take_those_and_not_metal_salts(shipped_screener):
+    """Schedule 2 B.10-B.12 name "corresponding protonated salts" (Schedule 1 A.3, A.13, A.14, B.10 "alkylated or
+    protonated"): a hydrochloride, hydrobromide or methiodide is the listed chemical; a sodium thiolate or alkoxide
+    is a salt the clause does not name, so `analog` for review (found by the calibration: sodium
+    2-(dimethylamino)ethanethiolate), never `clear`. Schedule 2 B.4 names no salts but defines its members by a
+    phosphorus atom, which a salt still contains."""
+    def hit(smiles, rid):
+        r = shipped_screener.screen(smiles)
+        return r.verdict.value, next(h for h in r.hits if h.id == rid)
+
+    for smiles in ("CN(C)CCS.Cl", "C[NH+](C)CCS.[Br-]"):
+        assert hit(smiles, "R-CWC-2B12")[0] == "controlled", smiles
+    verdict, h = hit("CN(C)CC[S-].[Na+]", "R-CWC-2B12")
+    assert verdict == "analog" and h.verdict.value == "analog"
+    assert "sodium salt" in h.reason and "names only protonated salts" in h.reason
+    assert hit("CC(C)N(CC[O-])C(C)C.[Na+]", "R-CWC-2B11")[1].verdict.value == "analog"
+    assert hit("CCOP(=O)(C)SCC[N+](C)(C(C)C)C(C)C.[I-]", "R-CWC-1A3")[1].verdict.value == "controlled"
+    assert hit("C[P](=O)([O-])[O-].[Na+].[Na+]", "R-CWC-2B4")[1].verdict.value == "controlled"
+
+
 # ---- through the real binary ----------------------------------------------------------------------
 
 def _rows(p):
@@ -216,6 +284,9 @@ def test_regime_filter_through_the_cli():
     p = run("cas", "7722-84-1", "--regime", "explosives-precursors", "-f", "json")
     hit = _rows(p)[0]["hits"][0]
     assert p.returncode == 1 and "above 12 % w/w" in hit["reason"] and hit["lists"][0]["limit"] == "above 12 % w/w"
+    # calcium ammonium nitrate, a fertiliser mixture with no structure, by the CAS number Annex II gives it (was unresolved)
+    p = run("cas", "15245-12-2", "--regime", "explosives-precursors", "-f", "json")
+    assert p.returncode == 1 and "EU Annex II (reportable)" in _rows(p)[0]["hits"][0]["reason"]
 
 
 def test_new_jurisdictions_through_the_cli():

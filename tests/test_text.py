@@ -185,3 +185,36 @@ def test_a_metal_named_as_the_material_of_a_thing_is_not_a_chemical_mention():
 def test_a_dash_after_a_name_is_not_part_of_it():
     _p, recs = scan_shipped("acetone - contact us\n")
     assert [r["text"] for r in recs] == ["acetone"]
+
+
+def test_names_as_exports_and_scrapes_write_them_are_found_as_written():
+    """PubChem synonyms as they reach listings: an HTML entity kept, a Greek letter or a lost character
+    written '|e5' or '?', CSV-doubled quotes, synonyms joined by '~' or ';', a CAS number with a note
+    after it, a condensed formula, a trade name ending in a lower-case letter. Each is found, with
+    its span as written, and screened as `precheck name` screens it."""
+    forms = ["quadrapure&reg; eda", "pentachloro-|e5-phosphane",
+             "benzenemethanol, ?-[(1r)-1-(methylamino)ethyl]-, hydrochloride, (?r)-",
+             "triethylamine, 2,2',2\"\"-trichloro-", "4-acetylphenylboronic acid~4-boronoacetophenone",
+             "phosphono,dimethyl ester (8ci); dimethoxyphosphinyl", "7790-93-4 (parent)", "menh2", "profume a"]
+    names = {json.loads(x)["input"]: json.loads(x)["verdict"]
+             for x in run("name", *forms, "-f", "jsonl", "-q").stdout.splitlines()}
+    text = "".join(f"We can supply {f} with the best price.\n" for f in forms)
+    _p, recs = scan_shipped(text)
+    assert [(r["text"], r["verdict"]) for r in recs] == [(f, names[f]) for f in forms]
+    assert all(r["start"] == 14 for r in recs)
+
+
+def test_ordinary_words_with_a_label_and_lower_case_abbreviations_in_prose_are_not_names():
+    """'Agent T', 'Vitamin L' and 'Symptom 2' are PubChem synonyms of listed chemicals and 'PCC' is a
+    listed abbreviation; in ordinary prose they are the words they read as. With chemical context
+    on their line (a quantity, a chemical word, a trade word) they count."""
+    text = ("Secret agent T action figure with cape\n"
+            "Symptom 2 on the checklist: a headache\n"
+            "Our vitamin L blend supports healthy joints\n"
+            "I will pcc you on the next email\n")
+    p, recs = scan_shipped(text)
+    assert recs == [] and p.returncode == 0
+    _p, recs = scan_shipped("PCC in stock\nneed 5g pcc\nbro u got npp? pmk oil too\nZyklon B, Taboon A\n"
+                            "Agent T, 99%, 25kg/drum\n")
+    assert [(r["line"], r["text"]) for r in recs] == [
+        (1, "PCC"), (2, "pcc"), (3, "npp"), (3, "pmk"), (4, "Zyklon B"), (4, "Taboon A"), (5, "Agent T")]

@@ -29,6 +29,9 @@ class Vocabulary:
     descriptors: frozenset
     not_names: frozenset
     capitals_only: frozenset
+    label_words: frozenset
+    context_words: frozenset
+    not_after_article: frozenset
     longest: int
 
 
@@ -42,7 +45,8 @@ def vocabulary() -> Vocabulary:
         raw = yaml.safe_load(fh)
     sets = {k: frozenset(str(x).lower() for x in raw.get(k) or ()) for k in (
         "multipliers", "stems", "connectors", "endings", "substituent_endings", "name_words",
-        "protecting_groups", "descriptors", "not_names")}
+        "protecting_groups", "descriptors", "not_names", "label_words", "context_words",
+        "not_after_article")}
     sets["capitals_only"] = frozenset(str(x) for x in raw.get("capitals_only") or ())
     longest = max(len(p) for k in ("multipliers", "stems", "connectors") for p in sets[k])
     return Vocabulary(**sets, longest=longest)

@@ -148,24 +148,31 @@ class TextScanner:
             if not line.isascii():
                 line = line.translate(_FOLD)  # '79099–07–3' is a CAS number too
             taken = bytearray(len(line))  # characters already inside a mention (linear, not quadratic)
+            first = len(out)
             self._cas(no, written, line, taken, out)
+            cas_here = out[first:]
             # the words, with one-character ones ('Zyklon B'); a line with no listed name and no word
             # that can start or extend a name is not looked at further (most lines of a chat)
             every, keys, names_here = self._line_words(line) if self.resolver is not None else ([], [], False)
-            listed = self._listed_matches(line, every, keys)
+
+            def context(line=line, keys=keys, names_here=names_here, cas_here=cas_here) -> bool:
+                return bool(names_here or cas_here or _QUANTITY.search(line)
+                            or not vocabulary().context_words.isdisjoint(keys))
+
+            listed = self._listed_matches(line, every, keys, context)
             words = [w for w in every if w[1] - w[0] >= 2] if names_here or listed else []
             runs = _runs(line, words, listed) if words else []
             spans = [(a, b, line[a:b]) for a, b in listed]
             if runs:
                 spans += self._table_spans(line, runs)
-                later.append((no, written, line, taken, spans, runs))
+                later.append((no, written, line, taken, spans, runs, cas_here))
             else:
-                self._finish(no, written, line, taken, spans, out)
+                self._finish(no, written, line, taken, spans, out, cas_here=cas_here)
         read = self._ask_opsin(later)
-        for no, written, line, taken, spans, runs in later:
+        for no, written, line, taken, spans, runs, cas_here in later:
             for run in runs:
                 spans += [(a, b, line[a:b]) for a, b in _windows(run) if line[a:b] in read]
-            self._finish(no, written, line, taken, spans, out, runs)
+            self._finish(no, written, line, taken, spans, out, runs, cas_here)
         out.sort(key=lambda x: (x.line, x.start))
         return out
 
@@ -196,18 +203,41 @@ class TextScanner:
             if cas_check_digit(d[:-1]) == int(d[-1]) or any(c in self.c.cas_index for c in cas_near_misses(m.group(1))):
                 self._add(out, no, written, taken, m.start(1), m.end(1), m.group(1), "cas", "cas")
 
-    def _listed_matches(self, line: str, words: list[tuple[int, int]], wkeys: list[str]) -> list[tuple[int, int]]:
+    @cached_property
+    def _abbreviation_keys(self) -> frozenset:
+        """Keys of the watchlist's abbreviations that are not also one of its names ('pcc', 'npp')."""
+        wl = self.c.watchlist.entries
+        names = {normalise_name(n) for e in wl for n in (e.name, *e.synonyms)}
+        return frozenset(normalise_name(a) for e in wl for a in e.abbreviations) - names
+
+    def _listed_matches(self, line: str, words: list[tuple[int, int]], wkeys: list[str],
+                        context=lambda: True) -> list[tuple[int, int]]:
         """Listed names in a line: the watchlist's names as written, and any run of words whose
-        normalised form (`wkeys`: each word's key) is a name of a listed chemical."""
-        found = []
+        normalised form (`wkeys`: each word's key) is a name of a listed chemical. What also reads as
+        ordinary English counts only when `context()` says the line is about chemicals, or another
+        listed name is on it: an abbreviation written in lower case ('pcc' in 'I'll pcc you' is not
+        PCC), an ordinary word with a one-letter label ('agent T', 'vitamin L')."""
+        found, lower_abbr = [], []
         if self._names is not None:
             for m in self._names.finditer(line):
                 a = m.start()
                 if a and line[a - 1] == "-" and not _DESCRIPTOR.fullmatch(line, _word_start(line, a), a):
                     continue  # '-4-piperidone' inside '1-boc-4-piperidone': part of another name
                 found.append((a, m.end()))
-        if self.resolver is None:
-            return found
+        if self.resolver is not None:
+            found += self._key_runs(line, words, wkeys)
+        kept = []
+        for a, b in found:
+            text = line[a:b]
+            ordinary = _labelled_word(text) or (text.islower() and _key(text) in self._abbreviation_keys)
+            (lower_abbr if ordinary else kept).append((a, b))
+        if lower_abbr and (kept or context()):
+            kept += lower_abbr
+        return kept
+
+    def _key_runs(self, line: str, words: list[tuple[int, int]], wkeys: list[str]) -> list[tuple[int, int]]:
+        """Runs of words whose joined keys are a name of a listed chemical (the local table's too)."""
+        found = []
         keys, prefixes = self._listed_keys
         for i, key in enumerate(wkeys):
             if key not in prefixes or _ARTICLE.fullmatch(line, *words[i]):
@@ -220,7 +250,7 @@ class TextScanner:
                 if j == len(words) or j - i >= MAX_KEY_WORDS or not _joins_key(line, words[j - 1][1], words[j][0]):
                     break
                 more = wkeys[j]
-                if _ARTICLE.fullmatch(line, *words[j]) and _BEFORE_A_WORD.match(line, words[j][1]):
+                if _ARTICLE.fullmatch(line, *words[j]) and _article_before(line, words[j][1]):
                     break  # 'Sodium is a new library' is not 'Sodium ISA'; 'Taboon a, 99%' is Taboon A
                 if not more:  # a dash or other punctuation between words is not part of a name; a sign
                     if not _SIGN.fullmatch(line, *words[j]):  # of rotation after an index name is ('(-)-')
@@ -254,7 +284,7 @@ class TextScanner:
         if self.resolver is None or not self.resolver.opsin:
             return set()
         asked = []
-        for _no, _w, line, _t, spans, runs in later:
+        for _no, _w, line, _t, spans, runs, _c in later:
             known = {(a, b) for a, b, _q in spans}
             for run in runs:
                 asked += [line[a:b] for a, b in _windows(run) if (a, b) not in known
@@ -263,13 +293,24 @@ class TextScanner:
             return set()
         return {n for n, (res, _why) in self.resolver.prefetch_opsin(asked).items() if res is not None}
 
-    def _finish(self, no, written, line, taken, spans, out, runs=()) -> None:
+    def _finish(self, no, written, line, taken, spans, out, runs=(), cas_here=()) -> None:
         """Settle the names of a line longest first, report what reads like a systematic name but
-        resolved nowhere (its screen says `unresolved`), then the SMILES."""
+        resolved nowhere (its screen says `unresolved`), then the SMILES. A name that holds a CAS
+        number found on its own is the longer span and wins ('7790-93-4 (parent)', a PubChem
+        synonym of potassium chlorate, is screened as that name, as `precheck name` does)."""
         for a, b, query in sorted(spans, key=lambda x: (x[0] - x[1], x[0])):
             if _material_of_a_thing(line, a, b):
                 taken[a:b] = b"\x01" * (b - a)  # 'aluminium foil bag': a material, not a chemical offered
                 continue
+            if cas_here and any(taken[a:b]):
+                inner = [m for m in cas_here if a <= m.start and m.end <= b and m.end - m.start < b - a]
+                rest = bytearray(taken[a:b])
+                for m in inner:
+                    rest[m.start - a:m.end - a] = bytes(m.end - m.start)
+                if inner and not any(rest):
+                    for m in inner:
+                        out.remove(m)
+                        taken[m.start:m.end] = bytes(m.end - m.start)
             self._add(out, no, written, taken, a, b, query, "name", "name")
         for run in runs:
             for a, b in _unresolved_segments(run, taken):
@@ -386,13 +427,64 @@ _NONSPACE = re.compile(r"\S+")
 # the English article, a lower-case 'a' before another word: never a part of a listed name's key
 # (a name with a letter in it writes it in capitals, 'Taboon A', or ends with it, 'taboon a, 99%')
 _ARTICLE = re.compile(r"a")
-_BEFORE_A_WORD = re.compile(r"\s+[A-Za-z0-9]")
+_BEFORE_A_WORD = re.compile(r"\s+([A-Za-z0-9]+)")
+
+
+def _article_before(line: str, end: int) -> bool:
+    """Whether the 'a' ending at `end` reads as the article: another word follows it, and not one
+    that never follows an article ('profume a in stock', 'taboon a with best price')."""
+    m = _BEFORE_A_WORD.match(line, end)
+    return bool(m) and m.group(1).lower() not in vocabulary().not_after_article
+
+
+_LABELLED = re.compile(r"([A-Za-z]+)[\s-]+[A-Za-z0-9]")
+
+
+def _labelled_word(text: str) -> bool:
+    """An ordinary English word with a one-letter or one-digit label after it ('agent T', 'vitamin
+    L', 'Symptom 2'; data/name_forms.yaml label_words): PubChem keeps a few as synonyms of listed
+    chemicals, but in ordinary text they are the words they read as."""
+    m = _LABELLED.fullmatch(text)
+    return bool(m) and m.group(1).lower() in vocabulary().label_words
+
+
+# chemical context for an abbreviation written in lower case: a quantity or purity
+_QUANTITY = re.compile(r"(?<![A-Za-z])\d+(?:[.,]\d+)?\s*(?:%|kg|g|mg|ml|l|lb|lbs|oz|kilos?|grams?|litres?|liters?)(?![A-Za-z])",
+                       re.I)
 _SIGN = re.compile(r"\((?:[+±-]|\+/-|\+-)\)-?")  # a sign of optical rotation: '(-)-', '(+)', '(±)-'
 # a Greek letter written between full stops, as CAS index names do ('.alpha.-tolunitrile')
 _DOTTED_GREEK = re.compile(r"\.(?:alpha|beta|gamma|delta|epsilon|omega|psi|xi|mu|eta|kappa|lambda|sigma|tau)\.", re.I)
 # PubChem's synonyms write a Greek letter as a bar and a Latin one ('|a-phenyl' for alpha-phenyl,
-# '(|as)-', 'ergoline-8|a-carboxamide'): inside a name, that bar is not a separator
-_BAR_GREEK = re.compile(r"\|[abgdeo](?:[-,]|[rs]?\))")
+# '(|as)-', 'ergoline-8|a-carboxamide', 'pentachloro-|e5-phosphane' for lambda5): inside a name,
+# that bar is not a separator
+_BAR_GREEK = re.compile(r"\|[a-z?]\d*(?:[-,]|[rs]?\))")
+# a character lost to an encoding ('?-[(1R)-1-(methylamino)ethyl]', '(?R)-' for alpha and (alphaR)):
+# a '?' at the start of a word part, before a hyphen, a comma or an R/S descriptor's bracket
+_LOST = re.compile(r"\?(?:[-,]|[rs]?\))", re.I)
+# an HTML entity ('Quadrapure&reg; EDA', '&alpha;-PAAN', '&#945;'): its ';' does not end the word; the
+# entity is kept as written, the resolver reads it as `precheck name` does
+_ENTITY_BEFORE = re.compile(r"&(?:[A-Za-z]{2,8}|#\d{2,6}|#[xX][0-9A-Fa-f]{2,6})$")
+
+
+def _inside_name(line: str, i: int) -> bool:
+    """Whether the separator-like character at line[i] is a part of a name as written: a Greek
+    letter written '|a', a lost character '?', a double prime written '"' (2,2',2"-, also doubled
+    by CSV as 2"" -), or the ';' closing an HTML entity."""
+    ch = line[i]
+    if ch == "|":
+        return bool(_BAR_GREEK.match(line, i))
+    if ch == "?":
+        return (i == 0 or line[i - 1] in " \t(,[-|") and bool(_LOST.match(line, i))
+    if ch == '"':
+        k, j = i, i
+        while k > 0 and line[k - 1] == '"':
+            k -= 1
+        while j < len(line) and line[j] == '"':
+            j += 1
+        return k > 0 and (line[k - 1].isdigit() or line[k - 1] == "'") and j < len(line) and line[j] in "-,)"
+    if ch == ";":
+        return bool(_ENTITY_BEFORE.search(line, max(0, i - 12), i))
+    return False
 _TRIM_START, _TRIM_END = frozenset("'.:([{"), frozenset("'.:)]}")
 _SPLITS = re.compile(r"[;|/\"“”«»!?<>*`=~,]")
 
@@ -401,7 +493,7 @@ def _split_words(line: str, start: int, n: int):
     i = start
     while i < n:
         while i < n and (line[i].isspace() or line[i] in _SEPARATOR_CHARS or line[i] == ",") and \
-                not _BAR_GREEK.match(line, i):
+                not _inside_name(line, i):
             i += 1
         a, depth = i, 0
         while i < n and not line[i].isspace():
@@ -411,7 +503,7 @@ def _split_words(line: str, start: int, n: int):
             elif ch in _CLOSE:
                 depth = max(0, depth - 1)
             elif depth == 0 and (ch in _SEPARATOR_CHARS or (ch == "," and not _locant_comma(line, i))) and \
-                    not _BAR_GREEK.match(line, i):
+                    not _inside_name(line, i):
                 break
             i += 1
         yield from _trimmed(line, a, i)
@@ -507,10 +599,13 @@ def _joins_key(line: str, end: int, start: int) -> bool:
     and one comma ('chlorowodor [Polish]', 'saltpeter (Chile)', 'Benzenemethanol, .alpha.-methyl-',
     'nitric acid, ammonium salt (2:1)'), or by a semicolon joining a salt's ions."""
     gap = line[end:start]
-    return gap == ";" or (len(gap) <= 6 and gap.count(",") <= 1 and not gap.strip(_KEY_GAP))
+    return len(gap) <= 6 and gap.count(",") <= 1 and not gap.strip(_KEY_GAP)
 
 
-_KEY_GAP = " \t,.:'()[]{}"
+# what may stand between the words of a listed name's key: only the whole run's key counts, so a
+# synonym list joined by ';' or '~' as PubChem writes it, or CSV-doubled quotes ('Kampstoff ""Lost""'),
+# are read as the name they are written as
+_KEY_GAP = " \t,.:;~'\"()[]{}"
 
 
 def _balanced(line: str, a: int, b: int) -> tuple[int, int]:
@@ -578,6 +673,8 @@ def _word_class(text: str) -> tuple[bool, bool, bool] | None:
         got = None
         if form.chemical or extends:
             got = (form.chemical, form.complete or (extends and text.lower() not in _NOT_ENDS), form.systematic)
+        elif _condensed_formula(text):
+            got = (True, True, False)  # looked up in the tables only: never asked of OPSIN, never reported
         if len(_CLASSES) > 500_000:
             _CLASSES.clear()
         _CLASSES[text] = got
@@ -585,6 +682,22 @@ def _word_class(text: str) -> tuple[bool, bool, bool] | None:
 
 
 _NOT_ENDS = frozenset({"tert", "sec", "n", "boc", "cbz", "fmoc"})
+# a condensed formula: element symbols and the common group abbreviations, with counts ('MeNH2',
+# 'SOCl2', 'Cl2SO', 'EtOAc' does not count: no digit); a word of this form is a name only when the
+# tables resolve it, as `precheck name` does
+_FORMULA = re.compile(
+    r"(?:(?:Me|Et|Pr|Bu|Ph|Ac|Bn|Cl|Br|Na|Li|Mg|Al|Si|Ca|Zn|Cu|Fe|Mn|Cr|Ba|Hg|Pb|Sn|Pd|Pt|Ag|Au|Se|As|Sb|"
+    r"Bi|Ni|Co|Ti|Sr|Cs|Tl|Cd|I|H|B|C|N|O|F|P|S|K)\d*){2,}", re.I)
+
+
+def _condensed_formula(text: str) -> bool:
+    """'MeNH2', 'menh2', 'SOCl2': element symbols with at least one count, starting with a letter.
+
+    >>> _condensed_formula("MeNH2"), _condensed_formula("SOCl2"), _condensed_formula("2000W"), _condensed_formula("hello")
+    (True, True, False, False)
+    """
+    return 3 <= len(text) <= 16 and text[0].isalpha() and any(c.isdigit() for c in text) and \
+        bool(_FORMULA.fullmatch(text))
 
 
 def _windows(run: list[_Word], longest_first: bool = False):

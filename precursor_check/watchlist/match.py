@@ -109,7 +109,9 @@ def match_part(c: Compiled, part: standardise.Part, removed: tuple[str, ...], op
     mol = part.mol
     # 2. class rules: cheap necessary conditions first (gates.py), full patterns where they pass
     for rid, atoms in (pre[0] if pre is not None else rules_matching(c, mol, part.formula)):
-        hits.append(_rule_hit(c, rid, mol, atoms, opts, fragment))
+        rule_hit = _rule_hit(c, rid, mol, atoms, opts, fragment, complex_input, removed)
+        if rule_hit is not None:
+            hits.append(rule_hit)
     # 3. masked forms: what gives a mask target back in one or two unmasking steps (two sound gates first)
     u = c.unmasker
     if pre is not None and len(pre) > 2:  # the chunk's (Screener.screen_chunk): similarity's fingerprint
@@ -264,16 +266,50 @@ def _identity_hit(c: Compiled, eid: str, iso: str, how: str | None, removed: tup
                lists=tuple(applicable), reason=reason, families=e.families, fragment=fragment, counted=counted)
 
 
-def _rule_hit(c: Compiled, rid: str, mol, atoms: tuple[int, ...], opts: Options, fragment: str | None) -> Hit:
+def _takes_salt(lst: Listing, removed: tuple[str, ...]) -> bool:
+    """Whether a legal rule's listing reaches a salt that had `removed` stripped: `salts: true` every salt,
+    `false` none, a list of names only those; the name `protonated` takes every salt whose counter-ion is an
+    anion (an acid-addition salt, or an alkylated one: the Annex's "corresponding protonated salts"), not a
+    metal or ammonium salt (a sodium thiolate is a salt of the thiol, but not a protonated one)."""
+    if not lst.salts:
+        return False
+    if not lst.salt_forms:
+        return True
+    ions = [r for r in removed if r not in _SOLVENT_FORMS and r != standardise.ISOTOPE_LABELS]
+    if "protonated" in lst.salt_forms and not any(r in standardise.CATION_NAMES for r in ions):
+        return True
+    return all(r in lst.salt_forms for r in ions)
+
+
+def _rule_hit(c: Compiled, rid: str, mol, atoms: tuple[int, ...], opts: Options, fragment: str | None,
+              complex_input: bool = False, removed: tuple[str, ...] = ()) -> Hit | None:
+    """The hit for a class rule, or None when the rule's every listing names pure substances
+    (`mixtures: false`) and the input is a multi-component record (mixture, polymer, complex). A salt
+    that no listing of a legal rule takes (`salts`) is `analog`, for review, under those listings."""
     r = c.rule(rid)
+    listings = r.listings
+    if r.kind == "legal" and complex_input:
+        listings = tuple(lst for lst in listings if lst.mixtures)
+        if not listings:
+            return None
+    is_salt = any(x not in _SOLVENT_FORMS and x != standardise.ISOTOPE_LABELS for x in removed) and not complex_input
+    taken = tuple(lst for lst in listings if not is_salt or _takes_salt(lst, removed))
     atoms = molecules.atoms_in_canonical(mol, atoms)  # index the reported SMILES, not the matcher's molecule
     first = c.entry(r.entries[0]) if r.entries and r.entries[0] in c._entries else None
-    if r.kind == "legal":
+    if r.kind == "legal" and not taken:  # a salt the clause does not name: for review, never clear
+        verdict = Verdict.ANALOG
+        kind = MatchKind.CLASS_RULE
+        names = " and ".join(x for x in removed if x not in _SOLVENT_FORMS)
+        reason = (f"{names} salt of a member of the class clause: {r.name} ({describe_lists(listings)}), "
+                  f"but the clause names {_salts_named(listings)}; review")
+        counted = any(opts.screens_regime(lst.regime) for lst in listings)
+    elif r.kind == "legal":
+        listings = taken
         verdict = Verdict.CONTROLLED
         kind = MatchKind.CLASS_RULE
         what = "scheduled drug class" if r.subject == "drug" else "class clause"
-        reason = f"{what}: {r.name} ({describe_lists(r.listings)})"
-        counted = any(opts.applies(lst) for lst in r.listings)
+        reason = f"{what}: {r.name} ({describe_lists(listings)})"
+        counted = any(opts.applies(lst) for lst in listings)
     else:
         verdict = Verdict.WATCH if r.verdict == "watch" else Verdict.ANALOG
         kind = MatchKind.SUBSTRUCTURE
@@ -282,8 +318,15 @@ def _rule_hit(c: Compiled, rid: str, mol, atoms: tuple[int, ...], opts: Options,
         counted = opts.screens_regime(r.regime) and (
             r.jurisdiction is None or opts.jurisdictions is None or r.jurisdiction in opts.jurisdictions)
     return Hit(id=r.id, name=r.name, cas=first.cas if first else None, match=kind, verdict=verdict, score=None,
-               lists=r.listings, reason=reason, families=r.families, subject=r.subject, fragment=fragment,
+               lists=listings, reason=reason, families=r.families, subject=r.subject, fragment=fragment,
                atoms=atoms, counted=counted)
+
+
+def _salts_named(listings) -> str:
+    forms = sorted({f for lst in listings for f in lst.salt_forms})
+    if not forms or not any(lst.salts for lst in listings):
+        return "no salts"
+    return "only " + " and ".join("protonated" if f == "protonated" else f for f in forms) + " salts"
 
 
 def unmasked(c: Compiled, mol, formula: str, skip: set[str] = frozenset(), skip_rules: set[str] = frozenset()):
