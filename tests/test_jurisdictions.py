@@ -132,6 +132,10 @@ def test_mexico_takes_the_salts_of_fraction_i_and_the_dihydrochloride_of_4_ap():
     recs = [json.loads(line) for line in p.stdout.splitlines()]
     assert [r["verdict"] for r in recs] == ["controlled", "controlled"], recs
     assert [r["hits"][0]["id"] for r in recs] == ["PC-0023", "PC-0005"]
+    # optical isomers, not diastereomers: cathine (threo, 1S,2S) is not phenylpropanolamine under MX
+    cathine = json.loads(run("smiles", "C[C@H](N)[C@@H](O)c1ccccc1.Cl", "--jurisdiction", "MX", "-f", "jsonl", "-q").stdout)
+    ppa = [h for h in cathine["hits"] if h["id"] == "PC-0005"]
+    assert cathine["verdict"] == "analog" and ppa and not _listings({"hits": ppa}, "MX"), cathine
 
 
 def test_mexico_names_six_phenylacetic_acid_derivatives_that_are_not_esters():
