@@ -149,3 +149,13 @@ def test_mexico_names_six_phenylacetic_acid_derivatives_that_are_not_esters():
     assert recs["101-97-3"]["verdict"] != "controlled" and "phenylacetate esters" in err
     by_name = json.loads(run("name", "phenylacetyl bromide", "--jurisdiction", "MX", "-f", "jsonl", "-q").stdout)
     assert by_name["verdict"] == "controlled" and by_name["hits"][0]["id"] == "PC-1006"
+
+
+def test_the_names_mexico_and_japan_write_find_their_entries():
+    # listed_as: the law's Spanish names (LFCPQ art. 4) and METI's Japanese names resolve like synonyms
+    p = run("name", "Fenilpropanolamina", "Permanganato potásico", "Éter etílico", "--jurisdiction", "MX", "-f", "jsonl", "-q")
+    assert [(r["verdict"], r["hits"][0]["id"]) for r in map(json.loads, p.stdout.splitlines())] == [
+        ("controlled", "PC-0005"), ("controlled", "PC-0015"), ("controlled", "PC-0046")]
+    p = run("name", "プソイドエフェドリン", "無水酢酸", "--jurisdiction", "JP", "-f", "jsonl", "-q")
+    assert [(r["verdict"], r["hits"][0]["id"]) for r in map(json.loads, p.stdout.splitlines())] == [
+        ("controlled", "PC-0004"), ("controlled", "PC-0001")]
