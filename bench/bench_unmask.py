@@ -10,6 +10,12 @@ the single-row path (`Screener.screen`, row by row). Then, per molecule part: ho
 two gates and what the gates and the unmasking itself cost.
 
     python bench/bench_unmask.py [--limit N] [--repeat 1] [--path chunk|row|both]   # writes bench/results/unmask.txt
+
+`--single` measures one query instead, as `precheck smiles` screens it: a fresh process per
+query (compiled-watchlist cache warm, package byte-compiled), the first `Screener.screen` call
+timed (wall and CPU), with and without the unmasking step, alternating, medians of `--runs`:
+
+    python bench/bench_unmask.py --single [--runs 9]   # writes bench/results/unmask-single.txt
 """
 
 from __future__ import annotations
@@ -57,12 +63,66 @@ def interleaved(s, u, rows: list[str], repeat: int, chunked: bool) -> tuple[dict
     return spent, sum(a != b for a, b in zip(verdicts["with"], verdicts["without"]))
 
 
+SINGLE = [  # (label, SMILES): structures from OPSIN by name
+    ("ibuprofen (plain)", "CC(C)Cc1ccc(cc1)C(C)C(=O)O"),  # 2-[4-(2-methylpropyl)phenyl]propanoic acid
+    ("P2P pyrrolidine enamine", "CC(=Cc1ccccc1)N1CCCC1"),  # 1-(1-phenylprop-1-en-2-yl)pyrrolidine
+    ("P2P ethylene ketal", "CC1(Cc2ccccc2)OCCO1"),  # 2-benzyl-2-methyl-1,3-dioxolane
+    ("N-tosyl norfentanyl", "CCC(=O)N(c1ccccc1)C1CCN(S(=O)(=O)c2ccc(C)cc2)CC1"),
+    # N-[1-(4-methylbenzenesulfonyl)piperidin-4-yl]-N-phenylpropanamide
+]
+_ONE = """
+import sys, time
+from precursor_check import Screener
+s = Screener()
+if sys.argv[2] == "without":
+    s.compiled.unmasker = None
+t0, c0 = time.perf_counter(), time.process_time()
+r = s.screen(sys.argv[1], input_type="smiles")
+print((time.perf_counter() - t0) * 1e3, (time.process_time() - c0) * 1e3, r.verdict.value)
+"""
+
+
+def single(runs: int) -> None:
+    import statistics
+    import subprocess
+    import sys
+
+    import precursor_check
+
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(precursor_check.__file__).parent)], check=True)
+    subprocess.run([sys.executable, "-c", _ONE, "CCO", "with"], check=True, capture_output=True)  # warm the cache
+    got: dict = {}
+    for _ in range(runs):
+        for label, smi in SINGLE:
+            for mode in ("with", "without"):
+                out = subprocess.run([sys.executable, "-c", _ONE, smi, mode], check=True, capture_output=True,
+                                     text=True).stdout.split()
+                got.setdefault((label, mode), []).append((float(out[0]), float(out[1]), out[2]))
+    load = open("/proc/loadavg").read().split()[0]
+    lines = [f"one query, first Screener.screen call in a fresh process, with and without the unmasking step "
+             f"(medians of {runs} alternating runs; load average at the end {load}): wall ms / CPU ms"]
+    for label, smi in SINGLE:
+        w = got[(label, "with")]
+        wo = got[(label, "without")]
+        med = statistics.median
+        lines.append(f"  {label:26s} with {med(x[0] for x in w):5.1f} / {med(x[1] for x in w):5.1f}   "
+                     f"without {med(x[0] for x in wo):5.1f} / {med(x[1] for x in wo):5.1f}   "
+                     f"({w[0][2]} / {wo[0][2]})  {smi}")
+    text = "\n".join(lines)
+    print(text)
+    (RESULTS.parent / "unmask-single.txt").write_text(text + "\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--limit", type=int)
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--path", choices=("chunk", "row", "both"), default="both")
+    ap.add_argument("--single", action="store_true", help="one query in a fresh process, not the corpus")
+    ap.add_argument("--runs", type=int, default=9)
     args = ap.parse_args()
+    if args.single:
+        return single(args.runs)
     from precursor_check.chemistry import molecules, standardise
     from precursor_check.engines.batch import ScreenerConfig
     from precursor_check.watchlist.match import unmasked

@@ -170,12 +170,15 @@ def needs(smarts: str) -> tuple[bool, frozenset[str]]:
 
 
 class LazyCatalog:
-    """Patterns searched together: an RDKit FilterCatalog, built on the second use. On the first,
-    each pattern is searched on its own: building a catalogue of n patterns costs ~4 µs an entry
-    (more when a pattern's matcher is made), more than one molecule's searches, and a single
-    query meets each of its catalogues once. `matches` gives the keys of the patterns that match,
-    in the order the keys were given (the catalogue's order too)."""
+    """Patterns searched together: an RDKit FilterCatalog, built once it has been used BUILD_AFTER
+    times. Until then each pattern is searched on its own: building a catalogue of n patterns
+    costs ~4 µs an entry (more when a pattern's matcher is made) and, the first time in a
+    process, the import of RDKit's FilterCatalog module (~3 ms), more than a few molecules'
+    searches; a single query meets each of its catalogues once, a masked one (its products are
+    screened too) a few times. `matches` gives the keys of the patterns that match, in the order
+    the keys were given (the catalogue's order too)."""
 
+    BUILD_AFTER = 8
     __slots__ = ("keys", "pattern", "matcher", "catalog", "used")
 
     def __init__(self, keys, pattern, matcher):
@@ -183,13 +186,13 @@ class LazyCatalog:
         self.pattern = pattern  # key -> query molecule
         self.matcher = matcher  # key -> FilterCatalog.SmartsMatcher (made once per pattern, shared)
         self.catalog = None
-        self.used = False
+        self.used = 0
 
     def matches(self, mol) -> list:
         catalog = self.catalog
         if catalog is None:
-            if not self.used:
-                self.used = True
+            if self.used < self.BUILD_AFTER:
+                self.used += 1
                 return [k for k in self.keys if mol.HasSubstructMatch(self.pattern(k))]
             from rdkit.Chem import FilterCatalog
 

@@ -29,7 +29,7 @@ from precursor_check.watchlist.load import (
 )
 from precursor_check.watchlist.rules import example_problems
 
-CACHE_FORMAT = 35  # 19: listings carry regime and limit; 20-21, 23-32: the unmasker; 22: keyed by the files' sha256; 33: gates count elements and rings; 34: more pinned bits for the unmasking gate
+CACHE_FORMAT = 36  # 19: listings carry regime and limit; 20-21, 23-32: the unmasker; 22: keyed by the files' sha256; 33: gates count elements and rings; 34: more pinned bits for the unmasking gate; 36: pinned bits as ints
 
 
 @dataclass(frozen=True)

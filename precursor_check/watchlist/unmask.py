@@ -358,7 +358,7 @@ class Targets:
     plain_limits: list = field(default_factory=list)  # [(skeleton atom, most plain carbon neighbours)], checked on a match
     cores: list[str] = field(default_factory=list)  # skeleton(strict=False): the catalogue's, cheap
     ring: list[bool] = field(default_factory=list)  # the target has a ring
-    aromatic_bits: list = field(default_factory=list)  # fingerprint bits every masked form has (aromatic_bits())
+    aromatic_bits: list = field(default_factory=list)  # fingerprint bits every masked form has (aromatic_bits()), as ints, or None
     implies: list[list[int]] = field(default_factory=list)  # i -> targets j whose skeleton matching implies i's
 
     def __getstate__(self):
@@ -385,7 +385,8 @@ def compile_targets(parts: dict[str, object]) -> Targets:
         sk = skeleton_mol(mol)
         t.plain_limits.append([(a.GetIdx(), int(a.GetProp("carbons"))) for a in sk.GetAtoms() if a.HasProp("carbons")])
         t.ring.append(mol.GetRingInfo().NumRings() > 0)
-        t.aromatic_bits.append(aromatic_bits(mol))
+        bv = aromatic_bits(mol)
+        t.aromatic_bits.append(tuple(bv.GetOnBits()) if bv is not None else None)  # plain ints: cheap to unpickle
         mols.append(skeleton_mol(mol))
     pats = [Chem.MolFromSmarts(s) for s in t.cores]
     for i, p in enumerate(pats):
@@ -428,10 +429,24 @@ class Unmasker:
         self.__dict__.update(state, _built=False)
 
     def _build_gates(self) -> None:
+        from rdkit import DataStructs
+
         self._skel_catalogs: dict = {}
-        self._bit_plans: dict = {}
         self._skel_patterns = _Lazy(self.targets.skeletons)  # compiled on first use: a single query
         self._core_patterns = _Lazy(self.targets.cores)  # meets a few of them
+        # the pinned-bit gate (_with_bits): the union of every target's bits, and per pattern of
+        # those bits that a fingerprint has, the targets it allows (bits of an int)
+        from precursor_check.chemistry.molecules import FP_BITS
+
+        groups: dict[frozenset, int] = {}  # a target's bits -> the targets that have just those
+        for i, on in enumerate(self.targets.aromatic_bits):
+            if on is not None:
+                groups[frozenset(on)] = groups.get(frozenset(on), 0) | 1 << i
+        self._bit_groups = tuple(groups.items())
+        self._bit_targets = sum(groups.values())
+        self._bit_union = DataStructs.ExplicitBitVect(FP_BITS)
+        self._bit_union.SetBitsFromList(sorted(set().union(*groups)))
+        self._bit_keys: dict[str, int] = {}
 
     def _build(self) -> None:
         """The reactions and their reactant catalogue (only for queries that pass the gates)."""
@@ -445,16 +460,27 @@ class Unmasker:
 
     # -- gates
 
-    def candidates(self, formula: str, ring: bool = True) -> tuple[int, ...]:
+    def candidates(self, formula: str, ring: bool = True) -> int:
         """Targets the query's element counts, and whether it has a ring (unmasking forms none),
-        allow (gate 1); cached per formula without H and O, and per count pattern (counts above
-        what any target needs are alike, elements no target has do not count)."""
+        allow (gate 1), as the bits of an int (bit i: target i; 0: none); cached per formula,
+        then per formula without H and O, and per count pattern (counts above what any target
+        needs are alike, elements no target has do not count)."""
+        by_formula = self.__dict__.get("_by_formula")
+        if by_formula is None:
+            by_formula = self._by_formula = ({}, {})
+        seen = by_formula[ring]
+        got = seen.get(formula)
+        if got is not None:
+            return got
+        if len(seen) > 100_000:
+            seen.clear()
         memo = self.__dict__.get("_memo")
         if memo is None:
             memo = self._memo = {}
         short = (ring, _NOT_COUNTED.sub("", formula))  # H and O never decide
         got = memo.get(short)
         if got is not None:
+            seen[formula] = got
             return got
         if len(memo) > 100_000:
             memo.clear()
@@ -472,8 +498,8 @@ class Unmasker:
                 if mask is None:
                     mask = masks[n] = self._count_mask(el, n)
                 allowed &= mask
-            got = self._cands[key] = tuple(i for i in range(len(self.targets.ids)) if allowed >> i & 1)
-        memo[short] = got
+            got = self._cands[key] = allowed
+        memo[short] = seen[formula] = got
         return got
 
     def _plan_counts(self):
@@ -501,43 +527,33 @@ class Unmasker:
                 ok |= 1 << i
         return ok
 
-    def _with_bits(self, cands: tuple[int, ...], fp) -> tuple[int, ...]:
-        """The candidates whose pinned bits (aromatic_bits) the fingerprint has: the bits all of them share
-        first (a molecule without a benzene ring fails them at once), then one check per
-        distinct bit set."""
-        plan = self._bit_plans.get(cands)
-        if plan is None:  # (targets without bits, bits every bit set has, [(bit set, its targets)])
-            by: dict = {}
-            free = []
-            for i in cands:
-                bv = self.targets.aromatic_bits[i]
-                if bv is None:
-                    free.append(i)
-                else:
-                    by.setdefault(bv.ToBase64(), (bv, []))[1].append(i)
-            groups = list(by.values())
-            common = None
-            for bv, _members in groups:
-                common = bv if common is None else common & bv
-            if len(self._bit_plans) > 4096:
-                self._bit_plans.clear()
-            plan = self._bit_plans[cands] = (tuple(free), common, groups, len(free) == len(cands))
-        free, common, groups, all_free = plan
-        if all_free:
+    def _with_bits(self, cands: int, fp) -> int:
+        """The candidates (bits of an int) whose pinned bits (aromatic_bits) the fingerprint has.
+        The fingerprint's bits among all targets' pinned bits decide which targets it allows:
+        one bitwise AND and one dict look-up per molecule (~3 µs), the targets per pattern of
+        those bits worked out when it is first met."""
+        if not cands & self._bit_targets:
             return cands
-        if common is not None and common.GetNumOnBits() and not _all_bits(common, fp):
-            return free
-        ok = list(free)
-        for bv, members in groups:
-            if _all_bits(bv, fp):
-                ok += members
-        return tuple(sorted(ok)) if len(ok) != len(cands) else cands
+        have = fp & self._bit_union
+        key = have.ToBase64()
+        allowed = self._bit_keys.get(key)
+        if allowed is None:
+            if len(self._bit_keys) > 50_000:
+                self._bit_keys.clear()
+            on = set(have.GetOnBits())
+            allowed = ~self._bit_targets
+            for need, members in self._bit_groups:
+                if need <= on:
+                    allowed |= members
+            self._bit_keys[key] = allowed
+        return cands & allowed
 
-    def _skeleton_catalog(self, cands: tuple[int, ...]):
-        cat = self._skel_catalogs.get(cands)
+    def _skeleton_catalog(self, mask: int):
+        cat = self._skel_catalogs.get(mask)
         if cat is None:
             if len(self._skel_catalogs) > 4096:
                 self._skel_catalogs.clear()
+            cands = [i for i in range(len(self.targets.ids)) if mask >> i & 1]
             chosen = set(cands)
             # a skeleton that contains another candidate's is implied by it: keep the minimal ones
             implies = self.targets.implies  # implies[j]: targets whose skeleton matching implies j's matches
@@ -547,7 +563,7 @@ class Unmasker:
             cat = LazyCatalog(minimal, self._core_patterns.__getitem__, lambda i: self._matcher("_core_matchers", i))
             # behind each core: the candidates whose strict skeleton to check when it matches
             behind = {i: [j for j in cands if j == i or j in implies[i]] for i in minimal}
-            cat = self._skel_catalogs[cands] = (cat, behind)
+            cat = self._skel_catalogs[mask] = (cat, behind)
         return cat
 
     def _matcher(self, kind: str, i: int):
@@ -582,7 +598,7 @@ class Unmasker:
             return False
         if "_skel_patterns" not in self.__dict__:
             self._build_gates()
-        if ring:  # targets with a benzene ring: their ring's bits (aromatic_bits)
+        if ring and cands & self._bit_targets:  # targets with a benzene ring: their ring's bits (aromatic_bits)
             if fp is None:
                 from precursor_check.chemistry import molecules
 
@@ -639,16 +655,17 @@ class Unmasker:
             t, rxn = self._rxns[i]
             for products in rxn.RunReactants((mol,), 64):
                 for p in products:
-                    kept = frozenset(a.GetIntProp("react_atom_idx") for a in p.GetAtoms() if a.HasProp("react_atom_idx"))
+                    atoms = [p.GetAtomWithIdx(k) for k in range(p.GetNumAtoms())]  # (by index: ~2x iterating GetAtoms)
+                    kept = frozenset(a.GetIntProp("react_atom_idx") for a in atoms if a.HasProp("react_atom_idx"))
                     if (t.id, kept) in done:  # the same product by a symmetric match (a sulfonyl's two O)
                         continue
                     done.add((t.id, kept))
-                    _hydrogens(p)
+                    _hydrogens(p, atoms)
                     if len(Chem.GetMolFrags(p)) == 1:  # its counts first: most products go here, unsanitised
                         p.UpdatePropertyCache(strict=False)
                         if not self.candidates(CalcMolFormula(p), True):
                             continue
-                    for piece in _finish(p):
+                    for piece in _finish(p, hydrogens=False):
                         pf = chem.mol_formula(piece)
                         if pf in dropped:
                             continue
@@ -812,14 +829,6 @@ def pinned_atoms(mol) -> set[int]:
     return out
 
 
-def _all_bits(probe, fp) -> bool:
-    from rdkit.DataStructs import AllProbeBitsMatch
-
-    global _all_bits
-    _all_bits = AllProbeBitsMatch
-    return AllProbeBitsMatch(probe, fp)
-
-
 def _removed(formula: str, product) -> str:
     """What a step took away, as a formula difference ('C5H8O2': a Boc group)."""
     from precursor_check.chemistry import molecules
@@ -887,9 +896,10 @@ def _reactant_gate(reaction_smarts: str) -> tuple[str, bool, frozenset[str]]:
     return relaxed, ring, els
 
 
-def _hydrogens(p) -> None:
-    """Hydrogens recomputed on a reaction product where bonds went (idempotent)."""
-    for a in p.GetAtoms():
+def _hydrogens(p, atoms=None) -> None:
+    """Hydrogens recomputed on a reaction product where bonds went (idempotent); `atoms`: the
+    product's atoms, when the caller has them."""
+    for a in atoms if atoms is not None else [p.GetAtomWithIdx(k) for k in range(p.GetNumAtoms())]:
         if not a.GetIsAromatic():
             a.SetNoImplicit(False)
             a.SetNumExplicitHs(0)
@@ -898,12 +908,13 @@ def _hydrogens(p) -> None:
             a.SetNumExplicitHs(1)  # an aromatic N that lost its substituent (N-trityl imidazole) carries the H
 
 
-def _finish(p) -> list:
-    """The product as a sanitised molecule (hydrogens recomputed where bonds went), split into
-    its pieces; [] when RDKit cannot make sense of it."""
+def _finish(p, hydrogens: bool = True) -> list:
+    """The product as a sanitised molecule (hydrogens recomputed where bonds went, unless the
+    caller did: `hydrogens=False`), split into its pieces; [] when RDKit cannot make sense of it."""
     from rdkit import Chem
 
-    _hydrogens(p)
+    if hydrogens:
+        _hydrogens(p)
     try:
         Chem.SanitizeMol(p)
     except Exception:
