@@ -72,7 +72,7 @@ def pubchem():
 
 
 @pytest.fixture(scope="module")
-def opsin():
+def opsin(tmp_path_factory):
     py2opsin = pytest.importorskip("py2opsin")
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         pytest.skip("Java is not available for OPSIN")
@@ -85,7 +85,9 @@ def opsin():
         if todo:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                out = py2opsin.py2opsin(todo)
+                # py2opsin's input file is fixed in the working directory unless given: parallel
+                # test workers would read each other's names
+                out = py2opsin.py2opsin(todo, tmp_fpath=str(tmp_path_factory.mktemp("opsin") / "names.txt"))
             for n, s in zip(todo, [out] if isinstance(out, str) else out):
                 cache[n] = s
         return cache
