@@ -77,3 +77,13 @@ def test_a_name_of_a_neighbouring_chemical_is_not_the_listed_one():
     p = run("text", "-", "-f", "jsonl", input="kwas siarkowy (VI) 96%\nkwas siarkowy(IV) 1 l\n")
     got = [(x["line"], x["hits"][0]["id"] if x["hits"] else None) for x in map(json.loads, p.stdout.splitlines())]
     assert got == [(1, "PC-0050")]
+
+
+@pytest.mark.parametrize("written, eid", [("Phenylessigsaure", "PC-0014"), ("anhidrido acetico", "PC-0001"),
+                                          ("EPHEDRINE", "PC-0003")])
+def test_a_name_typed_without_its_accents_is_the_listed_name(written, eid):
+    from conftest import cli_run
+
+    p = cli_run("text", "-", "-f", "jsonl", input=f"Verkaufe {written} 1kg\n")
+    got = [(r["text"], r["hits"][0]["id"]) for r in map(json.loads, p.stdout.splitlines())]
+    assert got == [(written, eid)] and p.returncode == 1

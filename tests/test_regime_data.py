@@ -72,7 +72,7 @@ def pubchem():
 
 
 @pytest.fixture(scope="module")
-def opsin():
+def opsin(tmp_path_factory):
     py2opsin = pytest.importorskip("py2opsin")
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         pytest.skip("Java is not available for OPSIN")
@@ -85,7 +85,9 @@ def opsin():
         if todo:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                out = py2opsin.py2opsin(todo)
+                # py2opsin's input file is fixed in the working directory unless given: parallel
+                # test workers would read each other's names
+                out = py2opsin.py2opsin(todo, tmp_fpath=str(tmp_path_factory.mktemp("opsin") / "names.txt"))
             for n, s in zip(todo, [out] if isinstance(out, str) else out):
                 cache[n] = s
         return cache
@@ -425,8 +427,12 @@ def test_salts_takes_true_false_or_a_list_of_names(tmp_path):
     assert p.returncode == 3 and "salts must be true, false or a list of salt names" in p.stderr
 
 
-def test_a_jurisdiction_with_nothing_listed_is_refused_not_all_clear():
-    p = run("check", "79099-07-3", "--jurisdiction", "MX")
+def test_a_jurisdiction_with_nothing_listed_is_refused_not_all_clear(tmp_path):
+    # every code has listings in the shipped list (MX since its file): a watchlist of one US listing lists nothing under MX
+    wl = tmp_path / "wl.yaml"
+    wl.write_text("schema_version: 1\nwatchlist_version: t\nentries:\n  - id: X-1\n    name: Piperidine\n    cas: 110-89-4\n"
+                  "    smiles: C1CCNCC1\n    listings:\n      - {jurisdiction: US, list: List I}\n")
+    p = run("check", "110-89-4", "--jurisdiction", "MX", "--watchlist", wl, "--replace-watchlist")
     assert p.returncode == 2 and "list nothing under MX" in p.stderr and not p.stdout
 
 

@@ -189,14 +189,15 @@ def test_other_cas_from_table_have_the_same_parent(entries, pubchem):
 
 @pytest.mark.slow
 @pytest.mark.opsin
-def test_opsin_structures(entries):
+def test_opsin_structures(entries, tmp_path):
     py2opsin = pytest.importorskip("py2opsin", reason="py2opsin is not installed")
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         pytest.skip("Java is not available for OPSIN")
     todo = [(e, e["structure_source"][len("opsin:"):].strip()) for e in entries
             if e.get("structure_source", "").startswith("opsin:")]
     assert todo
-    results = py2opsin.py2opsin([name for _, name in todo])
+    # a private input file: py2opsin's default is fixed in the working directory, shared by parallel workers
+    results = py2opsin.py2opsin([name for _, name in todo], tmp_fpath=str(tmp_path / "names.txt"))
     if isinstance(results, str):
         results = [results]
     bad = []

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from precursor_check.identify.names import normalise_name
 
-FORMAT = 5  # 5: the `unsure` table (names that are not an identification, with their chemicals)
+FORMAT = 6  # 6: names keyed without accents; 5: the `unsure` table (names that are not an identification, with their chemicals)
 MAX_CANDIDATES = 10  # chemicals kept per such name
 TABLES = (  # the PubChem-derived tables of `chemicals`, in priority order
     "chemical identifiers pubchem small.tsv",

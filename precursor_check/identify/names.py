@@ -22,6 +22,7 @@ _SUBSTITUENTS = re.compile(
 _TRIGGERS = ("carbonyl", "boc", "carbobenz", "phenylethyl", "sulph", "piperidinone")
 _GROUPS = ("boc", "cbz", "fmoc", "benzyl", "phenethyl", "acetyl", "tosyl")
 _LOCANT_BEFORE_GROUP = re.compile(r"(^|[^a-z0-9])(?:n|1)-?\(?(" + "|".join(_GROUPS) + r")\)?")
+_ACCENTS = re.compile("[\u0300-\u036f]")  # combining diacritical marks (after NFD)
 _DROP = str.maketrans("", "", string.punctuation.replace("+", "") + string.whitespace + "′’")
 
 
@@ -34,10 +35,19 @@ def normalise_name(name: str) -> str:
     True
     >>> normalise_name("N-Phenethyl-4-piperidinone") == normalise_name("1-(2-phenylethyl)-4-piperidone")
     True
+
+    Accents are dropped, as sellers who type without them do ('Phenylessigsaure', 'anhidrido acetico'):
+
+    >>> normalise_name("Phenylessigsäure") == normalise_name("Phenylessigsaure")
+    True
+    >>> normalise_name("anhídrido acético") == normalise_name("ANHIDRIDO ACETICO")
+    True
     """
     s = name.lower().strip()
     if not s.isascii():
-        s = unicodedata.normalize("NFKC", "".join(_GREEK.get(ch, ch) for ch in s))
+        s = unicodedata.normalize("NFKC", "".join(_GREEK.get(ch, ch) for ch in s)).casefold()
+        if not s.isascii():  # a Latin letter's accents dropped (kana voicing marks and Hangul are kept)
+            s = unicodedata.normalize("NFC", _ACCENTS.sub("", unicodedata.normalize("NFD", s)))
     if any(t in s for t in _TRIGGERS):
         s = _SUBSTITUENTS.sub(lambda m: m.lastgroup, s)
     if any(g in s for g in _GROUPS):
