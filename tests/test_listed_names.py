@@ -87,3 +87,13 @@ def test_a_name_typed_without_its_accents_is_the_listed_name(written, eid):
     p = cli_run("text", "-", "-f", "jsonl", input=f"Verkaufe {written} 1kg\n")
     got = [(r["text"], r["hits"][0]["id"]) for r in map(json.loads, p.stdout.splitlines())]
     assert got == [(written, eid)] and p.returncode == 1
+
+
+@pytest.mark.parametrize("name", ["chlorhydrate d'éphédrine", "Chlorhydrate d\u2019éphédrine", "clorhidrato de efedrina",
+                                  "Efedrina cloridrato", "Ephedrin Hydrochlorid"])
+def test_a_salt_word_of_another_language_is_a_salt_word(name):
+    from conftest import cli_run
+
+    p = cli_run("name", name, "-f", "jsonl")
+    r = json.loads(p.stdout.splitlines()[0])
+    assert (r["verdict"], r["hits"][0]["id"]) == ("controlled", "PC-0003") and "hydrochloride" in r["hits"][0]["reason"]

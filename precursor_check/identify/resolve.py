@@ -297,18 +297,24 @@ def could_be_systematic(name: str) -> bool:
 def split_salt_word(text: str) -> tuple[str, str | None]:
     """'NPP hydrochloride' -> ('NPP', 'hydrochloride'); 'PMK glycidic acid sodium salt' and
     'PMK glycidic acid sodium' -> ('PMK glycidic acid', 'sodium'); Chinese names write the salt
-    word without a space, before or after the name ('盐酸麻黄素', '苯乙酸钠').
+    word without a space, before or after the name ('盐酸麻黄素', '苯乙酸钠'); French and Spanish
+    write it before ('chlorhydrate d'éphédrine', 'clorhidrato de efedrina').
 
     >>> split_salt_word("盐酸麻黄素"), split_salt_word("麻黄素盐酸盐"), split_salt_word("苯乙酸钠")
     (('麻黄素', 'hydrochloride'), ('麻黄素', 'hydrochloride'), ('苯乙酸', 'sodium'))
+    >>> split_salt_word("Chlorhydrate d’éphédrine"), split_salt_word("clorhidrato de efedrina")
+    (('éphédrine', 'hydrochloride'), ('efedrina', 'hydrochloride'))
     """
     plain = text.strip()
-    if _HAN.search(plain):
-        for affix, before, form in vocabulary.salt_affixes():
-            rest = plain[len(affix):] if before and plain.startswith(affix) else (
-                plain[:-len(affix)] if not before and plain.endswith(affix) else "")
-            if len(rest) >= 2:
-                return rest.strip(), form
+    low = plain.lower().replace("\u2019", "'")  # the same length as `plain`: positions hold
+    han = bool(_HAN.search(plain))
+    for affix, before, form in vocabulary.salt_affixes():
+        if bool(_HAN.match(affix)) != han:
+            continue
+        rest = plain[len(affix):] if before and low.startswith(affix) else (
+            plain[:-len(affix)] if not before and low.endswith(affix) else "")
+        if len(rest.strip()) >= 2:
+            return rest.strip(), form
     words = re.split(r"[\s·.]+", text.strip())
     if len(words) > 2 and words[-1].lower() == "salt" and words[-2].lower() in CATION_NAMES:
         return " ".join(words[:-2]), words[-2].lower()
