@@ -142,8 +142,8 @@ class Screener:
                 return Result(q, "cas", Verdict.INVALID, suggestions=tuple(several[:3]),
                               error=f"{len(several)} CAS numbers in one query: {named}; screen one per query "
                                     "or row, or scan the cell with `precheck text`")
-            near = [c for c in (*cas_regroupings(q), *cas_near_misses(q)) if self.resolver.known_cas(c)]
-            msg = str(exc) + (f"; did you mean {' or '.join(dict.fromkeys(near[:3]))}?" if near else "")
+            near = [c for c in dict.fromkeys((*cas_regroupings(q), *cas_near_misses(q))) if self.resolver.known_cas(c)]
+            msg = str(exc) + (f"; did you mean {' or '.join(near[:3])}?" if near else "")
             partial = self._partial_cas(q)
             if partial:  # 'CAS79099': the first digits of a listed CAS, as sellers write them
                 named = ", ".join(f"{cas} ({self.compiled.entry(self.compiled.cas_index[cas][0]).name})"

@@ -22,6 +22,7 @@ _SUBSTITUENTS = re.compile(
 _TRIGGERS = ("carbonyl", "boc", "carbobenz", "phenylethyl", "sulph", "piperidinone")
 _GROUPS = ("boc", "cbz", "fmoc", "benzyl", "phenethyl", "acetyl", "tosyl")
 _LOCANT_BEFORE_GROUP = re.compile(r"(^|[^a-z0-9])(?:n|1)-?\(?(" + "|".join(_GROUPS) + r")\)?")
+HAN_CHAR = r"[\u3400-\u9fff]"  # a Chinese character (or a Japanese kanji): names written without spaces
 _ACCENTS = re.compile("[\u0300-\u036f]")  # combining diacritical marks (after NFD)
 _DROP = str.maketrans("", "", string.punctuation.replace("+", "") + string.whitespace + "′’")
 

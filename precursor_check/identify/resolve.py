@@ -17,13 +17,13 @@ from precursor_check.chemistry import vocabulary
 from precursor_check.chemistry.standardise import CATION_NAMES
 from precursor_check.errors import InputError
 from precursor_check.identify.localdb import LocalDB
-from precursor_check.identify.names import normalise_name
+from precursor_check.identify.names import HAN_CHAR, normalise_name
 from precursor_check.memo import Memo
 
 if TYPE_CHECKING:  # the watchlist is passed in; identify/ does not import watchlist/
     from precursor_check.watchlist.compile import Compiled
 
-_HAN = re.compile(r"[\u3400-\u9fff]")  # a Chinese (or Japanese kanji) character
+_HAN = re.compile(HAN_CHAR)
 SALT_WORDS = vocabulary.salt_words()  # 'hcl' -> 'hydrochloride': data/vocabulary/salt_words.tsv
 
 

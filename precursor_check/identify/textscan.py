@@ -31,7 +31,7 @@ from precursor_check.identify.identifiers import (
     format_cas,
 )
 from precursor_check.identify.nameforms import could_be_systematic_word, token_form, vocabulary
-from precursor_check.identify.names import normalise_name
+from precursor_check.identify.names import HAN_CHAR, normalise_name
 
 if TYPE_CHECKING:  # the watchlist is passed in; identify/ does not import watchlist/
     from precursor_check.watchlist.compile import Compiled
@@ -43,8 +43,7 @@ _HYPHENATED = re.compile(r"(?<![0-9])(?<![0-9]-)(\d{2,7}-\d{2}-\d)(?![0-9])(?!-[
 _AFTER_CAS = re.compile(
     r"(?<![A-Za-z0-9])CAS(?:[\s.:#-]*(?:RN|Number|No|Nr|Reg\.?\s*No|号|番号))?[\s.:#-]*(\d[\d-]{2,11}\d)(?![0-9])(?!-[0-9])",
     re.I)
-_HAN_CHAR = r"[\u3400-\u9fff]"  # a Chinese character (or a Japanese kanji)
-_HAN_ONLY = re.compile(rf"{_HAN_CHAR}+")
+_HAN_ONLY = re.compile(rf"{HAN_CHAR}+")
 _SMILES_MARKS = re.compile(r"[()=#\[\]]")  # a SMILES worth parsing has a branch, a bond or a bracket atom
 _TOKEN = re.compile(r"[^\s,;\"'<>`]{5,}")
 _KEY = re.compile(r"[A-Za-z_]{3,}[=:]")  # 'smiles=', 'SMILES:' in front of a pasted SMILES
@@ -92,7 +91,7 @@ class TextScanner:
         if capitals:
             rx = rf"(?:(?-i:{'|'.join(map(re.escape, sorted(capitals)))})|{rx})"
         if short_han:
-            rx = rf"(?:(?<!{_HAN_CHAR})(?:{'|'.join(short_han)})(?!{_HAN_CHAR})|{rx})"
+            rx = rf"(?:(?<!{HAN_CHAR})(?:{'|'.join(short_han)})(?!{HAN_CHAR})|{rx})"
         return re.compile(rf"(?<![A-Za-z0-9_]){rx}(?![A-Za-z0-9_])", re.I)
 
     @cached_property
