@@ -107,8 +107,14 @@ def _path(key: str) -> Path:
 
 def _read(key: str) -> dict | None:
     """The answers file for these options if it is still valid (same code, RDKit and watchlist files)."""
+    return read_stamped(_path(key), key)
+
+
+def read_stamped(path: Path, key: str) -> dict | None:
+    """A marshal document written for `key` by this code, if every file it names ((path, digest)
+    pairs under "files") still has that content; else None."""
     try:
-        with open(_path(key), "rb") as fh:
+        with open(path, "rb") as fh:
             doc = marshal.load(fh)
     except (OSError, EOFError, ValueError, TypeError):
         return None

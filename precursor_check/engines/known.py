@@ -310,19 +310,11 @@ def remember(config, screener, store: Path) -> None:
 def quick_open(config) -> tuple[KnownResults, tuple[str, str]] | None:
     """The store for `config` and (watchlist version, sha256), from its pointer, if the pointer
     still holds (same code, RDKit, watchlist files, resolve files and local table); else None."""
-    import marshal
-
-    from precursor_check.engines.answers import _code_stamp, _digest
+    from precursor_check.engines.answers import _digest, read_stamped
 
     key = _pointer_key(config)
-    try:
-        with open(_pointer_path(key), "rb") as fh:
-            doc = marshal.load(fh)
-    except (OSError, EOFError, ValueError, TypeError):
-        return None
-    if not isinstance(doc, dict) or doc.get("key") != key or doc.get("code") != _code_stamp():
-        return None
-    if any(_digest(p) != d for p, d in doc["files"] + doc["resolve"]):
+    doc = read_stamped(_pointer_path(key), key)
+    if doc is None or any(_digest(p) != d for p, d in doc["resolve"]):
         return None
     local = doc["local"]
     if local is None or _local_stamp(local[0]) != tuple(local):
