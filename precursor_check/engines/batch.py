@@ -313,17 +313,6 @@ def stamp(r: Result, row: int, query: str, extra: dict | None) -> Result:
 _QUERY = operator.itemgetter(1)  # an item's query
 
 
-def _grouped(items: Iterable, size: int) -> Iterator[list]:
-    buf: list = []
-    for item in items:
-        buf.append(item)
-        if len(buf) >= size:
-            yield buf
-            buf = []
-    if buf:
-        yield buf
-
-
 class _Chunk:
     __slots__ = ("items", "todo", "future", "results", "tails")
 
@@ -437,8 +426,10 @@ class BatchRunner:
         stamped with its row (rows with the same query share one Result); tails[i], when the workers
         render CSV result columns (`tail`), is results[i]'s, else None. The pool is always torn down.
         With `blocks`, `items` are lists of items (a reader's blocks), chunked here."""
+        from precursor_check.io.readers import grouped
+
         try:
-            chunks = self._chunks(items if blocks else _grouped(items, self.chunk_size))
+            chunks = self._chunks(items if blocks else grouped(items, self.chunk_size))
             if self.workers == 0:
                 yield from self._inline(chunks)
             else:

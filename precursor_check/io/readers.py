@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -102,14 +102,7 @@ class Source:
             if self._blocks is not None:
                 yield from self._blocks
                 return
-            buf: list = []
-            for values in self._rows:
-                buf.append(values)
-                if len(buf) >= size:
-                    yield buf
-                    buf = []
-            if buf:
-                yield buf
+            yield from grouped(self._rows, size)
         finally:
             self.close()
 
@@ -314,26 +307,11 @@ def _delimited(name: str, raw: IO[bytes], head: bytes, delimiter: str | None) ->
     src = Source(name, "tsv" if delimiter == "\t" else "csv", unique_names(names), "", 0, "auto")
     ref.append(src)
 
+    fix = _fixer(src, width, delimiter, reserve)
+
     def rows() -> Iterator[list]:
-        for values in reader:
-            if not values:
-                continue  # an empty line; an empty cell ("" or spaces) is a row, reported invalid
-            if len(values) > width:
-                extra = values[width:]
-                values = values[:width]
-                while extra and not extra[-1].strip():
-                    extra.pop()  # a trailing delimiter ('1,79099-07-3,'): nothing was there
-                if extra:
-                    src.ragged += 1
-                    if reserve:
-                        values.append(delimiter.join(extra))
-                    elif src.index != width - 1:  # after the sample: into the last column, not the query's
-                        values[-1] = delimiter.join([values[-1], *extra])
-                    else:
-                        src.extra_dropped += 1
-            if len(values) < len(src.columns):
-                values = values + [""] * (len(src.columns) - len(values))
-            yield values
+        # an empty line is skipped; an empty cell ("" or spaces) is a row, reported invalid
+        return (fix(values) for values in reader if values)
 
     src._first = header
     head_lines = getattr(reader, "line_num", 0)
@@ -402,21 +380,25 @@ def _delimited(name: str, raw: IO[bytes], head: bytes, delimiter: str | None) ->
                 yield rest
 
         slow = csv.reader(_decoded_lines(name, raw, ref, line_no=line_no, lines=lines()), delimiter=delimiter)
-        buf: list = []
         try:
-            for values in slow:
-                if values:
-                    buf.append(fix(values))
-                    if len(buf) >= 4096:
-                        yield buf
-                        buf = []
+            yield from grouped((fix(values) for values in slow if values), 4096)
         except csv.Error as exc:
             raise InputError(f"{name}: line {line_no + slow.line_num}: {exc}") from None
-        if buf:
-            yield buf
 
     src._blocks = blocks()
     return src
+
+
+def grouped(items: Iterable, size: int) -> Iterator[list]:
+    """The items in lists of `size` (the last one shorter)."""
+    buf: list = []
+    for item in items:
+        buf.append(item)
+        if len(buf) >= size:
+            yield buf
+            buf = []
+    if buf:
+        yield buf
 
 
 def _fixer(src: Source, width: int, delimiter: str, reserve: bool):
@@ -428,12 +410,12 @@ def _fixer(src: Source, width: int, delimiter: str, reserve: bool):
             extra = values[width:]
             values = values[:width]
             while extra and not extra[-1].strip():
-                extra.pop()
+                extra.pop()  # a trailing delimiter ('1,79099-07-3,'): nothing was there
             if extra:
                 src.ragged += 1
                 if reserve:
                     values.append(delimiter.join(extra))
-                elif src.index != width - 1:
+                elif src.index != width - 1:  # after the sample: into the last column, not the query's
                     values[-1] = delimiter.join([values[-1], *extra])
                 else:
                     src.extra_dropped += 1
