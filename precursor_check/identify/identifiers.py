@@ -144,22 +144,23 @@ _CAS_SEPARATORS = re.compile(r"\s*(?:[;,/|&+]|\band\b)\s*|\s+", re.I)
 
 
 def cas_regroupings(text: str) -> list[str]:
-    """Valid CAS numbers a malformed CAS-shaped string may mean: a letter O or l written for a
-    digit, or a middle group written with one digit or three.
+    """The valid CAS number a malformed CAS-shaped string may mean (a list of none or one): a
+    letter O or l written for a digit, a group padded with zeros or missing one ('79099-7-3').
 
     >>> cas_regroupings("79099-7-3"), cas_regroupings("79O99-07-3"), cas_regroupings("103-079-7")
     (['79099-07-3'], ['79099-07-3'], ['103-79-7'])
+    >>> cas_regroupings("103-79-07"), cas_regroupings("103-100-7")
+    (['103-79-7'], [])
     """
     body = strip_cas_prefix(text)
     if not _CAS_LOOSE.match(body):
         return []
     a, b, c = body.translate(_LOOKALIKE_DIGITS).split("-")
-    out = []
-    for mid in dict.fromkeys((b.zfill(2), b.lstrip("0").zfill(2) if len(b) > 2 else b)):
-        digits = (a.lstrip("0") or "0") + mid + c
-        if len(mid) == 2 and len(c) == 1 and len(a.lstrip("0")) >= 2 and cas_check_digit(digits[:-1]) == int(c):
-            out.append(format_cas(digits))
-    return list(dict.fromkeys(out))
+    a, b, c = a.lstrip("0"), b.lstrip("0").zfill(2), c.lstrip("0") or "0"
+    digits = a + b + c
+    if len(a) >= 2 and len(b) == 2 and len(c) == 1 and cas_check_digit(digits[:-1]) == int(c):
+        return [format_cas(digits)]
+    return []
 
 
 def cas_list(text: str) -> list[str]:
